@@ -1,0 +1,218 @@
+// Package workspace owns the layout of a huella workspace folder and its
+// secrets. A workspace is
+//
+//	DIR/huella.json             config: "huella workspace v1", schema, field profiles
+//	DIR/keys/fingerprint.key    256-bit fingerprint key, hex, mode 0600
+//	DIR/keys/ledger.key         the ledger's signing key (sumdb note format), mode 0600
+//	DIR/store/                  the temporal store (package store)
+//	DIR/ledger/                 the release ledger (package ledger), copyable on its own
+//	DIR/lock                    flock held by every command that writes
+//
+// Keys are never printed, never written into a copy and never into the ledger.
+package workspace
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/huella/huella/internal/register"
+)
+
+// ConfigFormat is the first field of huella.json.
+const ConfigFormat = "huella workspace v1"
+
+// ErrNotInitialised is returned by Open when DIR holds no workspace.
+var ErrNotInitialised = errors.New("not a huella workspace")
+
+// Config is huella.json.
+type Config struct {
+	Format  string           `json:"format"`
+	Created string           `json:"created"`
+	Schema  *register.Schema `json:"schema"`
+	// Profiles name the field lists a class of recipient may receive,
+	// e.g. "partido": [nombre, apellido_paterno, apellido_materno, seccion].
+	Profiles map[string][]string `json:"profiles,omitempty"`
+}
+
+// Workspace is an open workspace.
+type Workspace struct {
+	Dir    string
+	Config Config
+	lock   *os.File
+}
+
+// Paths inside a workspace.
+func (w *Workspace) StorePath() string     { return filepath.Join(w.Dir, "store") }
+func (w *Workspace) LedgerPath() string    { return filepath.Join(w.Dir, "ledger") }
+func (w *Workspace) LedgerKeyPath() string { return filepath.Join(w.Dir, "keys", "ledger.key") }
+func (w *Workspace) FingerprintKeyPath() string {
+	return filepath.Join(w.Dir, "keys", "fingerprint.key")
+}
+func (w *Workspace) Schema() *register.Schema { return w.Config.Schema }
+
+// Init creates a new workspace in dir (which must not hold one), with a fresh
+// fingerprint key. The store and ledger are created by their packages.
+func Init(dir string, schema *register.Schema) (*Workspace, error) {
+	if schema == nil {
+		schema = register.INE()
+	}
+	if _, err := os.Stat(filepath.Join(dir, "huella.json")); err == nil {
+		return nil, fmt.Errorf("init %s: a workspace is already there", dir)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "keys"), 0o700); err != nil {
+		return nil, fmt.Errorf("init %s: %w", dir, err)
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, fmt.Errorf("init %s: fingerprint key: %w", dir, err)
+	}
+	w := &Workspace{Dir: dir, Config: Config{
+		Format:  ConfigFormat,
+		Created: time.Now().UTC().Format(time.RFC3339),
+		Schema:  schema,
+		Profiles: map[string][]string{
+			"partido": {register.FNombre, register.FPaterno, register.FMaterno, register.FSeccion},
+		},
+	}}
+	if err := writeFileAtomic(w.FingerprintKeyPath(), []byte(hex.EncodeToString(key)+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("init %s: %w", dir, err)
+	}
+	if err := w.SaveConfig(); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// Open opens an existing workspace and takes its lock, waiting for another
+// huella process that holds it (so two releases at once both land, in order).
+func Open(dir string) (*Workspace, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "huella.json"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("open %s: %w (run \"huella init --dir %s\")", dir, ErrNotInitialised, dir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open workspace: %w", err)
+	}
+	w := &Workspace{Dir: dir}
+	if err := json.Unmarshal(b, &w.Config); err != nil {
+		return nil, fmt.Errorf("open workspace: %s: %w", filepath.Join(dir, "huella.json"), err)
+	}
+	if w.Config.Format != ConfigFormat {
+		return nil, fmt.Errorf("open workspace: %s: format %q, expected %q", filepath.Join(dir, "huella.json"), w.Config.Format, ConfigFormat)
+	}
+	if w.Config.Schema == nil {
+		w.Config.Schema = register.INE()
+	} else {
+		sb, _ := json.Marshal(w.Config.Schema)
+		s, err := register.ParseSchema(sb)
+		if err != nil {
+			return nil, fmt.Errorf("open workspace: %w", err)
+		}
+		w.Config.Schema = s
+	}
+	if err := w.takeLock(); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+func (w *Workspace) takeLock() error {
+	f, err := os.OpenFile(filepath.Join(w.Dir, "lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return fmt.Errorf("lock workspace: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return fmt.Errorf("lock workspace: %w", err)
+	}
+	w.lock = f
+	return nil
+}
+
+// Close releases the workspace lock.
+func (w *Workspace) Close() error {
+	if w.lock == nil {
+		return nil
+	}
+	err := w.lock.Close()
+	w.lock = nil
+	return err
+}
+
+// FingerprintKey reads the 256-bit fingerprint key.
+func (w *Workspace) FingerprintKey() ([]byte, error) {
+	b, err := os.ReadFile(w.FingerprintKeyPath())
+	if err != nil {
+		return nil, fmt.Errorf("read fingerprint key: %w", err)
+	}
+	k, err := hex.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil || len(k) != 32 {
+		return nil, fmt.Errorf("read fingerprint key %s: not 64 hex digits", w.FingerprintKeyPath())
+	}
+	return k, nil
+}
+
+// Profile is the field list of a named profile.
+func (w *Workspace) Profile(name string) ([]string, bool) {
+	f, ok := w.Config.Profiles[name]
+	return f, ok
+}
+
+// SaveConfig writes huella.json atomically.
+func (w *Workspace) SaveConfig() error {
+	b, err := json.MarshalIndent(&w.Config, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(filepath.Join(w.Dir, "huella.json"), append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("save config: %w", err)
+	}
+	return nil
+}
+
+// writeFileAtomic writes a file under a temporary name, syncs it and renames
+// it into place, so a crash leaves either the old or the new file.
+func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(perm); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	return SyncDir(filepath.Dir(path))
+}
+
+// SyncDir fsyncs a directory so a rename in it is durable.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
