@@ -1,0 +1,65 @@
+package report
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// CaseDir is where the case of an analysis is kept in a workspace.
+func CaseDir(workspace, analysisID string) string {
+	return filepath.Join(workspace, "cases", analysisID)
+}
+
+// AffectedCSV is the notification list: a "curp" header, then one CURP a
+// line, in the order given (callers sort for determinism).
+func AffectedCSV(curps []string) []byte {
+	var b bytes.Buffer
+	w := bufio.NewWriter(&b)
+	w.WriteString("curp\n")
+	for _, c := range curps {
+		w.WriteString(c)
+		w.WriteByte('\n')
+	}
+	w.Flush()
+	return b.Bytes()
+}
+
+// SHA256 is the hex SHA-256 of b.
+func SHA256(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// WriteFile writes b to path under a temporary name and renames it into
+// place, so a reader never sees half a report. Files holding personal data
+// (affected.csv) should get mode 0600.
+func WriteFile(path string, b []byte, perm os.FileMode) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(perm); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

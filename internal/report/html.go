@@ -1,0 +1,246 @@
+package report
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/huella/huella/internal/ident"
+	"github.com/huella/huella/internal/register"
+)
+
+// Manifest is the evidence that belongs to the HTML report but not to the
+// JSON contract: it changes as the ledger grows or with the machine.
+type Manifest struct {
+	InputSHA256    string
+	Outputs        []Output // files written and their SHA-256 (report.json, affected.csv, ...)
+	Checkpoint     string   // the ledger's signed checkpoint (note text)
+	LedgerIndex    int64    // index of the analysis entry in the ledger, -1 if none
+	InclusionProof string   // the analysis entry's inclusion proof, as text
+	ToolVersion    string
+	CommandLine    string
+}
+
+// Output is one file written by the analysis.
+type Output struct {
+	Name   string
+	SHA256 string
+}
+
+//go:embed report.html.tmpl
+var tmplFS embed.FS
+
+var htmlTmpl = template.Must(template.New("report.html.tmpl").Funcs(template.FuncMap{
+	"pct":   func(x float64) string { return fmt.Sprintf("%.1f%%", 100*x) },
+	"upper": strings.ToUpper,
+	"sci":   func(x float64) string { return fmt.Sprintf("%.1e", x) },
+	"f2":    func(x float64) string { return fmt.Sprintf("%.2f", x) },
+}).ParseFS(tmplFS, "report.html.tmpl"))
+
+// htmlData is what the template sees.
+type htmlData struct {
+	R           *Report
+	M           Manifest
+	VerdictText string
+	VerdictCSS  string
+	CutoffSVG   template.HTML
+	ScoresSVG   template.HTML
+	EntidadSVG  template.HTML
+	Entidades   []entidadRow
+	Sections    []SeccionCount
+}
+
+type entidadRow struct {
+	Code, Name string
+	People     int
+}
+
+// HTML renders the report for people: self-contained, no script, no CDN.
+func (r *Report) HTML(m Manifest) ([]byte, error) {
+	d := htmlData{R: r, M: m}
+	switch r.Verdict {
+	case Ours:
+		d.VerdictText, d.VerdictCSS = "The leaked data is ours", "ours"
+	case Partial:
+		d.VerdictText, d.VerdictCSS = "Part of the leaked data is ours; the rest comes from elsewhere", "partial"
+	case SamePeopleOtherSource:
+		d.VerdictText, d.VerdictCSS = "Same people, another source: not our copy of the register", "other"
+	default:
+		d.VerdictText, d.VerdictCSS = "Not ours", "notours"
+	}
+	if r.Cutoff != nil {
+		d.CutoffSVG = cutoffSVG(r.Cutoff, r.Attribution)
+	}
+	d.ScoresSVG = scoresSVG(r.Attribution)
+	for code, n := range r.Affected.ByEntidad {
+		name := code
+		if e, ok := ident.EntidadByCode(code); ok {
+			name = e.Name
+		}
+		d.Entidades = append(d.Entidades, entidadRow{code, name, n})
+	}
+	slices.SortFunc(d.Entidades, func(a, b entidadRow) int {
+		if a.People != b.People {
+			return b.People - a.People
+		}
+		return strings.Compare(a.Code, b.Code)
+	})
+	d.EntidadSVG = entidadSVG(d.Entidades)
+	d.Sections = slices.Clone(r.Affected.BySeccion)
+	slices.SortStableFunc(d.Sections, func(a, b SeccionCount) int { return b.People - a.People })
+	if len(d.Sections) > 20 {
+		d.Sections = d.Sections[:20]
+	}
+	var buf bytes.Buffer
+	if err := htmlTmpl.Execute(&buf, d); err != nil {
+		return nil, fmt.Errorf("render html report: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+const svgW, svgH, padL, padR, padT, padB = 760.0, 220.0, 50.0, 10.0, 10.0, 40.0
+
+// cutoffSVG draws the agreement curve as steps, the 95% band shaded and the
+// release instants as ticks.
+func cutoffSVG(c *Cutoff, atts []Attribution) template.HTML {
+	if len(c.Curve) == 0 {
+		return ""
+	}
+	day := func(s string) float64 {
+		d, err := register.ParseDate(s)
+		if err != nil {
+			return 0
+		}
+		return float64(d)
+	}
+	x0 := day(c.Curve[0].Day)
+	x1 := x0 + 1
+	for _, p := range c.Curve {
+		x1 = math.Max(x1, day(p.Day)+1)
+	}
+	// extend to the band's end so the last step is visible
+	x1 = math.Max(x1, day(c.Latest)+1)
+	if x1-x0 < 30 {
+		x1 = x0 + 30
+	}
+	maxC := 1
+	for _, p := range c.Curve {
+		maxC = max(maxC, p.Count)
+	}
+	X := func(d float64) float64 { return padL + (d-x0)/(x1-x0)*(svgW-padL-padR) }
+	Y := func(n int) float64 { return padT + (1-float64(n)/float64(maxC))*(svgH-padT-padB) }
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg viewBox="0 0 %.0f %.0f" width="100%%" role="img" aria-label="rows agreeing with each possible cut-off day">`, svgW, svgH)
+	// band
+	fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#fde68a"/>`,
+		X(day(c.Earliest)), padT, math.Max(1.5, X(day(c.Latest)+1)-X(day(c.Earliest))), svgH-padT-padB)
+	// steps
+	var path strings.Builder
+	for i, p := range c.Curve {
+		x := X(day(p.Day))
+		if i == 0 {
+			fmt.Fprintf(&path, "M%.1f %.1f", x, Y(p.Count))
+		} else {
+			fmt.Fprintf(&path, " H%.1f V%.1f", x, Y(p.Count))
+		}
+	}
+	fmt.Fprintf(&path, " H%.1f", X(x1))
+	fmt.Fprintf(&b, `<path d="%s" fill="none" stroke="#1d4ed8" stroke-width="1.5"/>`, path.String())
+	// axes
+	fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#333"/>`, padL, svgH-padB, svgW-padR, svgH-padB)
+	fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="11" text-anchor="end">%d</text>`, padL-4, Y(maxC)+4, maxC)
+	fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="11" text-anchor="end">0</text>`, padL-4, Y(0))
+	// year ticks
+	y0, _, _ := register.Date(x0).YMD()
+	y1, _, _ := register.Date(x1).YMD()
+	for y := y0; y <= y1+1; y++ {
+		d, err := register.DateOf(y, 1, 1)
+		if err != nil || float64(d) < x0 || float64(d) > x1 {
+			continue
+		}
+		x := X(float64(d))
+		fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#999"/><text x="%.1f" y="%.1f" font-size="11" text-anchor="middle">%d</text>`,
+			x, svgH-padB, x, svgH-padB+5, x, svgH-padB+18, y)
+	}
+	// release instants
+	seen := map[string]bool{}
+	for _, a := range atts {
+		if a.AsOf == "" || seen[a.AsOf] {
+			continue
+		}
+		seen[a.AsOf] = true
+		d := day(a.AsOf)
+		if d < x0 || d > x1 {
+			continue
+		}
+		x := X(d)
+		fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#b91c1c" stroke-dasharray="3 3"/><text x="%.1f" y="%.1f" font-size="10" fill="#b91c1c" text-anchor="middle">release %s</text>`,
+			x, padT, x, svgH-padB, x, svgH-4, template.HTMLEscapeString(a.AsOf))
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}
+
+// scoresSVG draws one bar per release: its score against its threshold.
+func scoresSVG(atts []Attribution) template.HTML {
+	if len(atts) == 0 {
+		return ""
+	}
+	maxS := 1.0
+	for _, a := range atts {
+		maxS = math.Max(maxS, math.Max(math.Abs(a.Score), a.Threshold))
+	}
+	rowH := 22.0
+	h := rowH*float64(len(atts)) + 10
+	left, width := 230.0, svgW-240
+	zero := left + width/2
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg viewBox="0 0 %.0f %.0f" width="100%%" role="img" aria-label="score of each release">`, svgW, h)
+	for i, a := range atts {
+		y := 5 + float64(i)*rowH
+		w := a.Score / maxS * width / 2
+		x := zero
+		if w < 0 {
+			x, w = zero+w, -w
+		}
+		color := "#94a3b8"
+		if a.Accused {
+			color = "#b91c1c"
+		}
+		label := fmt.Sprintf("%s · %s", a.Recipient, a.AsOf)
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="11" text-anchor="end">%s</text>`, left-6, y+14, template.HTMLEscapeString(label))
+		fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"/>`, x, y+3, math.Max(w, 0.5), rowH-8, color)
+		if a.Threshold > 0 {
+			tx := zero + a.Threshold/maxS*width/2
+			fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#111" stroke-width="2"/>`, tx, y+1, tx, y+rowH-3)
+		}
+	}
+	fmt.Fprintf(&b, `<line x1="%.1f" y1="0" x2="%.1f" y2="%.1f" stroke="#333"/>`, zero, zero, h)
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}
+
+func entidadSVG(rows []entidadRow) template.HTML {
+	if len(rows) == 0 {
+		return ""
+	}
+	maxN := max(1, rows[0].People)
+	rowH := 18.0
+	h := rowH*float64(len(rows)) + 6
+	left, width := 180.0, svgW-250
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg viewBox="0 0 %.0f %.0f" width="100%%" role="img" aria-label="people exposed by entidad">`, svgW, h)
+	for i, r := range rows {
+		y := 3 + float64(i)*rowH
+		w := float64(r.People) / float64(maxN) * width
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="11" text-anchor="end">%s %s</text>`, left-6, y+12, r.Code, template.HTMLEscapeString(r.Name))
+		fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#0f766e"/>`, left, y+2, math.Max(w, 0.5), rowH-5)
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="11">%d</text>`, left+w+4, y+12, r.People)
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}

@@ -1,0 +1,289 @@
+// Package report owns the outputs of one leak analysis: the JSON report (the
+// contract other tools and the web server read), the HTML report for people
+// and the short terminal summary, and the case folder that holds them.
+//
+// # JSON (format "huella analysis v1")
+//
+//	{"format": "huella analysis v1",
+//	 "analysis_id": "a1-<24 hex>",
+//	 "input": {"name", "sha256", "rows", "format", "encoding", "compression", "skipped"},
+//	 "columns": [{"index", "header", "field", "extra", "confidence"}],
+//	 "verdict": "ours" | "partial" | "same_people_other_source" | "not_ours",
+//	 "verdict_reason": "...",
+//	 "match": {"rows_matched", "match_rate", "rows_exact", "field_agreement",
+//	           "by_method": {"curp": n, ...}, "fields": [{"field", "compared", "agreeing"}]},
+//	 "cutoff": {"earliest", "latest", "best_earliest", "best_latest",
+//	            "agreeing_fraction", "rows_dated", "confidence", "open_start",
+//	            "open_end", "snapshots_only", "note", "curve": [{"day", "count"}]} | null,
+//	 "attribution_status": "accused" | "inconclusive" | "no_release_matches" | "not_applicable",
+//	 "attribution_note": "...",
+//	 "attribution": [{"recipient", "release_id", "as_of", "accused", "score",
+//	                  "threshold", "false_accusation_bound", "evidence": {...}}],
+//	 "affected": {"people", "by_entidad": {"09": n, ...},
+//	              "by_seccion": [{"entidad", "seccion", "people"}]},
+//	 "store": {"people", "versions", "first", "last"},
+//	 "limitations": ["..."]}
+//
+// Dates are ISO YYYY-MM-DD; fractions are rounded to 6 decimals. The JSON
+// holds no wall-clock time and no path of the machine that ran it, so the same
+// analysis of the same file against the same store and ledger is byte
+// identical. analysis_id is "a1-" and the first 24 hex digits of
+// SHA-256("huella analysis id v1\n" + input sha256 + "\n" + store state +
+// "\n" + each release id considered, one a line) (see ID).
+//
+// The HTML report adds what must not be in the JSON because it changes when
+// the ledger grows: the ledger checkpoint, the inclusion proof of the
+// analysis entry, the tool version and the command line (Manifest).
+//
+// # Case folder
+//
+//	DIR/cases/<analysis_id>/report.json
+//	DIR/cases/<analysis_id>/report.html
+//	DIR/cases/<analysis_id>/affected.csv   (curp per line, header "curp"; mode 0600)
+package report
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+)
+
+// Format is the first field of every JSON report.
+const Format = "huella analysis v1"
+
+// Verdicts.
+const (
+	Ours                  = "ours"
+	Partial               = "partial"
+	SamePeopleOtherSource = "same_people_other_source"
+	NotOurs               = "not_ours"
+)
+
+// Attribution statuses.
+const (
+	StatusAccused          = "accused"
+	StatusInconclusive     = "inconclusive"
+	StatusNoReleaseMatches = "no_release_matches"
+	StatusNotApplicable    = "not_applicable" // the leak is not from the register
+)
+
+// Report is one analysis.
+type Report struct {
+	Format            string        `json:"format"`
+	AnalysisID        string        `json:"analysis_id"`
+	Input             Input         `json:"input"`
+	Columns           []Column      `json:"columns"`
+	Verdict           string        `json:"verdict"`
+	VerdictReason     string        `json:"verdict_reason"`
+	Match             Match         `json:"match"`
+	Cutoff            *Cutoff       `json:"cutoff"`
+	AttributionStatus string        `json:"attribution_status"`
+	AttributionNote   string        `json:"attribution_note,omitempty"`
+	Attribution       []Attribution `json:"attribution"`
+	Affected          Affected      `json:"affected"`
+	Store             Store         `json:"store"`
+	Limitations       []string      `json:"limitations"`
+}
+
+// Input describes the leaked file as read.
+type Input struct {
+	Name        string `json:"name"` // base name of the file
+	SHA256      string `json:"sha256"`
+	Rows        int    `json:"rows"`
+	Format      string `json:"format"`
+	Encoding    string `json:"encoding"`
+	Compression string `json:"compression,omitempty"`
+	Skipped     int    `json:"skipped"` // rows the reader could not use
+}
+
+// Column is one column of the leak and the register field it holds.
+type Column struct {
+	Index      int     `json:"index"`
+	Header     string  `json:"header"`
+	Field      string  `json:"field"`           // register field, "" when none
+	Extra      string  `json:"extra,omitempty"` // e.g. "phone", "email": not in the register
+	Confidence float64 `json:"confidence"`
+}
+
+// Match summarises linkage of the leak's rows to the register.
+type Match struct {
+	RowsMatched    int              `json:"rows_matched"`
+	MatchRate      float64          `json:"match_rate"`
+	RowsExact      int              `json:"rows_exact"` // every compared field agrees with a version
+	FieldAgreement float64          `json:"field_agreement"`
+	ByMethod       map[string]int   `json:"by_method"`
+	Fields         []FieldAgreement `json:"fields"`
+}
+
+// FieldAgreement counts, for one field, matched rows where the leak has a
+// value and how many agree with the matched person's best version.
+type FieldAgreement struct {
+	Field    string `json:"field"`
+	Compared int    `json:"compared"`
+	Agreeing int    `json:"agreeing"`
+}
+
+// Cutoff is the dated cut-off (package dating).
+type Cutoff struct {
+	Earliest         string       `json:"earliest"`
+	Latest           string       `json:"latest"`
+	BestEarliest     string       `json:"best_earliest"`
+	BestLatest       string       `json:"best_latest"`
+	AgreeingFraction float64      `json:"agreeing_fraction"`
+	RowsDated        int          `json:"rows_dated"`
+	Confidence       float64      `json:"confidence"`
+	OpenStart        bool         `json:"open_start"`
+	OpenEnd          bool         `json:"open_end"`
+	SnapshotsOnly    bool         `json:"snapshots_only"`
+	Note             string       `json:"note,omitempty"`
+	Curve            []CurvePoint `json:"curve"`
+}
+
+// CurvePoint is one step of the agreement curve: from Day on, Count rows agree.
+type CurvePoint struct {
+	Day   string `json:"day"`
+	Count int    `json:"count"`
+}
+
+// Attribution is the score of one logged release.
+type Attribution struct {
+	Recipient            string   `json:"recipient"`
+	ReleaseID            string   `json:"release_id"`
+	AsOf                 string   `json:"as_of"`
+	Accused              bool     `json:"accused"`
+	Score                float64  `json:"score"`
+	Threshold            float64  `json:"threshold"`
+	FalseAccusationBound float64  `json:"false_accusation_bound"`
+	Evidence             Evidence `json:"evidence"`
+}
+
+// Evidence is what each carrier showed for one release.
+type Evidence struct {
+	Marks       int       `json:"marks"`    // marks seen in the leak
+	Agreeing    int       `json:"agreeing"` // of those, agreeing with this release's codeword
+	Canaries    int       `json:"canaries"` // this release's canary people found
+	OrderStat   float64   `json:"order_stat"`
+	OrderNote   string    `json:"order_note,omitempty"`
+	CutInstant  string    `json:"cut_instant,omitempty"` // the release's as-of, and whether the leak's band holds it
+	CutAgrees   bool      `json:"cut_agrees"`
+	Carriers    []Carrier `json:"carriers,omitempty"`
+	Description string    `json:"description,omitempty"`
+}
+
+// Carrier is one fingerprint carrier's evidence.
+type Carrier struct {
+	Name     string  `json:"name"`
+	Seen     int     `json:"seen"`
+	Agreeing int     `json:"agreeing"`
+	Score    float64 `json:"score"`
+}
+
+// Affected counts the people exposed.
+type Affected struct {
+	People    int            `json:"people"`
+	ByEntidad map[string]int `json:"by_entidad"`
+	BySeccion []SeccionCount `json:"by_seccion"`
+}
+
+// SeccionCount is the number of exposed people in one section of one entidad.
+type SeccionCount struct {
+	Entidad string `json:"entidad"`
+	Seccion string `json:"seccion"`
+	People  int    `json:"people"`
+}
+
+// Store is the state of the register store the leak was compared with.
+type Store struct {
+	People   int64  `json:"people"`
+	Versions int64  `json:"versions"`
+	First    string `json:"first"`
+	Last     string `json:"last"`
+}
+
+// ID derives the analysis id from what the analysis depends on.
+func ID(inputSHA256, storeState string, releaseIDs []string) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "huella analysis id v1\n%s\n%s\n", inputSHA256, storeState)
+	for _, id := range releaseIDs {
+		fmt.Fprintf(h, "%s\n", id)
+	}
+	return "a1-" + hex.EncodeToString(h.Sum(nil))[:24]
+}
+
+// Round6 rounds a fraction to 6 decimals, so JSON shows no float noise.
+func Round6(x float64) float64 {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return 0
+	}
+	return math.Round(x*1e6) / 1e6
+}
+
+// JSON encodes the report, indented, with a final newline.
+func (r *Report) JSON() ([]byte, error) {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encode report: %w", err)
+	}
+	return append(b, '\n'), nil
+}
+
+// Decode reads a JSON report.
+func Decode(b []byte) (*Report, error) {
+	var r Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("decode report: %w", err)
+	}
+	if r.Format != Format {
+		return nil, fmt.Errorf("decode report: format %q, expected %q", r.Format, Format)
+	}
+	return &r, nil
+}
+
+// Accused lists the recipients accused.
+func (r *Report) Accused() []Attribution {
+	var out []Attribution
+	for _, a := range r.Attribution {
+		if a.Accused {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// Summary is the short terminal summary, a few lines.
+func (r *Report) Summary() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "analysis %s: %s (%d rows, %s, %s)\n", r.AnalysisID, r.Input.Name, r.Input.Rows, r.Input.Format, r.Input.Encoding)
+	fmt.Fprintf(&b, "  verdict:     %s — %s\n", strings.ToUpper(r.Verdict), r.VerdictReason)
+	fmt.Fprintf(&b, "  matched:     %d of %d rows (%.1f%%), field agreement %.1f%%\n",
+		r.Match.RowsMatched, r.Input.Rows, 100*r.Match.MatchRate, 100*r.Match.FieldAgreement)
+	if c := r.Cutoff; c != nil {
+		span := c.Earliest
+		if c.Latest != c.Earliest {
+			span += " … " + c.Latest
+		}
+		fmt.Fprintf(&b, "  cut-off:     %s (%.0f%% confidence; %.1f%% of %d dated rows agree)\n", span, 100*c.Confidence, 100*c.AgreeingFraction, c.RowsDated)
+		if c.Note != "" {
+			fmt.Fprintf(&b, "               %s\n", c.Note)
+		}
+	} else {
+		fmt.Fprintf(&b, "  cut-off:     none (not dated)\n")
+	}
+	fmt.Fprintf(&b, "  attribution: %s", r.AttributionStatus)
+	if acc := r.Accused(); len(acc) > 0 {
+		names := make([]string, len(acc))
+		for i, a := range acc {
+			names[i] = fmt.Sprintf("%s (release %s, as of %s, false-accusation bound %.0e)", a.Recipient, a.ReleaseID, a.AsOf, a.FalseAccusationBound)
+		}
+		fmt.Fprintf(&b, " — %s", strings.Join(names, "; "))
+	}
+	b.WriteString("\n")
+	if r.AttributionNote != "" {
+		fmt.Fprintf(&b, "               %s\n", r.AttributionNote)
+	}
+	fmt.Fprintf(&b, "  exposed:     %d people in %d entidades\n", r.Affected.People, len(r.Affected.ByEntidad))
+	return b.String()
+}

@@ -1,0 +1,107 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func sample() *Report {
+	return &Report{
+		Format:     Format,
+		AnalysisID: ID("abc", "store", []string{"r1", "r2"}),
+		Input:      Input{Name: "leak.csv", SHA256: "abc", Rows: 1000, Format: "csv", Encoding: "utf-8"},
+		Columns:    []Column{{Index: 0, Header: "CURP", Field: "curp", Confidence: 1}, {Index: 1, Header: "TEL", Extra: "phone", Confidence: 0.9}},
+		Verdict:    Ours, VerdictReason: "1000 of 1000 rows matched",
+		Match:             Match{RowsMatched: 1000, MatchRate: 1, RowsExact: 998, FieldAgreement: 0.999, ByMethod: map[string]int{"curp": 1000}},
+		Cutoff:            &Cutoff{Earliest: "2018-03-01", Latest: "2018-03-09", BestEarliest: "2018-03-02", BestLatest: "2018-03-05", AgreeingFraction: 1, RowsDated: 1000, Confidence: 0.95, Curve: []CurvePoint{{"2017-01-01", 10}, {"2018-03-01", 1000}, {"2018-03-10", 20}}},
+		AttributionStatus: StatusAccused,
+		Attribution: []Attribution{
+			{Recipient: "PARTIDO A", ReleaseID: "r1", AsOf: "2018-03-01", Accused: true, Score: 40, Threshold: 12, FalseAccusationBound: 1e-9, Evidence: Evidence{Marks: 300, Agreeing: 290}},
+			{Recipient: "PARTIDO <B>", ReleaseID: "r2", AsOf: "2021-03-01", Score: -3, Threshold: 12, FalseAccusationBound: 1e-9},
+		},
+		Affected:    Affected{People: 1000, ByEntidad: map[string]int{"09": 600, "15": 400}, BySeccion: []SeccionCount{{"09", "0101", 3}}},
+		Limitations: []string{"synthetic"},
+	}
+}
+
+func TestJSONContract(t *testing.T) {
+	r := sample()
+	b, err := r.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"analysis_id", "input", "columns", "verdict", "match", "cutoff", "attribution_status", "attribution", "affected"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("JSON lacks %q", k)
+		}
+	}
+	in := m["input"].(map[string]any)
+	for _, k := range []string{"sha256", "rows", "format", "encoding"} {
+		if _, ok := in[k]; !ok {
+			t.Errorf("input lacks %q", k)
+		}
+	}
+	att := m["attribution"].([]any)[0].(map[string]any)
+	for _, k := range []string{"recipient", "release_id", "accused", "score", "false_accusation_bound"} {
+		if _, ok := att[k]; !ok {
+			t.Errorf("attribution lacks %q", k)
+		}
+	}
+	b2, _ := sample().JSON()
+	if !bytes.Equal(b, b2) {
+		t.Error("same report encodes differently")
+	}
+	back, err := Decode(b)
+	if err != nil || back.AnalysisID != r.AnalysisID {
+		t.Fatalf("decode: %v", err)
+	}
+	r.Cutoff = nil
+	b, _ = r.JSON()
+	if !bytes.Contains(b, []byte(`"cutoff": null`)) {
+		t.Error("a nil cutoff must encode as null")
+	}
+}
+
+func TestID(t *testing.T) {
+	a := ID("x", "s", []string{"1"})
+	if a != ID("x", "s", []string{"1"}) || a == ID("x", "s", []string{"1", "2"}) || a == ID("y", "s", []string{"1"}) {
+		t.Error("ID must depend on input, store and releases, and only on them")
+	}
+	if !strings.HasPrefix(a, "a1-") || len(a) != 27 {
+		t.Errorf("ID %q", a)
+	}
+}
+
+func TestHTML(t *testing.T) {
+	b, err := sample().HTML(Manifest{InputSHA256: "abc", ToolVersion: "test", CommandLine: "huella analyze leak.csv", LedgerIndex: 7, Checkpoint: "huella ledger\n12\n", InclusionProof: "proof"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	for _, want := range []string{"The leaked data is ours", "<svg", "PARTIDO A", "PARTIDO &lt;B&gt;", "Ciudad de México", "huella analyze leak.csv", "index 7", "Inclusion proof"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("HTML lacks %q", want)
+		}
+	}
+	if strings.Contains(s, "http://") || strings.Contains(s, "https://") || strings.Contains(s, "<script") {
+		t.Error("HTML must be self-contained: no external links or scripts")
+	}
+	if strings.Index(s, "The leaked data is ours") > strings.Index(s, "<svg") {
+		t.Error("the verdict must come first")
+	}
+}
+
+func TestSummary(t *testing.T) {
+	s := sample().Summary()
+	for _, want := range []string{"OURS", "2018-03-01 … 2018-03-09", "accused — PARTIDO A", "1000 people in 2 entidades"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("summary lacks %q:\n%s", want, s)
+		}
+	}
+}
