@@ -1,0 +1,672 @@
+// Package analysis is the leak-analysis pipeline: it reads a leaked file's
+// rows (already mapped to register fields), links each to a person of the
+// register, and answers the four questions of a leak — is it ours, from which
+// cut-off, whose copy, who is exposed — as a report.Report.
+//
+// # Steps
+//
+//  1. Link. A row with a CURP or clave de elector is looked up in the store
+//     (every version of every person who ever held it); among the persons
+//     found, the one whose versions agree best with the row wins. Rows with
+//     no key, or a key the store does not know, go to the probabilistic
+//     linker (package linkage), built only when such rows exist.
+//
+//  2. Compare. Each visible field of the row is compared with each version
+//     of its person in comparison form: ident.Normalize, Ñ→N, addresses in
+//     addr.Canonical form (copies change abbreviations on purpose), codes
+//     without leading zeros, dates as the ingest/infer step normalised them.
+//     A row is exact when some version agrees on every compared field.
+//
+//  3. Verdict. Distinguishing fields are the ones whose wording is ours and
+//     not shared by every register of the same people: addresses, sección,
+//     municipio, localidad, postal code, credential numbers, clave de
+//     elector, registration date. A matched row is ours when at least 80% of
+//     its compared distinguishing fields agree with one version. With N rows,
+//     M matched, O ours and D the distinguishing agreement over matched rows:
+//
+//     not_ours                  M < max(3, 1% of N), or D < 50% and M < 30% of N
+//     same_people_other_source  D < 50% (keys match, our wording does not), or
+//     no distinguishing field is visible and no recipient is accused
+//     ours                      O ≥ 90% of N
+//     partial                   O ≥ max(3, 1% of N): the rest is from elsewhere
+//
+//     A leak is never called ours on keys alone.
+//
+//  4. Dating. Each exact row adds the union of the validity intervals of its
+//     agreeing versions (widened to the previous snapshot when the store holds
+//     snapshots only) to a dating.Counter; cutoff is the 95% band, clipped to
+//     the span the store knows. Not dated (null) unless the verdict is ours
+//     or partial.
+//
+//  5. Attribution. Every logged release is scored by the Attributor (package
+//     fingerprint) on the rows in leak order (the first MaxObservations rows
+//     plus every unmatched row, where canaries hide). attribution_status is
+//     accused when any release is accused; otherwise no_release_matches when
+//     no release was cut inside the dated band and none scores above half its
+//     threshold (the
+//     data came from the register through no logged copy: the note names the
+//     releases cut nearest the estimate); otherwise inconclusive, with the
+//     rows that would suffice and the carriers the leak erased.
+//
+//  6. Exposure. Every matched person (of an ours/partial/same-people leak) is
+//     affected, counted by entidad and sección of the version the row agrees
+//     with best; their CURPs are the notification list.
+//
+// # Determinism
+//
+// Nothing in the report depends on wall-clock time, paths, map order or
+// goroutine scheduling: the same leak against the same store and ledger
+// gives byte-identical JSON, and analysis_id = report.ID(input SHA-256, store
+// state, release ids).
+package analysis
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/huella/huella/internal/dating"
+	"github.com/huella/huella/internal/register"
+	"github.com/huella/huella/internal/report"
+)
+
+// Leak is a leaked file as the analysis reads it.
+type Leak struct {
+	Name    string          // base name of the file
+	Columns []report.Column // how its columns map to register fields
+	// Each calls fn with every row's record in schema order, normalised,
+	// "" where the leak has no value. The record may be reused by the next
+	// call.
+	Each func(ctx context.Context, fn func(rec register.Record) error) error
+	// Input describes the file once Each has returned (hash, rows, format).
+	Input func() report.Input
+}
+
+// Register is what the analysis reads of the store (*store.Store fits).
+type Register interface {
+	Person(id uint64) ([]register.Version, error)
+	ByCURP(curp string) ([]register.Version, error)
+	ByClave(clave string) ([]register.Version, error)
+}
+
+// Known is what the store knows, from its statistics.
+type Known struct {
+	People, Versions int64
+	First, Last      register.Date
+	Snapshots        []register.Date // snapshot instants, when the store holds snapshots only
+	Loads            []string        // SHA-256 of each loaded file, in load order
+}
+
+// State is the store's identity for the analysis id.
+func (k Known) State() string {
+	return fmt.Sprintf("people=%d versions=%d first=%s last=%s loads=%s", k.People, k.Versions, k.First, k.Last, strings.Join(k.Loads, ","))
+}
+
+// Linker links a row with no usable key (package linkage).
+type Linker interface {
+	Link(rec register.Record) (personID uint64, method string, weight float64)
+}
+
+// Release is one logged release, as the ledger holds it.
+type Release struct {
+	ID          string
+	Recipient   string
+	AsOf        register.Date
+	Fields      []string
+	Rows        int64
+	Fingerprint json.RawMessage
+}
+
+// Observation is one leaked row as attribution sees it.
+type Observation struct {
+	Row      int // 0-based position in the leak
+	PersonID uint64
+	Leaked   register.Record // normalised, schema order, "" where absent
+	CURP     string          // the register's CURP of the person, "" when unmatched
+}
+
+// Attributor scores every release against the observations (package
+// fingerprint). It returns one report.Attribution per release, in the order
+// given, with Recipient, ReleaseID, AsOf, Accused, Score, Threshold,
+// FalseAccusationBound and Evidence filled.
+type Attributor interface {
+	Attribute(releases []Release, obs []Observation) ([]report.Attribution, error)
+}
+
+// Config is what one analysis runs against.
+type Config struct {
+	Schema   *register.Schema
+	Register Register
+	Known    Known
+	// NewLinker builds the probabilistic linker over the whole store; called
+	// only when rows lack a usable key. Nil disables probabilistic linkage.
+	NewLinker  func(ctx context.Context) (Linker, error)
+	Releases   []Release
+	Attributor Attributor // nil: no attribution
+	// MaxObservations caps the rows, in leak order, kept for attribution
+	// (default 200,000; unmatched rows are kept up to the same cap again).
+	MaxObservations int
+	// Progress, when set, is called every 100,000 rows.
+	Progress func(rows int)
+}
+
+// Result is one analysis.
+type Result struct {
+	Report   *report.Report
+	Affected []string // CURPs of the affected people, sorted
+}
+
+// rowState is what is kept of a matched row.
+type rowState struct {
+	person           uint64
+	curp             string
+	entidad, seccion string
+	ours, exact      bool
+}
+
+// ErrEmpty is returned for a leak with no rows.
+var ErrEmpty = errors.New("the file holds no rows")
+
+// Run analyses one leak.
+func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
+	s := cfg.Schema
+	cmp := newComparer(s)
+	maxObs := cfg.MaxObservations
+	if maxObs <= 0 {
+		maxObs = 200_000
+	}
+	iCURP, iClave := s.Index(register.FCURP), s.Index(register.FClave)
+	iEnt, iSec := s.Index(register.FEntidad), s.Index(register.FSeccion)
+
+	var (
+		n          int
+		matched    []rowState
+		byMethod   = map[string]int{}
+		perField   = make([]fieldCount, len(s.Fields))
+		counter    dating.Counter
+		obs        []Observation
+		unmatchedO int
+		pending    []pendingRow
+		keys       = make([]string, len(s.Fields))
+		visible    = make([]bool, len(s.Fields))
+		probRows   int
+	)
+	for _, c := range leak.Columns {
+		if c.Field != "" {
+			if i := s.Index(c.Field); i >= 0 {
+				visible[i] = true
+			}
+		}
+	}
+	anyDist := false
+	for f, v := range visible {
+		if v && cmp.distinguishing[f] {
+			anyDist = true
+		}
+	}
+
+	// process compares a row with its candidate versions and records it.
+	process := func(row int, rec register.Record, keys []string, cands []register.Version, method string) {
+		if len(cands) == 0 {
+			return
+		}
+		// Pick the person whose best version agrees most.
+		bestI := -1
+		var best agreement
+		for i := range cands {
+			a := cmp.compare(keys, cands[i].Record, nil)
+			if bestI < 0 || a.better(best) {
+				bestI, best = i, a
+			}
+		}
+		person := cands[bestI].PersonID
+		cmp.compare(keys, cands[bestI].Record, perField)
+		var ivs []dating.Interval
+		for i := range cands {
+			if cands[i].PersonID != person {
+				continue
+			}
+			if a := cmp.compare(keys, cands[i].Record, nil); a.exact() {
+				ivs = append(ivs, dating.Widen(dating.Interval{From: cands[i].ValidFrom, To: cands[i].ValidTo}, cfg.Known.Snapshots))
+			}
+		}
+		ours := best.distCompared == 0 || float64(best.distAgreeing) >= 0.8*float64(best.distCompared)
+		exact := len(ivs) > 0
+		if exact && ours {
+			counter.Add(ivs)
+		}
+		v := cands[bestI].Record
+		st := rowState{person: person, ours: ours && best.distCompared > 0, exact: exact}
+		if iCURP >= 0 {
+			st.curp = v[iCURP]
+		}
+		if iEnt >= 0 {
+			st.entidad = v[iEnt]
+		}
+		if iSec >= 0 {
+			st.seccion = v[iSec]
+		}
+		matched = append(matched, st)
+		byMethod[method]++
+		if row < len(obs) && obs[row].Row == row {
+			obs[row].PersonID = person
+			obs[row].CURP = st.curp
+		}
+	}
+
+	err := leak.Each(ctx, func(rec register.Record) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		row := n
+		n++
+		if cfg.Progress != nil && n%100_000 == 0 {
+			cfg.Progress(n)
+		}
+		for f := range keys {
+			keys[f] = ""
+			if visible[f] && f < len(rec) {
+				keys[f] = cmp.key(f, rec[f])
+			}
+		}
+		keep := row < maxObs
+		if keep {
+			obs = append(obs, Observation{Row: row, Leaked: slices.Clone(rec)})
+		}
+		var cands []register.Version
+		method := ""
+		if iCURP >= 0 && keys[iCURP] != "" {
+			vs, err := cfg.Register.ByCURP(strings.ToUpper(rec[iCURP]))
+			if err != nil {
+				return fmt.Errorf("row %d: look up curp: %w", row+1, err)
+			}
+			cands, method = vs, "curp"
+		}
+		if len(cands) == 0 && iClave >= 0 && keys[iClave] != "" {
+			vs, err := cfg.Register.ByClave(strings.ToUpper(rec[iClave]))
+			if err != nil {
+				return fmt.Errorf("row %d: look up clave: %w", row+1, err)
+			}
+			cands, method = vs, "clave"
+		}
+		if len(cands) == 0 {
+			if !keep && unmatchedO < maxObs {
+				obs = append(obs, Observation{Row: row, Leaked: slices.Clone(rec)})
+				unmatchedO++
+			}
+			if cfg.NewLinker != nil && len(pending) < 5_000_000 {
+				pending = append(pending, pendingRow{row, slices.Clone(rec), slices.Clone(keys)})
+			}
+			return nil
+		}
+		process(row, rec, keys, cands, method)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, ErrEmpty
+	}
+	// Probabilistic linkage of the rows without a usable key.
+	if len(pending) > 0 && hasLinkFields(s, visible) {
+		lk, err := cfg.NewLinker(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("build linkage index: %w", err)
+		}
+		for _, p := range pending {
+			id, method, _ := lk.Link(p.rec)
+			if id == 0 {
+				continue
+			}
+			vs, err := cfg.Register.Person(id)
+			if err != nil {
+				return nil, fmt.Errorf("row %d: person %d: %w", p.row+1, id, err)
+			}
+			if method == "" {
+				method = "probabilistic"
+			}
+			probRows++
+			process(p.row, p.rec, p.keys, vs, method)
+		}
+	}
+	in := leak.Input()
+	in.Name = leak.Name
+
+	rep := &report.Report{
+		Format:  report.Format,
+		Input:   in,
+		Columns: leak.Columns,
+		Store: report.Store{People: cfg.Known.People, Versions: cfg.Known.Versions,
+			First: cfg.Known.First.String(), Last: cfg.Known.Last.String()},
+		Attribution: []report.Attribution{},
+		Limitations: []string{},
+	}
+	if rep.Columns == nil {
+		rep.Columns = []report.Column{}
+	}
+	relIDs := make([]string, len(cfg.Releases))
+	for i, r := range cfg.Releases {
+		relIDs[i] = r.ID
+	}
+	rep.AnalysisID = report.ID(in.SHA256, cfg.Known.State(), relIDs)
+
+	// Match figures.
+	m := len(matched)
+	exactRows, oursRows := 0, 0
+	for _, st := range matched {
+		if st.exact {
+			exactRows++
+		}
+		if st.ours {
+			oursRows++
+		}
+	}
+	totalC, totalA, distC, distA := 0, 0, 0, 0
+	for f, fc := range perField {
+		if fc.compared == 0 {
+			continue
+		}
+		rep.Match.Fields = append(rep.Match.Fields, report.FieldAgreement{Field: s.Fields[f].Name, Compared: fc.compared, Agreeing: fc.agreeing})
+		totalC += fc.compared
+		totalA += fc.agreeing
+		if cmp.distinguishing[f] {
+			distC += fc.compared
+			distA += fc.agreeing
+		}
+	}
+	if rep.Match.Fields == nil {
+		rep.Match.Fields = []report.FieldAgreement{}
+	}
+	rep.Match.RowsMatched = m
+	rep.Match.RowsExact = exactRows
+	rep.Match.MatchRate = report.Round6(float64(m) / float64(n))
+	rep.Match.ByMethod = byMethod
+	if totalC > 0 {
+		rep.Match.FieldAgreement = report.Round6(float64(totalA) / float64(totalC))
+	}
+	d := 1.0
+	if distC > 0 {
+		d = float64(distA) / float64(distC)
+	}
+
+	// Verdict (before attribution; an accusation can only strengthen it).
+	minRows := max(3, int(math.Ceil(0.01*float64(n))))
+	switch {
+	case m < minRows || (d < 0.5 && float64(m) < 0.3*float64(n)):
+		rep.Verdict = report.NotOurs
+		rep.VerdictReason = fmt.Sprintf("%d of %d rows match a person of the register", m, n)
+		if m >= minRows {
+			rep.VerdictReason += fmt.Sprintf(", and their addresses, sections and credentials agree with ours in only %.0f%% of fields", 100*d)
+		}
+	case !anyDist:
+		rep.Verdict = report.SamePeopleOtherSource
+		rep.VerdictReason = fmt.Sprintf("%d of %d rows match our people, but the file holds only identity fields (names, CURP, birth date), which every register of these people shares", m, n)
+	case d < 0.5:
+		rep.Verdict = report.SamePeopleOtherSource
+		rep.VerdictReason = fmt.Sprintf("%d of %d rows match our people by key, but only %.0f%% of their address, section and credential values agree with any version we held: another register of the same people", m, n, 100*d)
+	case float64(oursRows) >= 0.9*float64(n):
+		rep.Verdict = report.Ours
+		rep.VerdictReason = fmt.Sprintf("%d of %d rows are people of the register, written exactly as we held them (%.1f%% of distinguishing fields agree)", oursRows, n, 100*d)
+	case oursRows >= minRows:
+		rep.Verdict = report.Partial
+		rep.VerdictReason = fmt.Sprintf("%d of %d rows are ours, written as we held them; the other %d come from elsewhere", oursRows, n, n-oursRows)
+	default:
+		rep.Verdict = report.SamePeopleOtherSource
+		rep.VerdictReason = fmt.Sprintf("%d of %d rows match our people, but too few are written as we held them", m, n)
+	}
+
+	// Dating.
+	var est *dating.Estimate
+	if rep.Verdict == report.Ours || rep.Verdict == report.Partial || !anyDist {
+		e, err := counter.Estimate(dating.Options{First: cfg.Known.First, Last: cfg.Known.Last, Snapshots: cfg.Known.Snapshots})
+		if err == nil {
+			est = e
+		} else if !errors.Is(err, dating.ErrNoRows) {
+			return nil, err
+		}
+	}
+
+	// Attribution.
+	if cfg.Attributor != nil && len(cfg.Releases) > 0 && rep.Verdict != report.NotOurs {
+		atts, err := cfg.Attributor.Attribute(cfg.Releases, obs)
+		if err != nil {
+			return nil, fmt.Errorf("attribution: %w", err)
+		}
+		for i := range atts {
+			atts[i].Score = report.Round6(atts[i].Score)
+			atts[i].Threshold = report.Round6(atts[i].Threshold)
+			if est != nil && atts[i].AsOf != "" {
+				atts[i].Evidence.CutInstant = atts[i].AsOf
+				if a, err := register.ParseDate(atts[i].AsOf); err == nil {
+					atts[i].Evidence.CutAgrees = a >= est.Earliest && a <= est.Latest
+				}
+			}
+		}
+		rep.Attribution = atts
+	}
+	accused := rep.Accused()
+	if len(accused) > 0 && rep.Verdict == report.SamePeopleOtherSource && !anyDist {
+		rep.Verdict = report.Ours
+		rep.VerdictReason += fmt.Sprintf("; the fingerprint of %s's copy proves the rows came from our register", accused[0].Recipient)
+		if est == nil {
+			if e, err := counter.Estimate(dating.Options{First: cfg.Known.First, Last: cfg.Known.Last, Snapshots: cfg.Known.Snapshots}); err == nil {
+				est = e
+			}
+		}
+	}
+	if rep.Verdict != report.Ours && rep.Verdict != report.Partial {
+		est = nil
+	}
+	if est != nil {
+		rep.Cutoff = cutoffOf(est)
+	}
+	rep.AttributionStatus, rep.AttributionNote = attributionStatus(rep, cfg.Releases, est, visible, s, n)
+
+	// Exposure.
+	var affected []string
+	if rep.Verdict != report.NotOurs {
+		seen := map[uint64]bool{}
+		rep.Affected.ByEntidad = map[string]int{}
+		secs := map[[2]string]int{}
+		for _, st := range matched {
+			if seen[st.person] {
+				continue
+			}
+			seen[st.person] = true
+			rep.Affected.People++
+			rep.Affected.ByEntidad[st.entidad]++
+			secs[[2]string{st.entidad, st.seccion}]++
+			if st.curp != "" {
+				affected = append(affected, st.curp)
+			}
+		}
+		for k, v := range secs {
+			rep.Affected.BySeccion = append(rep.Affected.BySeccion, report.SeccionCount{Entidad: k[0], Seccion: k[1], People: v})
+		}
+		sort.Slice(rep.Affected.BySeccion, func(i, j int) bool {
+			a, b := rep.Affected.BySeccion[i], rep.Affected.BySeccion[j]
+			if a.Entidad != b.Entidad {
+				return a.Entidad < b.Entidad
+			}
+			return a.Seccion < b.Seccion
+		})
+		sort.Strings(affected)
+	}
+	if rep.Affected.ByEntidad == nil {
+		rep.Affected.ByEntidad = map[string]int{}
+	}
+	if rep.Affected.BySeccion == nil {
+		rep.Affected.BySeccion = []report.SeccionCount{}
+	}
+
+	rep.Limitations = limitations(rep, cfg, est, anyDist, probRows, n, maxObs)
+	return &Result{Report: rep, Affected: affected}, nil
+}
+
+type pendingRow struct {
+	row  int
+	rec  register.Record
+	keys []string
+}
+
+// hasLinkFields tells whether the visible fields can link without a key:
+// at least a surname and a given name or a birth date.
+func hasLinkFields(s *register.Schema, visible []bool) bool {
+	v := func(name string) bool {
+		i := s.Index(name)
+		return i >= 0 && visible[i]
+	}
+	return v(register.FPaterno) && (v(register.FNombre) || v(register.FNacimiento))
+}
+
+func cutoffOf(e *dating.Estimate) *report.Cutoff {
+	c := &report.Cutoff{
+		Earliest: e.Earliest.String(), Latest: e.Latest.String(),
+		BestEarliest: e.BestFrom.String(), BestLatest: e.BestTo.String(),
+		AgreeingFraction: report.Round6(e.AgreeingFraction),
+		RowsDated:        e.Rows,
+		Confidence:       0.95,
+		OpenStart:        e.OpenStart,
+		OpenEnd:          e.OpenEnd,
+		SnapshotsOnly:    e.SnapshotsOnly,
+	}
+	var notes []string
+	if e.OpenEnd {
+		notes = append(notes, "the band reaches the last instant the store knows ("+e.Latest.String()+"): the copy may be later; load newer data to date it")
+	}
+	if e.OpenStart {
+		notes = append(notes, "the band reaches the first instant the store knows: the copy may be earlier")
+	}
+	if e.SnapshotsOnly {
+		notes = append(notes, "the store holds snapshots only: the cut is known to a snapshot or the span between two")
+	}
+	if e.Disjoint {
+		notes = append(notes, "rows agree with more than one period: the file may mix copies cut at different instants")
+	}
+	c.Note = strings.Join(notes, "; ")
+	// The curve, thinned to at most 600 steps for charts.
+	step := max(1, len(e.Curve)/600)
+	for i := 0; i < len(e.Curve); i += step {
+		c.Curve = append(c.Curve, report.CurvePoint{Day: e.Curve[i].Day.String(), Count: e.Curve[i].Count})
+	}
+	if c.Curve == nil {
+		c.Curve = []report.CurvePoint{}
+	}
+	return c
+}
+
+// attributionStatus decides the overall status and what to say about it.
+func attributionStatus(rep *report.Report, rels []Release, est *dating.Estimate, visible []bool, s *register.Schema, n int) (string, string) {
+	if acc := rep.Accused(); len(acc) > 0 {
+		names := make([]string, len(acc))
+		for i, a := range acc {
+			names[i] = a.Recipient
+		}
+		if len(acc) > 1 {
+			return report.StatusAccused, "copies of " + strings.Join(names, ", ") + " were mixed (collusion): each is named by its own fingerprint"
+		}
+		return report.StatusAccused, ""
+	}
+	if rep.Verdict == report.NotOurs {
+		return report.StatusNoReleaseMatches, "the data does not come from the register, so no release can match"
+	}
+	if len(rels) == 0 {
+		return report.StatusNoReleaseMatches, "the ledger logs no release: the data left through no logged copy"
+	}
+	// Releases cut inside the band, and the best score against its threshold.
+	inBand := 0
+	bestRatio := 0.0
+	for _, a := range rep.Attribution {
+		if a.Evidence.CutAgrees {
+			inBand++
+		}
+		if a.Threshold > 0 {
+			bestRatio = max(bestRatio, a.Score/a.Threshold)
+		}
+	}
+	if est != nil && inBand == 0 && bestRatio < 0.5 {
+		return report.StatusNoReleaseMatches, fmt.Sprintf("the data is from the register as of %s … %s, but no logged release was cut then: an insider or an unlogged channel. Releases cut nearest: %s",
+			est.Earliest, est.Latest, nearest(rels, est))
+	}
+	var what []string
+	if bestRatio > 0.05 && bestRatio < 1 {
+		need := int(math.Ceil(float64(n) / bestRatio * 1.2))
+		what = append(what, fmt.Sprintf("about %d rows of the same copy would suffice", need))
+	} else {
+		what = append(what, "more rows of the same copy would be needed")
+	}
+	var erased []string
+	addrVisible := false
+	for _, i := range s.WithRole(register.RoleAddress) {
+		if visible[i] {
+			addrVisible = true
+		}
+	}
+	if !addrVisible {
+		erased = append(erased, "address abbreviations (no address column)")
+	}
+	if len(erased) > 0 {
+		what = append(what, "carriers erased: "+strings.Join(erased, ", "))
+	}
+	return report.StatusInconclusive, "no recipient can be accused without risking an innocent one; " + strings.Join(what, "; ")
+}
+
+// nearest names the releases whose as-of is closest to the estimate.
+func nearest(rels []Release, est *dating.Estimate) string {
+	type rd struct {
+		r    Release
+		dist int
+	}
+	var all []rd
+	for _, r := range rels {
+		dist := 0
+		switch {
+		case r.AsOf < est.Earliest:
+			dist = int(est.Earliest - r.AsOf)
+		case r.AsOf > est.Latest:
+			dist = int(r.AsOf - est.Latest)
+		}
+		all = append(all, rd{r, dist})
+	}
+	sort.SliceStable(all, func(i, j int) bool {
+		if all[i].dist != all[j].dist {
+			return all[i].dist < all[j].dist
+		}
+		return all[i].r.ID < all[j].r.ID
+	})
+	var parts []string
+	for i := 0; i < len(all) && i < 3; i++ {
+		parts = append(parts, fmt.Sprintf("%s (%s, %s, %d days away)", all[i].r.Recipient, all[i].r.ID, all[i].r.AsOf, all[i].dist))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func limitations(rep *report.Report, cfg Config, est *dating.Estimate, anyDist bool, probRows, n, maxObs int) []string {
+	out := []string{
+		"The register known to the store runs from " + cfg.Known.First.String() + " to " + cfg.Known.Last.String() + "; nothing is known of it outside that span.",
+	}
+	if rep.Input.Skipped > 0 {
+		out = append(out, fmt.Sprintf("%d parts of the file could not be read as rows and were skipped.", rep.Input.Skipped))
+	}
+	if !anyDist {
+		out = append(out, "The file holds only identity fields (names, CURP, birth date): they are the same in every register of these people, so they cannot show by themselves that the copy is ours.")
+	}
+	if probRows > 0 {
+		out = append(out, fmt.Sprintf("%d rows were linked without a usable key, by probabilistic linkage on names, birth date and address; such links can be wrong.", probRows))
+	}
+	if n > maxObs {
+		out = append(out, fmt.Sprintf("Attribution read the first %d rows of the file and its unmatched rows.", maxObs))
+	}
+	if est != nil && est.SnapshotsOnly {
+		out = append(out, "The store holds snapshots only: a change is known to have happened between two snapshots, not on which day.")
+	}
+	out = append(out, "The cut-off band assumes each row shows the version of its person valid on one day; a file merged from several cuts shows as several peaks.")
+	out = append(out, "The exposure counts and the notification list cover people of the register matched by the analysis; rows from other sources are not counted.")
+	return out
+}

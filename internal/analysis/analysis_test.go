@@ -1,0 +1,383 @@
+package analysis
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/huella/huella/internal/register"
+	"github.com/huella/huella/internal/report"
+)
+
+var d = register.MustDate
+
+// fakeRegister is an in-memory register of obviously synthetic people whose
+// addresses and credentials change at random days.
+type fakeRegister struct {
+	schema  *register.Schema
+	persons map[uint64][]register.Version
+	byCURP  map[string]uint64
+	byName  map[string]uint64
+}
+
+func (f *fakeRegister) Person(id uint64) ([]register.Version, error) { return f.persons[id], nil }
+func (f *fakeRegister) ByCURP(c string) ([]register.Version, error) {
+	return f.persons[f.byCURP[c]], nil
+}
+func (f *fakeRegister) ByClave(string) ([]register.Version, error) { return nil, nil }
+
+// Link is a fake probabilistic linker: exact on the full name and birth date.
+func (f *fakeRegister) Link(rec register.Record) (uint64, string, float64) {
+	s := f.schema
+	k := rec[s.Index(register.FNombre)] + "|" + rec[s.Index(register.FPaterno)] + "|" + rec[s.Index(register.FNacimiento)]
+	if id, ok := f.byName[k]; ok {
+		return id, "probabilistic", 20
+	}
+	return 0, "none", 0
+}
+
+var streets = []string{"HIDALGO", "JUAREZ", "MORELOS", "REFORMA", "ALLENDE", "INDEPENDENCIA", "ZARAGOZA", "GUERRERO"}
+var given = []string{"SINTETICA", "PRUEBA", "EJEMPLO", "FICTICIO", "MUESTRA"}
+
+func newFakeRegister(seed uint64, people int, first, last register.Date) *fakeRegister {
+	s := register.INE()
+	r := rand.New(rand.NewPCG(seed, seed^0x5eed))
+	f := &fakeRegister{schema: s, persons: map[uint64][]register.Version{}, byCURP: map[string]uint64{}, byName: map[string]uint64{}}
+	for p := uint64(1); p <= uint64(people); p++ {
+		rec := make(register.Record, len(s.Fields))
+		set := func(name, v string) { rec[s.Index(name)] = v }
+		curp := fmt.Sprintf("XXXX%06d%c%02dZZZ%02d", r.IntN(1000000), "HM"[r.IntN(2)], seed%100, p%100)
+		curp = fmt.Sprintf("%s%08d", curp[:10], p)[:18]
+		set(register.FCURP, curp)
+		set(register.FNombre, given[r.IntN(len(given))]+fmt.Sprintf(" %d", p))
+		set(register.FPaterno, "PERSONA")
+		set(register.FMaterno, fmt.Sprintf("SEMILLA%d", seed))
+		set(register.FNacimiento, (d("1950-01-01") + register.Date(r.IntN(18000))).String())
+		set(register.FSexo, "HM"[r.IntN(2):][:1])
+		ent := fmt.Sprintf("%02d", 1+r.IntN(32))
+		set(register.FEntidad, ent)
+		address := func() {
+			set(register.FSeccion, fmt.Sprintf("%04d", 100+r.IntN(900)))
+			set(register.FCalle, "CALLE "+streets[r.IntN(len(streets))]+fmt.Sprintf(" %d", r.IntN(300)))
+			set(register.FColonia, fmt.Sprintf("COLONIA CENTRO %d", r.IntN(50)))
+		}
+		cred := func() { set(register.FCIC, fmt.Sprintf("%09d", r.IntN(1e9))) }
+		address()
+		cred()
+		from := first - register.Date(r.IntN(3000))
+		for {
+			// about 1.2% of people change each month
+			gap := register.Date(1 + r.ExpFloat64()*30.4/0.012)
+			to := from + gap
+			if to > last {
+				to = register.NoDate
+			}
+			f.persons[p] = append(f.persons[p], register.Version{PersonID: p, ValidFrom: from, ValidTo: to, Record: append(register.Record(nil), rec...)})
+			if to == register.NoDate {
+				break
+			}
+			from = to
+			if r.IntN(2) == 0 {
+				address()
+			} else {
+				cred()
+			}
+		}
+		f.byCURP[curp] = p
+		f.byName[rec[s.Index(register.FNombre)]+"|PERSONA|"+rec[s.Index(register.FNacimiento)]] = p
+	}
+	return f
+}
+
+// asOf is the register as of t, person by person.
+func (f *fakeRegister) asOf(t register.Date) []register.Record {
+	var out []register.Record
+	for p := uint64(1); p <= uint64(len(f.persons)); p++ {
+		for _, v := range f.persons[p] {
+			if v.ValidAt(t) {
+				out = append(out, v.Record)
+			}
+		}
+	}
+	return out
+}
+
+// copyFor writes a recipient's copy: street type abbreviated or not by a
+// keyed bit per (person, release), the way the fingerprint marks a copy.
+func copyFor(s *register.Schema, recs []register.Record, release string) []register.Record {
+	out := make([]register.Record, len(recs))
+	ic, ip := s.Index(register.FCalle), s.Index(register.FCURP)
+	for i, r := range recs {
+		c := append(register.Record(nil), r...)
+		if markBit(c[ip], release) {
+			c[ic] = strings.Replace(c[ic], "CALLE ", "C. ", 1)
+		}
+		out[i] = c
+	}
+	return out
+}
+
+func markBit(curp, release string) bool {
+	h := sha256.Sum256([]byte(curp + "/" + release))
+	return h[0]&1 == 1
+}
+
+// fakeAttributor scores each release by the street-type marks: +1 per
+// agreeing mark, −1 per disagreeing; accused above 5·√marks.
+type fakeAttributor struct{ schema *register.Schema }
+
+func (a fakeAttributor) Attribute(rels []Release, obs []Observation) ([]report.Attribution, error) {
+	ic := a.schema.Index(register.FCalle)
+	var out []report.Attribution
+	for _, r := range rels {
+		marks, agree := 0, 0
+		for _, o := range obs {
+			if o.CURP == "" || o.Leaked[ic] == "" {
+				continue
+			}
+			marks++
+			abbr := strings.HasPrefix(o.Leaked[ic], "C. ")
+			if abbr == markBit(o.CURP, r.ID) {
+				agree++
+			}
+		}
+		score := float64(2*agree - marks)
+		thr := 5 * sqrt(float64(marks))
+		out = append(out, report.Attribution{Recipient: r.Recipient, ReleaseID: r.ID, AsOf: r.AsOf.String(),
+			Score: score, Threshold: thr, Accused: marks > 0 && score > thr, FalseAccusationBound: 1e-6,
+			Evidence: report.Evidence{Marks: marks, Agreeing: agree}})
+	}
+	return out, nil
+}
+
+func sqrt(x float64) float64 {
+	z := x
+	for range 30 {
+		if z == 0 {
+			return 0
+		}
+		z = (z + x/z) / 2
+	}
+	return z
+}
+
+func leakOf(s *register.Schema, name string, recs []register.Record, fields []string) *Leak {
+	var cols []report.Column
+	keep := make([]int, 0, len(fields))
+	for i, f := range fields {
+		cols = append(cols, report.Column{Index: i, Header: strings.ToUpper(f), Field: f, Confidence: 1})
+		keep = append(keep, s.Index(f))
+	}
+	return &Leak{
+		Name:    name,
+		Columns: cols,
+		Each: func(ctx context.Context, fn func(register.Record) error) error {
+			rec := make(register.Record, len(s.Fields))
+			for _, r := range recs {
+				for i := range rec {
+					rec[i] = ""
+				}
+				for _, k := range keep {
+					rec[k] = r[k]
+				}
+				if err := fn(rec); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+		Input: func() report.Input {
+			return report.Input{SHA256: fmt.Sprintf("sha-of-%s", name), Rows: len(recs), Format: "csv", Encoding: "utf-8"}
+		},
+	}
+}
+
+var allFields = []string{register.FCURP, register.FNombre, register.FPaterno, register.FMaterno, register.FNacimiento,
+	register.FSexo, register.FEntidad, register.FSeccion, register.FCalle, register.FColonia, register.FCIC}
+
+type world struct {
+	reg      *fakeRegister
+	cfg      Config
+	releases []Release
+}
+
+func newWorld(t *testing.T) *world {
+	first, last := d("2017-01-01"), d("2021-12-31")
+	reg := newFakeRegister(1, 4000, first, last)
+	w := &world{reg: reg}
+	for i, asOf := range []string{"2018-06-15", "2018-06-15", "2018-06-15", "2021-03-01", "2021-03-01"} {
+		w.releases = append(w.releases, Release{ID: fmt.Sprintf("r%02d", i+1), Recipient: fmt.Sprintf("PARTIDO %c", 'A'+i), AsOf: d(asOf)})
+	}
+	w.cfg = Config{
+		Schema: reg.schema, Register: reg,
+		Known:      Known{People: 4000, Versions: 9999, First: first, Last: last},
+		NewLinker:  func(context.Context) (Linker, error) { return reg, nil },
+		Releases:   w.releases,
+		Attributor: fakeAttributor{reg.schema},
+	}
+	return w
+}
+
+func sample(recs []register.Record, n int, seed uint64) []register.Record {
+	r := rand.New(rand.NewPCG(seed, 7))
+	idx := r.Perm(len(recs))[:n]
+	out := make([]register.Record, n)
+	for i, j := range idx {
+		out[i] = recs[j]
+	}
+	return out
+}
+
+func TestVerdictCutoffRecipient(t *testing.T) {
+	w := newWorld(t)
+	s := w.reg.schema
+	cut := d("2018-06-15")
+	leaked := copyFor(s, w.reg.asOf(cut), "r02")
+	other := newFakeRegister(99, 2000, d("2017-01-01"), d("2021-12-31"))
+	otherRecs := other.asOf(cut)
+
+	sameOther := make([]register.Record, 0)
+	for _, r := range w.reg.asOf(cut)[:1000] {
+		c := append(register.Record(nil), r...)
+		c[s.Index(register.FCalle)] = "AV. OTRA FUENTE " + c[s.Index(register.FCURP)][4:8]
+		c[s.Index(register.FCIC)] = "1" + c[s.Index(register.FCIC)]
+		c[s.Index(register.FSeccion)] = "9" + c[s.Index(register.FSeccion)]
+		sameOther = append(sameOther, c)
+	}
+	keyless := []string{register.FNombre, register.FPaterno, register.FMaterno, register.FNacimiento, register.FSeccion, register.FCalle, register.FCIC}
+
+	for _, tc := range []struct {
+		name      string
+		recs      []register.Record
+		fields    []string
+		verdict   string
+		dated     bool
+		recipient string // accused, "" for none
+		status    string
+	}{
+		{"full copy", leaked, allFields, report.Ours, true, "PARTIDO B", report.StatusAccused},
+		{"1000-row sample", sample(leaked, 1000, 1), allFields, report.Ours, true, "PARTIDO B", report.StatusAccused},
+		{"keyless sample", sample(leaked, 1000, 2), keyless, report.Ours, true, "PARTIDO B", report.StatusAccused},
+		{"another register", otherRecs, allFields, report.NotOurs, false, "", report.StatusNoReleaseMatches},
+		{"same people other source", sameOther, allFields, report.SamePeopleOtherSource, false, "", ""},
+		{"partial", append(sample(leaked, 700, 3), otherRecs[:300]...), allFields, report.Partial, true, "PARTIDO B", report.StatusAccused},
+		{"identity fields only", sample(leaked, 1000, 4), []string{register.FCURP, register.FNombre, register.FPaterno, register.FNacimiento}, report.SamePeopleOtherSource, false, "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := Run(context.Background(), w.cfg, leakOf(s, tc.name, tc.recs, tc.fields))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep := res.Report
+			if rep.Verdict != tc.verdict {
+				t.Fatalf("verdict %s (%s), want %s", rep.Verdict, rep.VerdictReason, tc.verdict)
+			}
+			if tc.dated != (rep.Cutoff != nil) {
+				t.Fatalf("cutoff %+v, dated want %v", rep.Cutoff, tc.dated)
+			}
+			if rep.Cutoff != nil {
+				if rep.Cutoff.Earliest > cut.String() || rep.Cutoff.Latest < cut.String() {
+					t.Errorf("cut-off %s … %s does not hold the truth %s", rep.Cutoff.Earliest, rep.Cutoff.Latest, cut)
+				}
+				e, l := d(rep.Cutoff.Earliest), d(rep.Cutoff.Latest)
+				if w := int(l - e + 1); w > 90 {
+					t.Errorf("cut-off band %d days wide", w)
+				}
+			}
+			var accused []string
+			for _, a := range rep.Accused() {
+				accused = append(accused, a.Recipient)
+			}
+			if got := strings.Join(accused, ","); got != tc.recipient {
+				t.Errorf("accused %q, want %q", got, tc.recipient)
+			}
+			if tc.status != "" && rep.AttributionStatus != tc.status {
+				t.Errorf("status %s (%s), want %s", rep.AttributionStatus, rep.AttributionNote, tc.status)
+			}
+			if rep.Verdict == report.NotOurs && (rep.Affected.People != 0 || len(res.Affected) != 0) {
+				t.Errorf("not ours, yet %d people affected", rep.Affected.People)
+			}
+			if rep.Verdict == report.Ours && rep.Affected.People != len(res.Affected) {
+				t.Errorf("affected %d people but %d CURPs", rep.Affected.People, len(res.Affected))
+			}
+		})
+	}
+}
+
+func TestNoLoggedCopy(t *testing.T) {
+	// A 2020 cut that no release was made at: the data is ours, dated, and
+	// no release matches.
+	w := newWorld(t)
+	s := w.reg.schema
+	cut := d("2020-02-10")
+	res, err := Run(context.Background(), w.cfg, leakOf(s, "insider", sample(w.reg.asOf(cut), 1000, 9), allFields))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := res.Report
+	if rep.Verdict != report.Ours || rep.AttributionStatus != report.StatusNoReleaseMatches {
+		t.Fatalf("verdict %s, status %s (%s)", rep.Verdict, rep.AttributionStatus, rep.AttributionNote)
+	}
+	if !strings.Contains(rep.AttributionNote, "nearest") {
+		t.Errorf("note does not name the nearest releases: %s", rep.AttributionNote)
+	}
+}
+
+func TestDeterministicJSON(t *testing.T) {
+	w := newWorld(t)
+	s := w.reg.schema
+	leaked := sample(copyFor(s, w.reg.asOf(d("2018-06-15")), "r01"), 500, 5)
+	var outs [][]byte
+	for range 2 {
+		res, err := Run(context.Background(), w.cfg, leakOf(s, "leak.csv", leaked, allFields))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := res.Report.JSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs = append(outs, b)
+	}
+	if !bytes.Equal(outs[0], outs[1]) {
+		t.Error("two runs of the same analysis differ")
+	}
+	w.cfg.Releases = w.cfg.Releases[:3]
+	res, _ := Run(context.Background(), w.cfg, leakOf(s, "leak.csv", leaked, allFields))
+	first, _ := report.Decode(outs[0])
+	if res.Report.AnalysisID == first.AnalysisID {
+		t.Error("the analysis id must change with the releases considered")
+	}
+}
+
+func TestEmpty(t *testing.T) {
+	w := newWorld(t)
+	if _, err := Run(context.Background(), w.cfg, leakOf(w.reg.schema, "e", nil, allFields)); err != ErrEmpty {
+		t.Fatalf("err %v", err)
+	}
+}
+
+func TestComparerKey(t *testing.T) {
+	c := newComparer(register.INE())
+	s := register.INE()
+	for _, tc := range []struct {
+		field, a, b string
+		same        bool
+	}{
+		{register.FCalle, "Av. Juárez 5", "AVENIDA JUAREZ 5", true},
+		{register.FCalle, "CALLE HIDALGO", "C. HIDALGO", true},
+		{register.FCalle, "HIDALGO", "JUAREZ", false},
+		{register.FSeccion, "0101", "101", true},
+		{register.FPaterno, "Muñoz", "MUNOZ", true},
+		{register.FNacimiento, "1980-01-02", "1980-02-01", false},
+	} {
+		f := s.Index(tc.field)
+		if got := c.key(f, tc.a) == c.key(f, tc.b); got != tc.same {
+			t.Errorf("%s: %q vs %q: same=%v", tc.field, tc.a, tc.b, got)
+		}
+	}
+}

@@ -1,0 +1,126 @@
+package analysis
+
+import (
+	"strings"
+
+	"github.com/huella/huella/internal/addr"
+	"github.com/huella/huella/internal/ident"
+	"github.com/huella/huella/internal/register"
+)
+
+// comparer turns field values into the form in which a leaked value and a
+// register value are equal exactly when they say the same thing.
+type comparer struct {
+	schema *register.Schema
+	kind   []int // per field: cmpText, cmpAddr, cmpCode, cmpExact
+	// distinguishing[f]: the field's wording is ours (addresses, sections,
+	// credentials, clave de elector, registration date), not shared by every
+	// register of the same people (names, CURP, birth date, sex).
+	distinguishing []bool
+}
+
+const (
+	cmpText = iota
+	cmpAddr
+	cmpCode
+	cmpExact
+)
+
+func newComparer(s *register.Schema) *comparer {
+	c := &comparer{schema: s, kind: make([]int, len(s.Fields)), distinguishing: make([]bool, len(s.Fields))}
+	for i, f := range s.Fields {
+		switch {
+		case f.Role == register.RoleAddress:
+			c.kind[i] = cmpAddr
+		case f.Kind == register.KindCode:
+			c.kind[i] = cmpCode
+		case f.Kind == register.KindDate:
+			c.kind[i] = cmpExact
+		default:
+			c.kind[i] = cmpText
+		}
+		switch {
+		case f.Name == register.FSeccion, f.Kind == register.KindClave:
+			c.distinguishing[i] = true
+		case f.Name == register.FEntidad:
+			c.distinguishing[i] = false
+		default:
+			c.distinguishing[i] = !f.Identity && f.Role != register.RoleName && f.Role != register.RolePersonKey
+		}
+	}
+	return c
+}
+
+// key is the comparison form of value v of field f: normalised (case,
+// accents incl. Ñ→N since leakers strip them, spacing), addresses in
+// canonical abbreviation form, codes without leading zeros.
+func (c *comparer) key(f int, v string) string {
+	if v == "" {
+		return ""
+	}
+	switch c.kind[f] {
+	case cmpAddr:
+		v = addr.Canonical(v)
+	case cmpExact:
+		return strings.TrimSpace(v)
+	default:
+		v = ident.Normalize(v)
+	}
+	v = strings.ReplaceAll(v, "Ñ", "N")
+	if c.kind[f] == cmpCode {
+		t := strings.TrimLeft(v, "0")
+		if t == "" && v != "" {
+			t = "0"
+		}
+		v = t
+	}
+	return v
+}
+
+// agreement of one leaked row with one version.
+type agreement struct {
+	compared, agreeing         int // over every visible non-empty field
+	distCompared, distAgreeing int // over distinguishing fields
+}
+
+func (a agreement) exact() bool { return a.compared > 0 && a.agreeing == a.compared }
+
+// better orders agreements: more agreeing fields first, then fewer compared
+// (a version with a missing value is not better than one that agrees).
+func (a agreement) better(b agreement) bool {
+	if a.agreeing != b.agreeing {
+		return a.agreeing > b.agreeing
+	}
+	return a.distAgreeing > b.distAgreeing
+}
+
+// compare compares the keys of a leaked row (rowKeys[f] = "" when absent)
+// with a version's record; perField, when not nil, counts per field.
+func (c *comparer) compare(rowKeys []string, rec register.Record, perField []fieldCount) agreement {
+	var a agreement
+	for f, k := range rowKeys {
+		if k == "" || f >= len(rec) {
+			continue
+		}
+		ok := c.key(f, rec[f]) == k
+		a.compared++
+		if ok {
+			a.agreeing++
+		}
+		if c.distinguishing[f] {
+			a.distCompared++
+			if ok {
+				a.distAgreeing++
+			}
+		}
+		if perField != nil {
+			perField[f].compared++
+			if ok {
+				perField[f].agreeing++
+			}
+		}
+	}
+	return a
+}
+
+type fieldCount struct{ compared, agreeing int }
