@@ -38,6 +38,7 @@ var htmlTmpl = template.Must(template.New("report.html.tmpl").Funcs(template.Fun
 	"pct":   func(x float64) string { return fmt.Sprintf("%.1f%%", 100*x) },
 	"upper": strings.ToUpper,
 	"sci":   func(x float64) string { return fmt.Sprintf("%.1e", x) },
+	"bound": BoundText,
 	"f2":    func(x float64) string { return fmt.Sprintf("%.2f", x) },
 }).ParseFS(tmplFS, "report.html.tmpl"))
 
@@ -185,41 +186,40 @@ func cutoffSVG(c *Cutoff, atts []Attribution) template.HTML {
 	return template.HTML(b.String())
 }
 
-// scoresSVG draws one bar per release: its score against its threshold.
+// scoresSVG draws one bar per release: its evidence strength (−log10 of
+// the false-accusation bound, capped at 30) against the accusation
+// threshold −log10 ε.
 func scoresSVG(atts []Attribution) template.HTML {
 	if len(atts) == 0 {
 		return ""
 	}
+	const capS = 30.0
 	maxS := 1.0
 	for _, a := range atts {
-		maxS = math.Max(maxS, math.Max(math.Abs(a.Score), a.Threshold))
+		maxS = math.Max(maxS, math.Max(math.Min(a.Strength(), capS), a.Threshold))
 	}
 	rowH := 22.0
-	h := rowH*float64(len(atts)) + 10
-	left, width := 230.0, svgW-240
-	zero := left + width/2
+	h := rowH*float64(len(atts)) + 24
+	left, width := 230.0, svgW-250
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg viewBox="0 0 %.0f %.0f" width="100%%" role="img" aria-label="score of each release">`, svgW, h)
+	fmt.Fprintf(&b, `<svg viewBox="0 0 %.0f %.0f" width="100%%" role="img" aria-label="evidence strength of each release">`, svgW, h)
 	for i, a := range atts {
 		y := 5 + float64(i)*rowH
-		w := a.Score / maxS * width / 2
-		x := zero
-		if w < 0 {
-			x, w = zero+w, -w
-		}
+		s := math.Max(0, math.Min(a.Strength(), capS))
+		w := s / maxS * width
 		color := "#94a3b8"
 		if a.Accused {
 			color = "#b91c1c"
 		}
 		label := fmt.Sprintf("%s · %s", a.Recipient, a.AsOf)
 		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="11" text-anchor="end">%s</text>`, left-6, y+14, template.HTMLEscapeString(label))
-		fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"/>`, x, y+3, math.Max(w, 0.5), rowH-8, color)
+		fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"/>`, left, y+3, math.Max(w, 0.5), rowH-8, color)
 		if a.Threshold > 0 {
-			tx := zero + a.Threshold/maxS*width/2
+			tx := left + a.Threshold/maxS*width
 			fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#111" stroke-width="2"/>`, tx, y+1, tx, y+rowH-3)
 		}
 	}
-	fmt.Fprintf(&b, `<line x1="%.1f" y1="0" x2="%.1f" y2="%.1f" stroke="#333"/>`, zero, zero, h)
+	fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="10" fill="#555">bar: −log10 of the false-accusation bound (capped at %.0f); black tick: accusation threshold −log10 ε</text>`, left, h-4, capS)
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
 }

@@ -18,7 +18,8 @@
 //	 "attribution_status": "accused" | "inconclusive" | "no_release_matches" | "not_applicable",
 //	 "attribution_note": "...",
 //	 "attribution": [{"recipient", "release_id", "as_of", "accused", "score",
-//	                  "threshold", "false_accusation_bound", "evidence": {...}}],
+//	                  "threshold", "false_accusation_bound",
+//	                  "log10_false_accusation_bound", "evidence": {...}}],
 //	 "affected": {"people", "by_entidad": {"09": n, ...},
 //	              "by_seccion": [{"entidad", "seccion", "people"}]},
 //	 "store": {"people", "versions", "first", "last"},
@@ -150,35 +151,42 @@ type CurvePoint struct {
 
 // Attribution is the score of one logged release.
 type Attribution struct {
-	Recipient            string   `json:"recipient"`
-	ReleaseID            string   `json:"release_id"`
-	AsOf                 string   `json:"as_of"`
-	Accused              bool     `json:"accused"`
-	Score                float64  `json:"score"`
-	Threshold            float64  `json:"threshold"`
-	FalseAccusationBound float64  `json:"false_accusation_bound"`
-	Evidence             Evidence `json:"evidence"`
+	Recipient string  `json:"recipient"`
+	ReleaseID string  `json:"release_id"`
+	AsOf      string  `json:"as_of"`
+	Accused   bool    `json:"accused"`
+	Score     float64 `json:"score"`
+	// Threshold is the evidence strength, −log10 of the false-accusation
+	// bound, a release must reach to be accused: −log10 ε.
+	Threshold            float64 `json:"threshold"`
+	FalseAccusationBound float64 `json:"false_accusation_bound"`
+	// Log10Bound is log10 of the bound (its strength is −Log10Bound), kept
+	// because the bound may fall below float64's range (then
+	// FalseAccusationBound reads 0).
+	Log10Bound float64  `json:"log10_false_accusation_bound"`
+	Evidence   Evidence `json:"evidence"`
 }
 
 // Evidence is what each carrier showed for one release.
 type Evidence struct {
-	Marks       int       `json:"marks"`    // marks seen in the leak
-	Agreeing    int       `json:"agreeing"` // of those, agreeing with this release's codeword
-	Canaries    int       `json:"canaries"` // this release's canary people found
-	OrderStat   float64   `json:"order_stat"`
+	Marks       int       `json:"marks"`         // marks seen in the leak
+	Agreeing    int       `json:"agreeing"`      // of those, agreeing with this release's codeword
+	Canaries    int       `json:"canaries"`      // this release's canary people found
+	OrderStat   float64   `json:"order_p_value"` // P(row order this aligned | innocent copy)
 	OrderNote   string    `json:"order_note,omitempty"`
-	CutInstant  string    `json:"cut_instant,omitempty"` // the release's as-of, and whether the leak's band holds it
-	CutAgrees   bool      `json:"cut_agrees"`
+	CutInstant  string    `json:"cut_instant,omitempty"` // the release's as-of
+	CutAgrees   bool      `json:"cut_agrees"`            // the leak's cut-off band holds it
 	Carriers    []Carrier `json:"carriers,omitempty"`
+	Missing     []string  `json:"missing,omitempty"` // what kept carriers silent, what would suffice
 	Description string    `json:"description,omitempty"`
 }
 
 // Carrier is one fingerprint carrier's evidence.
 type Carrier struct {
-	Name     string  `json:"name"`
-	Seen     int     `json:"seen"`
-	Agreeing int     `json:"agreeing"`
-	Score    float64 `json:"score"`
+	Name       string  `json:"name"`
+	Bound      float64 `json:"bound"` // P(evidence this strong | innocent copy)
+	Log10Bound float64 `json:"log10_bound"`
+	Detail     string  `json:"detail"`
 }
 
 // Affected counts the people exposed.
@@ -276,7 +284,7 @@ func (r *Report) Summary() string {
 	if acc := r.Accused(); len(acc) > 0 {
 		names := make([]string, len(acc))
 		for i, a := range acc {
-			names[i] = fmt.Sprintf("%s (release %s, as of %s, false-accusation bound %.0e)", a.Recipient, a.ReleaseID, a.AsOf, a.FalseAccusationBound)
+			names[i] = fmt.Sprintf("%s (release %s, as of %s, false-accusation bound %s)", a.Recipient, a.ReleaseID, a.AsOf, BoundText(a.FalseAccusationBound, a.Log10Bound))
 		}
 		fmt.Fprintf(&b, " — %s", strings.Join(names, "; "))
 	}
@@ -287,3 +295,23 @@ func (r *Report) Summary() string {
 	fmt.Fprintf(&b, "  exposed:     %d people in %d entidades\n", r.Affected.People, len(r.Affected.ByEntidad))
 	return b.String()
 }
+
+// ProofLog10 is the log10 bound written for evidence that is proof by
+// itself (a canary of one copy): JSON holds no −∞.
+const ProofLog10 = -1000
+
+// BoundText prints a probability bound, from its log10 when it underflows.
+func BoundText(b, log10 float64) string {
+	switch {
+	case math.IsInf(log10, -1) || log10 <= ProofLog10:
+		return "0 (a canary: proof by itself)"
+	case b > 0 || log10 == 0:
+		return fmt.Sprintf("%.1e", b)
+	default:
+		return fmt.Sprintf("1e%.0f", log10)
+	}
+}
+
+// Strength is the evidence strength of an attribution, −log10 of its
+// false-accusation bound (∞ for a canary).
+func (a Attribution) Strength() float64 { return -a.Log10Bound }

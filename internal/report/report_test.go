@@ -18,8 +18,8 @@ func sample() *Report {
 		Cutoff:            &Cutoff{Earliest: "2018-03-01", Latest: "2018-03-09", BestEarliest: "2018-03-02", BestLatest: "2018-03-05", AgreeingFraction: 1, RowsDated: 1000, Confidence: 0.95, Curve: []CurvePoint{{"2017-01-01", 10}, {"2018-03-01", 1000}, {"2018-03-10", 20}}},
 		AttributionStatus: StatusAccused,
 		Attribution: []Attribution{
-			{Recipient: "PARTIDO A", ReleaseID: "r1", AsOf: "2018-03-01", Accused: true, Score: 40, Threshold: 12, FalseAccusationBound: 1e-9, Evidence: Evidence{Marks: 300, Agreeing: 290}},
-			{Recipient: "PARTIDO <B>", ReleaseID: "r2", AsOf: "2021-03-01", Score: -3, Threshold: 12, FalseAccusationBound: 1e-9},
+			{Recipient: "PARTIDO A", ReleaseID: "r1", AsOf: "2018-03-01", Accused: true, Score: 40, Threshold: 6, FalseAccusationBound: 1e-9, Log10Bound: -9, Evidence: Evidence{Marks: 300, Agreeing: 290}},
+			{Recipient: "PARTIDO <B>", ReleaseID: "r2", AsOf: "2021-03-01", Score: -3, Threshold: 6, FalseAccusationBound: 1, Log10Bound: 0},
 		},
 		Affected:    Affected{People: 1000, ByEntidad: map[string]int{"09": 600, "15": 400}, BySeccion: []SeccionCount{{"09", "0101", 3}}},
 		Limitations: []string{"synthetic"},
