@@ -46,7 +46,10 @@
 //     threshold (the
 //     data came from the register through no logged copy: the note names the
 //     releases cut nearest the estimate); otherwise inconclusive, with the
-//     rows that would suffice and the carriers the leak erased.
+//     rows that would suffice and the carriers the leak erased. A release's
+//     evidence strength is −log10 of its false-accusation bound, its
+//     threshold −log10 ε; the strength of one copy's evidence grows about
+//     linearly with its rows, so rows needed ≈ 1.2 · N · threshold/strength.
 //
 //  6. Exposure. Every matched person (of an ours/partial/same-people leak) is
 //     affected, counted by entidad and sección of the version the row agrees
@@ -441,6 +444,7 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 		for i := range atts {
 			atts[i].Score = report.Round6(atts[i].Score)
 			atts[i].Threshold = report.Round6(atts[i].Threshold)
+			atts[i].Log10Bound = report.Round6(atts[i].Log10Bound)
 			if est != nil && atts[i].AsOf != "" {
 				atts[i].Evidence.CutInstant = atts[i].AsOf
 				if a, err := register.ParseDate(atts[i].AsOf); err == nil {
@@ -582,24 +586,30 @@ func attributionStatus(rep *report.Report, rels []Release, est *dating.Estimate,
 	// Releases cut inside the band, and the best score against its threshold.
 	inBand := 0
 	bestRatio := 0.0
-	for _, a := range rep.Attribution {
+	var best *report.Attribution
+	for i, a := range rep.Attribution {
 		if a.Evidence.CutAgrees {
 			inBand++
 		}
-		if a.Threshold > 0 {
-			bestRatio = max(bestRatio, a.Score/a.Threshold)
+		if a.Threshold > 0 && a.Strength()/a.Threshold > bestRatio {
+			bestRatio = a.Strength() / a.Threshold
+			best = &rep.Attribution[i]
 		}
 	}
 	if est != nil && inBand == 0 && bestRatio < 0.5 {
 		return report.StatusNoReleaseMatches, fmt.Sprintf("the data is from the register as of %s … %s, but no logged release was cut then: an insider or an unlogged channel. Releases cut nearest: %s",
 			est.Earliest, est.Latest, nearest(rels, est))
 	}
+	// Evidence strength grows about linearly with the rows of one copy.
 	var what []string
 	if bestRatio > 0.05 && bestRatio < 1 {
 		need := int(math.Ceil(float64(n) / bestRatio * 1.2))
-		what = append(what, fmt.Sprintf("about %d rows of the same copy would suffice", need))
+		what = append(what, fmt.Sprintf("the strongest candidate is %s (%s), at %.0f%% of the evidence needed: about %d rows of the same copy would suffice", best.Recipient, best.ReleaseID, 100*bestRatio, need))
 	} else {
 		what = append(what, "more rows of the same copy would be needed")
+	}
+	if best != nil {
+		what = append(what, best.Evidence.Missing...)
 	}
 	var erased []string
 	addrVisible := false

@@ -146,9 +146,10 @@ func (a fakeAttributor) Attribute(rels []Release, obs []Observation) ([]report.A
 			}
 		}
 		score := float64(2*agree - marks)
-		thr := 5 * sqrt(float64(marks))
+		// strength 6 at 5 standard deviations
+		strength := max(0, 6*score/(5*sqrt(float64(marks))))
 		out = append(out, report.Attribution{Recipient: r.Recipient, ReleaseID: r.ID, AsOf: r.AsOf.String(),
-			Score: score, Threshold: thr, Accused: marks > 0 && score > thr, FalseAccusationBound: 1e-6,
+			Score: score, Threshold: 6, Accused: marks > 0 && strength > 6, Log10Bound: -strength,
 			Evidence: report.Evidence{Marks: marks, Agreeing: agree}})
 	}
 	return out, nil

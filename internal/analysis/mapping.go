@@ -1,0 +1,64 @@
+package analysis
+
+import (
+	"strings"
+
+	"github.com/huella/huella/internal/ident"
+	"github.com/huella/huella/internal/register"
+	"github.com/huella/huella/internal/report"
+)
+
+// Mapping maps a leak's columns to register fields (package infer makes
+// the real one, from content).
+type Mapping interface {
+	Columns() []report.Column
+	// Record fills dst (schema order, "" where absent) from one row.
+	Record(row []string, dst register.Record) register.Record
+}
+
+// newMapping and newAttributor are package infer's and package
+// fingerprint's, set by infer.go and attribute.go; until then a mapping by
+// header names and no attribution.
+var (
+	newMapping    = HeaderMapping
+	newAttributor = func(key []byte, schema *register.Schema, taken func(curp, clave string) bool) Attributor { return nil }
+)
+
+// headerMapping maps columns whose header is a field's name.
+type headerMapping struct {
+	cols   []report.Column
+	fields []int // per column: schema index or -1
+}
+
+// HeaderMapping maps the columns whose header (normalised, spaces as
+// underscores) names a register field; values are normalised with
+// ident.Normalize. It is the fallback when content inference is not
+// available.
+func HeaderMapping(schema *register.Schema, header []string, sample [][]string) Mapping {
+	m := &headerMapping{cols: []report.Column{}}
+	for i, h := range header {
+		name := strings.ToLower(strings.ReplaceAll(ident.Normalize(h), " ", "_"))
+		f := schema.Index(name)
+		m.fields = append(m.fields, f)
+		c := report.Column{Index: i, Header: h}
+		if f >= 0 {
+			c.Field, c.Confidence = name, 1
+		}
+		m.cols = append(m.cols, c)
+	}
+	return m
+}
+
+func (m *headerMapping) Columns() []report.Column { return m.cols }
+
+func (m *headerMapping) Record(row []string, dst register.Record) register.Record {
+	for i := range dst {
+		dst[i] = ""
+	}
+	for i, v := range row {
+		if i < len(m.fields) && m.fields[i] >= 0 && m.fields[i] < len(dst) {
+			dst[m.fields[i]] = ident.Normalize(v)
+		}
+	}
+	return dst
+}
