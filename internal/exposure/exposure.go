@@ -70,6 +70,7 @@ import (
 
 	"github.com/cloudflare/circl/group"
 	"github.com/cloudflare/circl/oprf"
+	"github.com/huella/huella/internal/ident"
 )
 
 // Sizes of the protocol's messages and entries.
@@ -89,11 +90,12 @@ const SetFormat = "huella exposure set v1"
 var suite = oprf.SuiteRistretto255
 
 // Normalize maps a CURP as a person types it to the form that is evaluated:
-// upper case, without spaces, hyphens or dots. Anything else that is not a
-// letter or a digit makes it invalid; so does a length other than 18.
+// ident.Normalize (upper case, accents stripped, Ñ kept), then without
+// spaces, hyphens or dots. Anything else that is not a letter or a digit
+// makes it invalid; so does a length other than 18.
 func Normalize(curp string) (string, error) {
 	var b strings.Builder
-	for _, r := range strings.ToUpper(curp) {
+	for _, r := range ident.Normalize(curp) {
 		switch {
 		case unicode.IsSpace(r) || r == '-' || r == '.':
 		case r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == 'Ñ':

@@ -1,0 +1,546 @@
+package server
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"math"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/huella/huella/internal/exposure"
+	"github.com/huella/huella/internal/ident"
+)
+
+// ---- cases ----
+
+type casesData struct {
+	Cases     []*Case
+	CanUpload bool
+}
+
+func (s *Server) casesPage(w http.ResponseWriter, r *http.Request) {
+	cs, err := s.cfg.Cases.List(r.Context())
+	if err != nil {
+		s.fail(w, r, 500, "err.generic", err)
+		return
+	}
+	s.render(w, r, 200, "cases", "cases.title", casesData{Cases: cs, CanUpload: s.cfg.Analyze != nil})
+}
+
+type caseData struct {
+	Case      *Case
+	Map       template.HTML
+	Entidades []entidadCount
+	Statuses  []string
+	Published bool
+	Flash     string
+}
+
+func (d caseData) flash() (string, string) { return d.Flash, "" }
+
+type entidadCount struct {
+	Code, Name string
+	People     int
+}
+
+func (s *Server) casePage(w http.ResponseWriter, r *http.Request) {
+	c, err := s.cfg.Cases.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.notFoundOr500(w, r, err)
+		return
+	}
+	_, sets, err := s.sets.get()
+	if err != nil {
+		s.fail(w, r, 500, "err.generic", err)
+		return
+	}
+	d := caseData{Case: c, Statuses: CaseStatuses, Published: sets[c.ID] != nil}
+	if r.URL.Query().Get("published") != "" {
+		d.Flash = langOf(r).T("case.published")
+	}
+	counts := map[string]int{}
+	for k, v := range c.Report.Affected.ByEntidad {
+		if e, ok := entidadOf(k); ok {
+			counts[e.Code] += v
+		}
+	}
+	for _, e := range ident.Entidades {
+		if counts[e.Code] > 0 {
+			d.Entidades = append(d.Entidades, entidadCount{e.Code, e.Name, counts[e.Code]})
+		}
+	}
+	d.Map = mexicoMap(counts, langOf(r))
+	s.render(w, r, 200, "case", "col.case", d)
+}
+
+// entidadOf resolves a by_entidad key: INE code, CURP code or name.
+func entidadOf(k string) (ident.Entidad, bool) {
+	if e, ok := ident.EntidadByCode(k); ok {
+		return e, true
+	}
+	if e, ok := ident.EntidadByCURPCode(strings.ToUpper(k)); ok {
+		return e, true
+	}
+	for _, e := range ident.Entidades {
+		if ident.Normalize(e.Name) == ident.Normalize(k) {
+			return e, true
+		}
+	}
+	return ident.Entidad{}, false
+}
+
+func (s *Server) caseReport(w http.ResponseWriter, r *http.Request) {
+	f, err := s.cfg.Cases.ReportHTML(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.notFoundOr500(w, r, err)
+		return
+	}
+	defer f.Close()
+	// The analysis's report is self-contained and has no script: serve it
+	// sandboxed, with inline styles allowed and nothing else.
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox; frame-ancestors 'self'")
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	io.Copy(w, f)
+}
+
+func (s *Server) addNote(w http.ResponseWriter, r *http.Request) {
+	s.editMeta(w, r, func(m *CaseMeta) error {
+		text := strings.TrimSpace(r.PostFormValue("text"))
+		if text == "" || len(text) > 10000 {
+			return fmt.Errorf("a note has 1 to 10,000 characters")
+		}
+		m.Notes = append(m.Notes, Note{Author: sessionOf(r).user, Time: time.Now().UTC().Format(time.RFC3339), Text: text})
+		return nil
+	})
+}
+
+func (s *Server) setStatus(w http.ResponseWriter, r *http.Request) {
+	s.editMeta(w, r, func(m *CaseMeta) error {
+		st := r.PostFormValue("status")
+		for _, ok := range CaseStatuses {
+			if st == ok {
+				m.Status = st
+				return nil
+			}
+		}
+		return fmt.Errorf("unknown status %q", st)
+	})
+}
+
+var metaMu sync.Mutex
+
+func (s *Server) editMeta(w http.ResponseWriter, r *http.Request, edit func(*CaseMeta) error) {
+	metaMu.Lock()
+	defer metaMu.Unlock()
+	id := r.PathValue("id")
+	c, err := s.cfg.Cases.Get(r.Context(), id)
+	if err != nil {
+		s.notFoundOr500(w, r, err)
+		return
+	}
+	m := c.Meta
+	if err := edit(&m); err != nil {
+		s.fail(w, r, http.StatusBadRequest, "err.generic", err)
+		return
+	}
+	if err := s.cfg.Cases.SaveMeta(r.Context(), id, m); err != nil {
+		s.fail(w, r, 500, "err.generic", err)
+		return
+	}
+	http.Redirect(w, r, "/cases/"+id, http.StatusSeeOther)
+}
+
+// publish makes the case's affected people checkable on /check.
+func (s *Server) publish(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	curps, err := s.cfg.Cases.AffectedCURPs(r.Context(), id)
+	if err != nil {
+		s.notFoundOr500(w, r, err)
+		return
+	}
+	set, skipped, err := exposure.Publish(s.cfg.Key, id, curps, nil)
+	if err != nil {
+		s.fail(w, r, 500, "err.generic", err)
+		return
+	}
+	if err := set.Save(s.cfg.Dir); err != nil {
+		s.fail(w, r, 500, "err.generic", err)
+		return
+	}
+	s.sets.invalidate()
+	s.log.Info("exposure set published", "case", id, "people", set.People, "skipped", skipped, "user", sessionOf(r).user)
+	http.Redirect(w, r, "/cases/"+id+"?published=1", http.StatusSeeOther)
+}
+
+// ---- uploads and analysis jobs ----
+
+type job struct {
+	ID       string `json:"id"`
+	Stage    string `json:"stage"`
+	Done     int64  `json:"done"`
+	Total    int64  `json:"total"`
+	Finished bool   `json:"finished"`
+	CaseID   string `json:"case_id,omitempty"`
+	Error    string `json:"error,omitempty"`
+	user     string
+	started  time.Time
+}
+
+type jobs struct {
+	mu sync.Mutex
+	m  map[string]*job
+}
+
+func (js *jobs) add(user string) *job {
+	js.mu.Lock()
+	defer js.mu.Unlock()
+	if js.m == nil {
+		js.m = map[string]*job{}
+	}
+	for k, j := range js.m {
+		if j.Finished && time.Since(j.started) > 24*time.Hour {
+			delete(js.m, k)
+		}
+	}
+	j := &job{ID: randomToken()[:16], Stage: "queued", user: user, started: time.Now()}
+	js.m[j.ID] = j
+	return j
+}
+
+func (js *jobs) snapshot(id string) (job, bool) {
+	js.mu.Lock()
+	defer js.mu.Unlock()
+	j, ok := js.m[id]
+	if !ok {
+		return job{}, false
+	}
+	return *j, true
+}
+
+func (js *jobs) update(j *job, f func(*job)) {
+	js.mu.Lock()
+	f(j)
+	js.mu.Unlock()
+}
+
+// upload takes the leak file as the raw request body (the page sends it
+// with XMLHttpRequest to show upload progress; the file name in the
+// X-Filename header), stores it under DIR/uploads/ and starts the analysis.
+// It answers {"job": id}; GET /jobs/{id} tells the progress.
+func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Analyze == nil {
+		http.Error(w, "this server has no analyser", http.StatusNotImplemented)
+		return
+	}
+	rc := http.NewResponseController(w)
+	rc.SetReadDeadline(time.Now().Add(2 * time.Hour))
+	name := filepath.Base(r.Header.Get("X-Filename"))
+	if name == "." || name == "/" || name == "" {
+		name = "leak"
+	}
+	dir := filepath.Join(s.cfg.Dir, "uploads")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		s.fail(w, r, 500, "err.generic", err)
+		return
+	}
+	f, err := os.CreateTemp(dir, "upload-*-"+sanitizeName(name))
+	if err != nil {
+		s.fail(w, r, 500, "err.generic", err)
+		return
+	}
+	n, err := io.Copy(f, http.MaxBytesReader(w, r.Body, s.cfg.MaxUpload))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			http.Error(w, fmt.Sprintf("upload larger than %d bytes", s.cfg.MaxUpload), http.StatusRequestEntityTooLarge)
+			return
+		}
+		http.Error(w, "upload interrupted", http.StatusBadRequest)
+		return
+	}
+	if n == 0 {
+		os.Remove(f.Name())
+		http.Error(w, "empty upload", http.StatusBadRequest)
+		return
+	}
+	s.metrics.uploads.Add(1)
+	s.metrics.uploadBytes.Add(uint64(n))
+	user := sessionOf(r).user
+	j := s.jobs.add(user)
+	s.log.Info("upload", "user", user, "bytes", n, "job", j.ID)
+	go s.runAnalysis(j, f.Name(), name)
+	writeJSON(w, http.StatusAccepted, map[string]string{"job": j.ID})
+}
+
+func sanitizeName(n string) string {
+	var b strings.Builder
+	for _, r := range n {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '_' {
+			b.WriteRune(r)
+		}
+	}
+	if b.Len() > 60 {
+		return b.String()[:60]
+	}
+	return b.String()
+}
+
+func (s *Server) runAnalysis(j *job, path, name string) {
+	defer os.Remove(path)
+	s.analyzeMu.Lock()
+	defer s.analyzeMu.Unlock()
+	start := time.Now()
+	id, err := s.cfg.Analyze(s.baseCtx, path, name, func(stage string, done, total int64) {
+		s.jobs.update(j, func(j *job) { j.Stage, j.Done, j.Total = stage, done, total })
+	})
+	s.jobs.update(j, func(j *job) {
+		j.Finished = true
+		if err != nil {
+			j.Stage, j.Error = "failed", err.Error()
+		} else {
+			j.Stage, j.CaseID = "done", id
+		}
+	})
+	if err != nil {
+		s.log.Warn("analysis failed", "job", j.ID, "err", err)
+		return
+	}
+	s.log.Info("analysis done", "job", j.ID, "case", id, "seconds", math.Round(time.Since(start).Seconds()*10)/10)
+}
+
+func (s *Server) jobStatus(w http.ResponseWriter, r *http.Request) {
+	j, ok := s.jobs.snapshot(r.PathValue("id"))
+	if !ok {
+		http.Error(w, "no such job", http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, 200, j)
+}
+
+// ---- releases ----
+
+type releasesData struct {
+	Available bool
+	Releases  []Release
+	Profiles  []string
+	Flash     string
+	Err       string
+}
+
+func (d releasesData) flash() (string, string) { return d.Flash, d.Err }
+
+func (s *Server) releasesPage(w http.ResponseWriter, r *http.Request) {
+	d := releasesData{Available: s.cfg.Releases != nil, Profiles: s.cfg.Profiles}
+	if id := r.URL.Query().Get("issued"); id != "" {
+		d.Flash = langOf(r).T("releases.issued") + ": " + id
+	}
+	if d.Available {
+		rs, err := s.cfg.Releases.List(r.Context())
+		if err != nil {
+			s.fail(w, r, 500, "err.generic", err)
+			return
+		}
+		d.Releases = rs
+	}
+	s.render(w, r, 200, "releases", "releases.title", d)
+}
+
+func (s *Server) issueRelease(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Releases == nil {
+		http.Error(w, "releases are not available on this server", http.StatusNotImplemented)
+		return
+	}
+	req := IssueRequest{
+		Recipient: strings.TrimSpace(r.PostFormValue("recipient")),
+		Profile:   r.PostFormValue("profile"),
+		AsOf:      strings.TrimSpace(r.PostFormValue("as_of")),
+		Format:    r.PostFormValue("format"),
+	}
+	if req.Recipient == "" {
+		s.fail(w, r, http.StatusBadRequest, "err.generic", errors.New("recipient is required"))
+		return
+	}
+	rc := http.NewResponseController(w)
+	rc.SetWriteDeadline(time.Now().Add(time.Hour))
+	ctx, cancel := context.WithCancel(s.baseCtx)
+	defer cancel()
+	rel, err := s.cfg.Releases.Issue(ctx, req)
+	if err != nil {
+		s.fail(w, r, http.StatusBadRequest, "err.generic", err)
+		return
+	}
+	s.log.Info("release issued", "id", rel.ID, "recipient", rel.Recipient, "rows", rel.Rows, "user", sessionOf(r).user)
+	http.Redirect(w, r, "/releases?issued="+template.URLQueryEscaper(rel.ID), http.StatusSeeOther)
+}
+
+func (s *Server) downloadRelease(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Releases == nil {
+		http.Error(w, "releases are not available on this server", http.StatusNotImplemented)
+		return
+	}
+	f, rel, err := s.cfg.Releases.Open(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.notFoundOr500(w, r, err)
+		return
+	}
+	defer f.Close()
+	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(2 * time.Hour))
+	name := rel.File
+	if name == "" {
+		name = rel.ID + ".csv"
+	}
+	s.log.Info("release downloaded", "id", rel.ID, "user", sessionOf(r).user)
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", sanitizeName(name)))
+	w.Header().Set("Cache-Control", "no-store")
+	io.Copy(w, f)
+}
+
+// ---- ledger ----
+
+type ledgerData struct {
+	Available  bool
+	Entries    []LedgerEntry
+	Verified   bool
+	Checkpoint string
+	VerifyErr  string
+	Proof      string
+	ProofIndex int64
+}
+
+func (s *Server) ledgerPage(w http.ResponseWriter, r *http.Request) {
+	s.renderLedger(w, r, ledgerData{})
+}
+
+func (s *Server) renderLedger(w http.ResponseWriter, r *http.Request, d ledgerData) {
+	d.Available = s.cfg.Ledger != nil
+	if d.Available {
+		es, err := s.cfg.Ledger.Entries(r.Context())
+		if err != nil {
+			s.fail(w, r, 500, "err.generic", err)
+			return
+		}
+		d.Entries = es
+	}
+	s.render(w, r, 200, "ledger", "ledger.title", d)
+}
+
+func (s *Server) ledgerVerify(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Ledger == nil {
+		http.Error(w, "no ledger", http.StatusNotImplemented)
+		return
+	}
+	cp, err := s.cfg.Ledger.Verify(r.Context())
+	d := ledgerData{Verified: err == nil, Checkpoint: cp}
+	if err != nil {
+		d.VerifyErr = err.Error()
+	}
+	s.renderLedger(w, r, d)
+}
+
+func (s *Server) ledgerProof(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Ledger == nil {
+		http.Error(w, "no ledger", http.StatusNotImplemented)
+		return
+	}
+	i, err := strconv.ParseInt(r.PathValue("index"), 10, 64)
+	if err != nil || i < 0 {
+		s.fail(w, r, http.StatusNotFound, "err.notfound", nil)
+		return
+	}
+	p, err := s.cfg.Ledger.Prove(r.Context(), i)
+	if err != nil {
+		s.notFoundOr500(w, r, err)
+		return
+	}
+	if r.URL.Query().Get("format") == "text" {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, p)
+		return
+	}
+	s.renderLedger(w, r, ledgerData{Proof: p, ProofIndex: i})
+}
+
+// ---- the map ----
+
+//go:embed mapdata/mexico.json
+var mexicoJSON []byte
+
+type svgMap struct {
+	ViewBox   string `json:"viewBox"`
+	Locations []struct {
+		Name string `json:"name"`
+		ID   string `json:"id"`
+		Path string `json:"path"`
+	} `json:"locations"`
+}
+
+var mexico = sync.OnceValue(func() svgMap {
+	var m svgMap
+	if err := json.Unmarshal(mexicoJSON, &m); err != nil {
+		panic("server: embedded map: " + err.Error())
+	}
+	return m
+})
+
+// svgIDs maps INE entidad codes to the ids of @svg-maps/mexico.
+var svgIDs = map[string]string{
+	"01": "agu", "02": "bcn", "03": "bcs", "04": "cam", "05": "coa", "06": "col", "07": "chp", "08": "chh",
+	"09": "cmx", "10": "dur", "11": "gua", "12": "gro", "13": "hid", "14": "jal", "15": "mex", "16": "mic",
+	"17": "mor", "18": "nay", "19": "nle", "20": "oax", "21": "pue", "22": "que", "23": "roo", "24": "slp",
+	"25": "sin", "26": "son", "27": "tab", "28": "tam", "29": "tla", "30": "ver", "31": "yuc", "32": "zac",
+}
+
+// mexicoMap draws the states shaded by people (keys: INE codes): white for
+// none, then darker red on a square-root scale up to the largest count.
+func mexicoMap(counts map[string]int, l Lang) template.HTML {
+	m := mexico()
+	byID := map[string]int{}
+	names := map[string]string{}
+	maxN := 0
+	for code, n := range counts {
+		byID[svgIDs[code]] = n
+		maxN = max(maxN, n)
+	}
+	for _, e := range ident.Entidades {
+		names[svgIDs[e.Code]] = e.Name
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="map" viewBox="%s" role="img" aria-label="%s" xmlns="http://www.w3.org/2000/svg">`, m.ViewBox, template.HTMLEscapeString(l.T("case.map")))
+	for _, loc := range m.Locations {
+		n := byID[loc.ID]
+		fill := "#f4f4f4"
+		if n > 0 && maxN > 0 {
+			t := math.Sqrt(float64(n) / float64(maxN))
+			// from #fde0dd to #a50f15
+			rr := int(253 + (165-253)*t)
+			gg := int(224 + (15-224)*t)
+			bb := int(221 + (21-221)*t)
+			fill = fmt.Sprintf("#%02x%02x%02x", rr, gg, bb)
+		}
+		name := names[loc.ID]
+		if name == "" {
+			name = loc.Name
+		}
+		fmt.Fprintf(&b, `<path id="map-%s" d="%s" fill="%s" stroke="#666" stroke-width="0.5" data-people="%d"><title>%s: %s</title></path>`,
+			loc.ID, template.HTMLEscapeString(loc.Path), fill, n, template.HTMLEscapeString(name), formatInt(n))
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}

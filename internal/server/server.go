@@ -1,0 +1,802 @@
+// Package server is huella's web application: the investigators' UI (cases,
+// uploads, reports, releases, ledger), accounts and roles, and the public
+// exposure-check API. One process over one workspace, no other service.
+//
+// # Routes
+//
+// Every route is registered with the least role that may use it
+// (see Server.Routes):
+//
+//	public        GET /healthz, GET /metrics, GET /static/..., GET|POST /login,
+//	              GET /check, GET /api/exposure/cases,
+//	              POST /api/exposure/evaluate, GET /api/exposure/cases/{id}/buckets/{i}
+//	viewer        GET /, /cases, /cases/{id}, /cases/{id}/report, /jobs/{id},
+//	              /releases, /ledger, /ledger/proof/{index}; POST /ledger/verify, /logout
+//	investigator  POST /cases/upload, /cases/{id}/notes, /cases/{id}/status, /cases/{id}/publish
+//	custodian     POST /releases; GET /releases/{id}/download
+//
+// Without a session a page answers 303 to /login (HTML requests) or 401.
+// A logged-in user below the route's role gets 403.
+//
+// # Sessions and CSRF
+//
+// Login checks an argon2id hash (users.go) and sets the cookie
+// huella_session: 32 random bytes, HttpOnly, SameSite=Strict, Secure when the
+// server runs behind TLS. Sessions live in memory (a restart logs everyone
+// out) and expire after 12 hours. Every POST made with a session carries the
+// session's CSRF token in the form field "csrf" or the header X-CSRF-Token;
+// the login form uses a double-submit cookie. The public exposure API takes
+// no cookies and so needs no CSRF token.
+//
+// # Exposure API
+//
+//	GET  /api/exposure/cases     {"suite":"ristretto255-SHA512","cases":[{"id","published","prefix_bits","bucket_size"}]}
+//	POST /api/exposure/evaluate  body: n·32 bytes (application/octet-stream) or {"blinded":"<base64>"};
+//	                             answer: the n evaluated elements in the same form; 1 ≤ n ≤ 16
+//	GET  /api/exposure/cases/{id}/buckets/{i}   bucket i: bucket_size·16 bytes
+//
+// Evaluations are rate-limited per client IP with a token bucket (one token
+// per element); 429 with Retry-After when empty. See package exposure for
+// the protocol.
+//
+// # Limits
+//
+// Request bodies are capped (1 MiB, uploads Config.MaxUpload); the server
+// has read-header, read, write and idle timeouts, extended per request only
+// for uploads and downloads. Logs (log/slog) carry method, route, status,
+// duration and user name — never a query string, a CURP or a file's content.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"embed"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/huella/huella/internal/exposure"
+)
+
+// Config configures a Server.
+type Config struct {
+	Dir      string // workspace directory
+	Cases    Cases
+	Releases Releases // nil: releases pages say so
+	Ledger   Ledger   // nil: ledger page says so
+	Analyze  Analyzer // nil: uploads are refused
+	Key      *exposure.Key
+	Logger   *slog.Logger
+
+	// Profiles offered when issuing a release.
+	Profiles []string
+
+	// EvalRate and EvalBurst set the per-IP token bucket of the exposure
+	// API (evaluations per second); 0 means 10/s with a burst of 20.
+	// A negative rate disables the limit (load tests).
+	EvalRate  float64
+	EvalBurst int
+	// MaxUpload caps a leak upload (default 4 GiB).
+	MaxUpload int64
+	// Secure marks cookies Secure (set when serving TLS).
+	Secure bool
+}
+
+// Server is the web application.
+type Server struct {
+	cfg       Config
+	log       *slog.Logger
+	mux       *http.ServeMux
+	routes    []Route
+	tmpl      map[string]*template.Template
+	static    http.Handler
+	metrics   *metrics
+	limiter   *rateLimiter
+	users     *Users
+	sessions  sessions
+	jobs      jobs
+	sets      setCache
+	analyzeMu sync.Mutex // one analysis at a time
+	baseCtx   context.Context
+	cancel    context.CancelFunc
+}
+
+// Route is one registered route and the least role that may use it.
+type Route struct {
+	Pattern string // "GET /cases/{id}"
+	Role    Role   // RoleNone: public
+}
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// New builds the server.
+func New(cfg Config) (*Server, error) {
+	if cfg.Cases == nil {
+		cfg.Cases = DirCases{Dir: CasesDir(cfg.Dir)}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.Key == nil {
+		k, err := exposure.LoadOrCreateKey(exposure.KeyPath(cfg.Dir))
+		if err != nil {
+			return nil, err
+		}
+		cfg.Key = k
+	}
+	if cfg.EvalRate == 0 {
+		cfg.EvalRate, cfg.EvalBurst = 10, 20
+	}
+	if cfg.EvalBurst == 0 {
+		cfg.EvalBurst = int(cfg.EvalRate) + 1
+	}
+	if cfg.MaxUpload == 0 {
+		cfg.MaxUpload = 4 << 30
+	}
+	if len(cfg.Profiles) == 0 {
+		cfg.Profiles = []string{"partido"}
+	}
+	s := &Server{
+		cfg:     cfg,
+		log:     cfg.Logger,
+		mux:     http.NewServeMux(),
+		metrics: newMetrics(),
+		limiter: newRateLimiter(cfg.EvalRate, cfg.EvalBurst),
+		users:   OpenUsers(cfg.Dir),
+		sets:    setCache{dir: cfg.Dir},
+	}
+	s.baseCtx, s.cancel = context.WithCancel(context.Background())
+	if err := s.parseTemplates(); err != nil {
+		return nil, err
+	}
+	sub, _ := fs.Sub(staticFS, "static")
+	s.static = http.StripPrefix("/static/", staticHandler(http.FileServerFS(sub)))
+	s.registerRoutes()
+	return s, nil
+}
+
+// Routes lists every registered route (for tests and documentation).
+func (s *Server) Routes() []Route { return append([]Route(nil), s.routes...) }
+
+// Close cancels running analyses.
+func (s *Server) Close() { s.cancel() }
+
+func (s *Server) registerRoutes() {
+	pub, view, inv, cust := RoleNone, RoleViewer, RoleInvestigator, RoleCustodian
+	s.handle("GET /healthz", pub, s.healthz)
+	s.handle("GET /metrics", pub, s.metricsPage)
+	s.handle("GET /static/", pub, s.static.ServeHTTP)
+	s.handle("GET /login", pub, s.loginPage)
+	s.handle("POST /login", pub, s.login)
+	s.handle("GET /check", pub, s.checkPage)
+	s.handle("GET /api/exposure/cases", pub, s.exposureCases)
+	s.handle("POST /api/exposure/evaluate", pub, s.exposureEvaluate)
+	s.handle("GET /api/exposure/cases/{id}/buckets/{index}", pub, s.exposureBucket)
+
+	s.handle("GET /{$}", view, func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/cases", http.StatusSeeOther)
+	})
+	s.handle("POST /logout", view, s.logout)
+	s.handle("GET /cases", view, s.casesPage)
+	s.handle("GET /cases/{id}", view, s.casePage)
+	s.handle("GET /cases/{id}/report", view, s.caseReport)
+	s.handle("GET /jobs/{id}", view, s.jobStatus)
+	s.handle("GET /releases", view, s.releasesPage)
+	s.handle("GET /ledger", view, s.ledgerPage)
+	s.handle("POST /ledger/verify", view, s.ledgerVerify)
+	s.handle("GET /ledger/proof/{index}", view, s.ledgerProof)
+
+	s.handle("POST /cases/upload", inv, s.upload)
+	s.handle("POST /cases/{id}/notes", inv, s.addNote)
+	s.handle("POST /cases/{id}/status", inv, s.setStatus)
+	s.handle("POST /cases/{id}/publish", inv, s.publish)
+
+	s.handle("POST /releases", cust, s.issueRelease)
+	s.handle("GET /releases/{id}/download", cust, s.downloadRelease)
+}
+
+// ctxKey keys the request context values.
+type ctxKey int
+
+const sessionKey ctxKey = 0
+
+func sessionOf(r *http.Request) *session {
+	s, _ := r.Context().Value(sessionKey).(*session)
+	return s
+}
+
+// handle registers pattern behind the middleware: metrics and logs, body
+// limit, session and role check, CSRF check on POST.
+func (s *Server) handle(pattern string, role Role, h http.HandlerFunc) {
+	s.routes = append(s.routes, Route{pattern, role})
+	_, path, _ := strings.Cut(pattern, " ")
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		s.metrics.inflight.Add(1)
+		rec := &statusRecorder{ResponseWriter: w, code: 200}
+		var sess *session
+		defer func() {
+			s.metrics.inflight.Add(-1)
+			d := time.Since(start)
+			s.metrics.observe(path, rec.code, d)
+			attrs := []any{"method", r.Method, "route", path, "status", rec.code, "ms", float64(d.Microseconds()) / 1000, "bytes", rec.n}
+			if sess != nil {
+				attrs = append(attrs, "user", sess.user)
+			}
+			if path != "/healthz" && path != "/metrics" && path != "/static/" && path != "/api/exposure/evaluate" {
+				s.log.Info("http", attrs...)
+			} else {
+				s.log.Debug("http", attrs...)
+			}
+		}()
+		w = rec
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Referrer-Policy", "no-referrer")
+		w.Header().Set("X-Frame-Options", "SAMEORIGIN")
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; frame-ancestors 'self'; form-action 'self'")
+		if path != "/cases/upload" {
+			r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+		}
+		if role != RoleNone || path == "/login" {
+			sess = s.sessions.get(r)
+		}
+		if role != RoleNone {
+			if sess == nil {
+				if r.Method == http.MethodGet && strings.Contains(r.Header.Get("Accept"), "text/html") {
+					http.Redirect(w, r, "/login?next="+urlPathEscape(r.URL.Path), http.StatusSeeOther)
+					return
+				}
+				http.Error(w, "login required", http.StatusUnauthorized)
+				return
+			}
+			if sess.role < role {
+				s.fail(w, r, http.StatusForbidden, "err.forbidden", nil)
+				return
+			}
+			if r.Method == http.MethodPost {
+				tok := r.Header.Get("X-CSRF-Token")
+				if tok == "" && path != "/cases/upload" {
+					tok = r.PostFormValue("csrf")
+				}
+				if subtle.ConstantTimeCompare([]byte(tok), []byte(sess.csrf)) != 1 {
+					http.Error(w, "missing or wrong CSRF token", http.StatusForbidden)
+					return
+				}
+			}
+			r = r.WithContext(context.WithValue(r.Context(), sessionKey, sess))
+		}
+		h(w, r)
+	})
+}
+
+func urlPathEscape(p string) string {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") {
+		return "/"
+	}
+	return template.URLQueryEscaper(p)
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	code  int
+	n     int64
+	wrote bool
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if !r.wrote {
+		r.code, r.wrote = code, true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	n, err := r.ResponseWriter.Write(b)
+	r.n += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+func staticHandler(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		h.ServeHTTP(w, r)
+	})
+}
+
+// ServeHTTP serves a request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// ListenAndServe serves on addr until ctx is cancelled, then shuts down
+// gracefully (in-flight requests get up to 10 s). ready, if not nil, is
+// called with the bound address.
+func (s *Server) ListenAndServe(ctx context.Context, addr string, ready func(net.Addr)) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", addr, err)
+	}
+	return s.Serve(ctx, ln, ready)
+}
+
+// Serve is ListenAndServe on a listener.
+func (s *Server) Serve(ctx context.Context, ln net.Listener, ready func(net.Addr)) error {
+	hs := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	s.log.Info("serving", "addr", ln.Addr().String(), "dir", s.cfg.Dir)
+	if ready != nil {
+		ready(ln.Addr())
+	}
+	select {
+	case err := <-errc:
+		s.Close()
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := hs.Shutdown(sctx)
+	s.Close()
+	if err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// ---- sessions ----
+
+type session struct {
+	token   string
+	user    string
+	role    Role
+	csrf    string
+	expires time.Time
+}
+
+type sessions struct {
+	mu sync.Mutex
+	m  map[string]*session
+}
+
+const sessionCookie = "huella_session"
+const sessionTTL = 12 * time.Hour
+
+func randomToken() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand does not fail on Linux
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func (ss *sessions) create(user string, role Role) *session {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.m == nil {
+		ss.m = map[string]*session{}
+	}
+	now := time.Now()
+	for k, v := range ss.m {
+		if now.After(v.expires) {
+			delete(ss.m, k)
+		}
+	}
+	s := &session{token: randomToken(), user: user, role: role, csrf: randomToken(), expires: now.Add(sessionTTL)}
+	ss.m[s.token] = s
+	return s
+}
+
+func (ss *sessions) get(r *http.Request) *session {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return nil
+	}
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	s := ss.m[c.Value]
+	if s == nil || time.Now().After(s.expires) {
+		return nil
+	}
+	return s
+}
+
+func (ss *sessions) drop(token string) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	delete(ss.m, token)
+}
+
+func (s *Server) secure(r *http.Request) bool { return s.cfg.Secure || r.TLS != nil }
+
+// ---- pages ----
+
+type page struct {
+	L      Lang
+	User   string
+	Role   Role
+	CSRF   string
+	Title  string
+	Path   string
+	Flash  string
+	Error  string
+	Data   any
+	RoleOK map[string]bool // "investigator", "custodian": the user has at least that role
+}
+
+func (s *Server) parseTemplates() error {
+	funcs := template.FuncMap{
+		"json": func(v any) (string, error) {
+			b, err := json.Marshal(v)
+			return string(b), err
+		},
+		"num": formatInt,
+	}
+	s.tmpl = map[string]*template.Template{}
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		base := filepath.Base(n)
+		if base == "layout.html" {
+			continue
+		}
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", n)
+		if err != nil {
+			return fmt.Errorf("template %s: %w", base, err)
+		}
+		s.tmpl[strings.TrimSuffix(base, ".html")] = t
+	}
+	return nil
+}
+
+func formatInt(v any) string {
+	var n int64
+	switch x := v.(type) {
+	case int:
+		n = int64(x)
+	case int64:
+		n = x
+	case float64:
+		n = int64(x)
+	default:
+		return fmt.Sprint(v)
+	}
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+func (s *Server) render(w http.ResponseWriter, r *http.Request, code int, name, title string, data any) {
+	l := langOf(r)
+	if v := r.URL.Query().Get("lang"); v == "es" || v == "en" {
+		http.SetCookie(w, &http.Cookie{Name: "lang", Value: v, Path: "/", MaxAge: 365 * 86400, SameSite: http.SameSiteLaxMode, Secure: s.secure(r)})
+	}
+	p := page{L: l, Title: l.T(title), Path: r.URL.Path, Data: data, RoleOK: map[string]bool{}}
+	if sess := sessionOf(r); sess != nil {
+		p.User, p.Role, p.CSRF = sess.user, sess.role, sess.csrf
+		p.RoleOK["investigator"] = sess.role >= RoleInvestigator
+		p.RoleOK["custodian"] = sess.role >= RoleCustodian
+	}
+	if f, ok := data.(interface{ flash() (string, string) }); ok {
+		p.Flash, p.Error = f.flash()
+	}
+	t := s.tmpl[name]
+	if t == nil {
+		http.Error(w, "no template "+name, http.StatusInternalServerError)
+		return
+	}
+	var buf strings.Builder
+	if err := t.Execute(&buf, p); err != nil {
+		s.log.Error("render", "template", name, "err", err)
+		http.Error(w, "render error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	io.WriteString(w, buf.String())
+}
+
+// fail answers an error page (HTML) or text, and logs server errors.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, code int, key string, err error) {
+	if err != nil && code >= 500 {
+		s.log.Error("request failed", "route", r.Pattern, "err", err)
+	}
+	msg := langOf(r).T(key)
+	if err != nil && code < 500 {
+		msg += " " + err.Error()
+	}
+	if strings.Contains(r.Header.Get("Accept"), "text/html") {
+		s.render(w, r, code, "error", "err.generic", struct{ Message string }{msg})
+		return
+	}
+	http.Error(w, msg, code)
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	io.WriteString(w, "ok\n")
+}
+
+func (s *Server) metricsPage(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+	s.metrics.write(w)
+}
+
+// ---- login ----
+
+const loginCSRFCookie = "huella_login_csrf"
+
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
+	tok := randomToken()
+	http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Value: tok, Path: "/login", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.secure(r)})
+	s.render(w, r, 200, "login", "login.title", loginData{CSRF: tok, Next: safeNext(r.URL.Query().Get("next"))})
+}
+
+type loginData struct {
+	CSRF, Next, Err string
+}
+
+func (d loginData) flash() (string, string) { return "", d.Err }
+
+func safeNext(n string) string {
+	if !strings.HasPrefix(n, "/") || strings.HasPrefix(n, "//") || strings.Contains(n, "\\") {
+		return "/cases"
+	}
+	return n
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	c, err := r.Cookie(loginCSRFCookie)
+	if err != nil || subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostFormValue("csrf"))) != 1 {
+		http.Error(w, "missing or wrong CSRF token; reload the login page", http.StatusForbidden)
+		return
+	}
+	name := r.PostFormValue("user")
+	role, ok := s.users.Authenticate(name, r.PostFormValue("password"))
+	if !ok {
+		s.metrics.loginFailures.Add(1)
+		s.log.Warn("login failed", "remote", remoteIP(r))
+		tok := randomToken()
+		http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Value: tok, Path: "/login", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.secure(r)})
+		s.render(w, r, http.StatusUnauthorized, "login", "login.title", loginData{CSRF: tok, Next: safeNext(r.PostFormValue("next")), Err: langOf(r).T("login.failed")})
+		return
+	}
+	s.metrics.logins.Add(1)
+	sess := s.sessions.create(name, role)
+	s.log.Info("login", "user", name, "role", role.String())
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: sess.token, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.secure(r), MaxAge: int(sessionTTL.Seconds())})
+	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	s.sessions.drop(sessionOf(r).token)
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.secure(r)})
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+func remoteIP(r *http.Request) string {
+	h, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return h
+}
+
+// ---- exposure API ----
+
+// setCache holds the published sets, re-read when the directory changes.
+type setCache struct {
+	dir  string
+	mu   sync.Mutex
+	mod  time.Time
+	sets map[string]*exposure.Set
+	list []*exposure.Set
+}
+
+func (c *setCache) get() ([]*exposure.Set, map[string]*exposure.Set, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	fi, err := os.Stat(exposure.SetDir(c.dir))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if c.sets != nil && fi.ModTime().Equal(c.mod) {
+		return c.list, c.sets, nil
+	}
+	list, err := exposure.LoadAll(c.dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	m := map[string]*exposure.Set{}
+	for _, x := range list {
+		m[x.Case] = x
+	}
+	c.list, c.sets, c.mod = list, m, fi.ModTime()
+	return list, m, nil
+}
+
+func (c *setCache) invalidate() {
+	c.mu.Lock()
+	c.sets = nil
+	c.mu.Unlock()
+}
+
+type exposureCase struct {
+	ID         string `json:"id"`
+	Published  string `json:"published"`
+	PrefixBits int    `json:"prefix_bits"`
+	BucketSize int    `json:"bucket_size"`
+}
+
+func (s *Server) exposureCases(w http.ResponseWriter, r *http.Request) {
+	list, _, err := s.sets.get()
+	if err != nil {
+		s.fail(w, r, 500, "err.generic", err)
+		return
+	}
+	out := struct {
+		Suite string         `json:"suite"`
+		Cases []exposureCase `json:"cases"`
+	}{Suite: exposure.SuiteID, Cases: []exposureCase{}}
+	for _, x := range list {
+		out.Cases = append(out.Cases, exposureCase{x.Case, x.Published.Format(time.RFC3339), x.PrefixBits, x.BucketSize})
+	}
+	writeJSON(w, 200, out)
+}
+
+// MaxBatch is the most elements one evaluation request may carry.
+const MaxBatch = 16
+
+func (s *Server) exposureEvaluate(w http.ResponseWriter, r *http.Request) {
+	binary := r.Header.Get("Content-Type") == "application/octet-stream"
+	body, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
+	if err != nil {
+		http.Error(w, "read body", http.StatusBadRequest)
+		return
+	}
+	blinded := body
+	if !binary {
+		var req struct {
+			Blinded string `json:"blinded"`
+		}
+		if err := json.Unmarshal(body, &req); err != nil {
+			http.Error(w, "body: expected {\"blinded\":\"<base64>\"}", http.StatusBadRequest)
+			return
+		}
+		if blinded, err = base64.StdEncoding.DecodeString(req.Blinded); err != nil {
+			http.Error(w, "blinded: not base64", http.StatusBadRequest)
+			return
+		}
+	}
+	n := len(blinded) / exposure.ElementSize
+	if n < 1 || n > MaxBatch || len(blinded)%exposure.ElementSize != 0 {
+		http.Error(w, fmt.Sprintf("expected 1 to %d elements of %d bytes", MaxBatch, exposure.ElementSize), http.StatusBadRequest)
+		return
+	}
+	if !s.limiter.allow(remoteIP(r), n) {
+		s.metrics.rateLimited.Add(1)
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "too many requests", http.StatusTooManyRequests)
+		return
+	}
+	ev, err := s.cfg.Key.Evaluate(blinded)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	s.metrics.evaluations.Add(uint64(n))
+	w.Header().Set("Cache-Control", "no-store")
+	if binary {
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Write(ev)
+		return
+	}
+	writeJSON(w, 200, map[string]string{"evaluated": base64.StdEncoding.EncodeToString(ev)})
+}
+
+func (s *Server) exposureBucket(w http.ResponseWriter, r *http.Request) {
+	_, m, err := s.sets.get()
+	if err != nil {
+		s.fail(w, r, 500, "err.generic", err)
+		return
+	}
+	set := m[r.PathValue("id")]
+	i, err := strconv.Atoi(r.PathValue("index"))
+	if set == nil || err != nil || i < 0 || i >= set.Buckets() {
+		http.Error(w, "no such case or bucket", http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Write(set.Bucket(i))
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+func (s *Server) checkPage(w http.ResponseWriter, r *http.Request) {
+	list, _, err := s.sets.get()
+	if err != nil {
+		s.fail(w, r, 500, "err.generic", err)
+		return
+	}
+	var ids []string
+	for _, x := range list {
+		ids = append(ids, x.Case)
+	}
+	s.render(w, r, 200, "check", "check.title", struct{ Cases []string }{ids})
+}
+
+// ---- helpers shared by the page handlers ----
+
+func (s *Server) notFoundOr500(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, ErrNotFound) {
+		s.fail(w, r, http.StatusNotFound, "err.notfound", nil)
+		return
+	}
+	s.fail(w, r, 500, "err.generic", err)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func shortHex(b []byte) string { return hex.EncodeToString(b) }
