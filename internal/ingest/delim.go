@@ -1,0 +1,538 @@
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/charmap"
+)
+
+var formatOf = map[byte]string{',': "csv", '\t': "tsv", '|': "pipe", ';': "semicolon"}
+var delimiterOf = map[string]byte{"csv": ',', "tsv": '\t', "pipe": '|', "semicolon": ';'}
+
+// lineReader hands out physical lines of decoded text, bounded in length.
+type lineReader struct {
+	br        *bufio.Reader
+	max       int
+	skips     *skipper
+	utf8      bool   // the stream is undecoded UTF-8: check lines, redecode bad ones
+	redecoded *int64 // lines redecoded as Windows-1252
+	truncated *bool
+	file      string
+
+	line int64 // number of the line last returned
+	acc  []byte
+	back []backLine // lines pushed back, read again first (in order)
+}
+
+type backLine struct {
+	n int64
+	b []byte
+}
+
+// readLine returns the next line without its line ending. The slice is
+// valid until the next call. A line longer than max is skipped and recorded.
+func (l *lineReader) readLine() ([]byte, error) {
+	if len(l.back) > 0 {
+		b := l.back[0]
+		l.back = l.back[1:]
+		l.line = b.n
+		return b.b, nil
+	}
+	l.acc = l.acc[:0]
+	long := false
+	for {
+		s, err := l.br.ReadSlice('\n')
+		switch err {
+		case nil:
+			l.line++
+			if long {
+				l.skips.add(l.line, "line longer than %d bytes", l.max)
+				long = false
+				l.acc = l.acc[:0]
+				continue
+			}
+			if len(l.acc) > 0 {
+				l.acc = append(l.acc, s...)
+				s = l.acc
+			}
+			return trimEOL(s), nil
+		case bufio.ErrBufferFull:
+			if !long {
+				if len(l.acc)+len(s) > l.max {
+					long = true
+					l.acc = l.acc[:0]
+				} else {
+					l.acc = append(l.acc, s...)
+				}
+			}
+			continue
+		case io.EOF:
+			if len(s) == 0 && len(l.acc) == 0 && !long {
+				return nil, io.EOF
+			}
+			l.line++
+			if long {
+				l.skips.add(l.line, "line longer than %d bytes", l.max)
+				return nil, io.EOF
+			}
+			if len(l.acc) > 0 {
+				l.acc = append(l.acc, s...)
+				s = l.acc
+			}
+			return trimEOL(s), nil
+		default:
+			return nil, l.streamError(err)
+		}
+	}
+}
+
+// streamError turns a failure of the underlying stream into a truncation
+// (recorded, reading ends normally) or a positioned error.
+func (l *lineReader) streamError(err error) error {
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, errCorrupt) || isCorrupt(err) {
+		*l.truncated = true
+		l.skips.add(l.line+1, "input truncated or corrupt after this point: %v", err)
+		return io.EOF
+	}
+	return &ParseError{File: l.file, Line: l.line + 1, Err: fmt.Errorf("read: %w", err)}
+}
+
+var errCorrupt = errors.New("corrupt")
+
+func isCorrupt(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "checksum") || strings.Contains(s, "invalid header") || strings.Contains(s, "corrupt")
+}
+
+// pushBack makes lines be read again, first to last.
+func (l *lineReader) pushBack(lines []backLine) {
+	l.back = append(lines, l.back...)
+}
+
+func trimEOL(s []byte) []byte {
+	if n := len(s); n > 0 && s[n-1] == '\n' {
+		s = s[:n-1]
+		if n := len(s); n > 0 && s[n-1] == '\r' {
+			s = s[:n-1]
+		}
+	}
+	return s
+}
+
+// text converts bytes of the stream to a string, decoding a line of a UTF-8
+// file that is not valid UTF-8 as Windows-1252.
+func (l *lineReader) text(b []byte) string {
+	if l.utf8 && !utf8.Valid(b) {
+		*l.redecoded++
+		return decode1252(b)
+	}
+	return string(b)
+}
+
+// decode1252 decodes Windows-1252 bytes; the decoder maps every byte.
+func decode1252(b []byte) string {
+	s, err := charmap.Windows1252.NewDecoder().Bytes(b)
+	if err != nil {
+		return string(b)
+	}
+	return string(s)
+}
+
+// delimSource reads delimited text.
+type delimSource struct {
+	lr    *lineReader
+	delim byte
+	start int64 // line where the last record started
+
+	fields []string
+	rec    []byte
+	held   []backLine // lines of a multi-line record, in case it must be undone
+}
+
+func (d *delimSource) header() []string { return nil }
+func (d *delimSource) line() int64      { return d.start }
+
+// maxRecordLines bounds a quoted field spanning lines: past it the opening
+// quote is taken as a stray character.
+const maxRecordLines = 200
+
+func (d *delimSource) next() ([]string, error) {
+	for {
+		b, err := d.lr.readLine()
+		if err != nil {
+			return nil, err
+		}
+		d.start = d.lr.line
+		if bytes.IndexByte(b, 0) >= 0 {
+			d.lr.skips.add(d.start, "binary data (NUL byte)")
+			continue
+		}
+		if bytes.IndexByte(b, '"') < 0 {
+			return d.split(d.lr.text(b)), nil
+		}
+		row, ok, err := d.quoted(b)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return row, nil
+		}
+	}
+}
+
+// split cuts an unquoted line at each delimiter: one string per row.
+func (d *delimSource) split(s string) []string {
+	f := d.fields[:0]
+	for {
+		i := strings.IndexByte(s, d.delim)
+		if i < 0 {
+			break
+		}
+		f = append(f, s[:i])
+		s = s[i+1:]
+	}
+	f = append(f, s)
+	d.fields = f
+	return f
+}
+
+// quoted parses a record with quotes, reading more lines while a quoted
+// field is open. ok is false when the record was given up (and skipped).
+func (d *delimSource) quoted(first []byte) (row []string, ok bool, err error) {
+	d.rec = append(d.rec[:0], first...)
+	d.held = d.held[:0]
+	for {
+		f, complete := parseQuoted(d.rec, d.delim, d.fields[:0])
+		if complete {
+			if d.lr.utf8 && !utf8.Valid(d.rec) {
+				*d.lr.redecoded++
+				for i, v := range f {
+					if !utf8.ValidString(v) {
+						f[i] = decode1252([]byte(v))
+					}
+				}
+			}
+			d.fields = f
+			return f, true, nil
+		}
+		if len(d.held) >= maxRecordLines || len(d.rec) > d.lr.max {
+			break
+		}
+		b, err := d.lr.readLine()
+		if err == io.EOF {
+			*d.lr.truncated = true
+			d.lr.skips.add(d.start, "quoted field opened here is not closed at the end of the input")
+			if len(d.held) == 0 {
+				return nil, false, io.EOF
+			}
+			break
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		d.held = append(d.held, backLine{d.lr.line, append([]byte(nil), b...)})
+		d.rec = append(d.rec, '\n')
+		d.rec = append(d.rec, b...)
+	}
+	// Give up the multi-line record: the first line alone, with the
+	// opening quote taken literally, and the other lines read again.
+	d.lr.skips.add(d.start, "quoted field not closed within %d lines", len(d.held))
+	d.lr.pushBack(append([]backLine(nil), d.held...))
+	d.held = d.held[:0]
+	return nil, false, nil
+}
+
+// parseQuoted splits rec into fields; complete is false when rec ends
+// inside a quoted field.
+func parseQuoted(rec []byte, delim byte, out []string) (fields []string, complete bool) {
+	var field []byte
+	i := 0
+	for {
+		field = field[:0]
+		if i < len(rec) && rec[i] == '"' {
+			i++
+			closed := false
+			for i < len(rec) {
+				c := rec[i]
+				if c == '"' {
+					if i+1 < len(rec) && rec[i+1] == '"' {
+						field = append(field, '"')
+						i += 2
+						continue
+					}
+					i++
+					closed = true
+					break
+				}
+				field = append(field, c)
+				i++
+			}
+			if !closed {
+				return out, false
+			}
+			// Lenient: text after the closing quote belongs to the field.
+			for i < len(rec) && rec[i] != delim {
+				field = append(field, rec[i])
+				i++
+			}
+		} else {
+			j := bytes.IndexByte(rec[i:], delim)
+			if j < 0 {
+				j = len(rec) - i
+			}
+			field = append(field, rec[i:i+j]...)
+			i += j
+		}
+		out = append(out, string(field))
+		if i >= len(rec) {
+			return out, true
+		}
+		i++ // the delimiter
+		if i == len(rec) {
+			out = append(out, "")
+			return out, true
+		}
+	}
+}
+
+// sniffDelimiter picks the delimiter whose count per line, outside quotes,
+// is the most consistent over the first lines of text.
+func sniffDelimiter(p []byte) byte {
+	lines := bytes.Split(p, []byte{'\n'})
+	if len(lines) > 1 {
+		lines = lines[:len(lines)-1] // the last one may be cut
+	}
+	if len(lines) > 200 {
+		lines = lines[:200]
+	}
+	best, bestScore := byte(','), -1.0
+	for _, d := range []byte{',', '\t', '|', ';'} {
+		counts := map[int]int{}
+		n := 0
+		for _, ln := range lines {
+			if len(bytes.TrimSpace(ln)) == 0 {
+				continue
+			}
+			counts[countOutsideQuotes(ln, d)]++
+			n++
+		}
+		if n == 0 {
+			continue
+		}
+		mode, modeN := 0, 0
+		for c, k := range counts {
+			if k > modeN || k == modeN && c > mode {
+				mode, modeN = c, k
+			}
+		}
+		if mode == 0 {
+			continue
+		}
+		// Consistency first; more columns breaks near-ties.
+		score := float64(modeN)/float64(n) + 0.001*float64(min(mode, 100))
+		if score > bestScore {
+			best, bestScore = d, score
+		}
+	}
+	return best
+}
+
+func countOutsideQuotes(ln []byte, d byte) int {
+	n := 0
+	inq := false
+	for i, c := range ln {
+		switch {
+		case c == '"' && (inq || i == 0 || ln[i-1] == d):
+			inq = !inq
+		case c == d && !inq:
+			n++
+		}
+	}
+	return n
+}
+
+// headerWords are column names seen in leaks, normalised (lower case, no
+// accents, letters only). A first row made of them is a header.
+var headerWords = map[string]bool{}
+
+func init() {
+	for _, w := range strings.Fields(`id no num numero number folio consecutivo registro record
+		curp clave claveelector claveine cve elector ine ife credencial nombre nombres name names
+		firstname givenname lastname surname apellido apellidos paterno materno apellidopaterno
+		apellidomaterno primerapellido segundoapellido ap am appaterno apmaterno nombrecompleto
+		fullname fecha date fechanacimiento fechadenacimiento nacimiento fnac fechanac dob birth
+		birthdate birthday edad age sexo sex genero gender entidad estado state edo ent
+		entidadfederativa municipio mun mpio municipality ciudad city seccion secc sec section
+		distrito district localidad loc locality calle street domicilio direccion address
+		numero numext numexterior exterior noext numint numinterior interior noint colonia col
+		neighborhood barrio codigopostal cp zip zipcode postal postalcode cpostal fecharegistro
+		fechaalta alta emision anoemision vigencia cic ocr telefono tel phone celular cel movil
+		mobile email correo mail correoelectronico ocupacion occupation`) {
+		headerWords[w] = true
+	}
+}
+
+// headerKey normalises a header cell for lookups: lower case letters and
+// digits only, accents dropped.
+func headerKey(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		switch {
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r > 127:
+			if a, ok := unaccent[r]; ok {
+				b.WriteByte(a)
+			}
+		}
+	}
+	return b.String()
+}
+
+var unaccent = map[rune]byte{'á': 'a', 'à': 'a', 'â': 'a', 'ä': 'a', 'ã': 'a', 'é': 'e', 'è': 'e', 'ê': 'e', 'ë': 'e',
+	'í': 'i', 'ì': 'i', 'î': 'i', 'ï': 'i', 'ó': 'o', 'ò': 'o', 'ô': 'o', 'ö': 'o', 'õ': 'o', 'ú': 'u', 'ù': 'u',
+	'û': 'u', 'ü': 'u', 'ñ': 'n', 'ç': 'c'}
+
+// shape classes of a cell.
+const (
+	shEmpty = iota
+	shDigits
+	shDate  // digits with / - . separators
+	shAlpha // letters and spaces
+	shMixed // letters and digits
+	shOther
+)
+
+func shape(s string) int {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return shEmpty
+	}
+	var digits, letters, seps, other int
+	for _, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case unicode.IsLetter(r):
+			letters++
+		case r == '/' || r == '-' || r == '.' || r == ':':
+			seps++
+		case r == ' ' || r == '_' || r == '(' || r == ')' || r == '#' || r == '\'':
+		default:
+			other++
+		}
+	}
+	switch {
+	case letters == 0 && digits > 0 && seps == 0 && other == 0:
+		return shDigits
+	case letters == 0 && digits > 0 && seps > 0 && other == 0:
+		return shDate
+	case letters > 0 && digits == 0 && other == 0:
+		return shAlpha
+	case letters > 0 && digits > 0:
+		return shMixed
+	}
+	return shOther
+}
+
+// LooksLikeHeader tells whether first is a header over rows. Each column
+// votes: a text cell over a column whose values mostly have another shape
+// (numbers, dates, codes) is a header; a known column word is; a
+// lower-case or mixed-case cell over upper-case values is; a cell with the
+// shape of its column's values, or equal to one of them, is not.
+func LooksLikeHeader(first []string, rows [][]string) bool {
+	score := 0
+	seen := map[string]bool{}
+	for j, c := range first {
+		c = strings.TrimSpace(c)
+		if seen[c] && c != "" {
+			score -= 2 // header cells are distinct
+		}
+		seen[c] = true
+		k := headerKey(c)
+		known := headerWords[k] || numberedName(k) || strings.Contains(k, "nombre") || strings.Contains(k, "apellido") || strings.Contains(k, "fecha")
+		sc := shape(c)
+		counts := [6]int{}
+		n, equal, upper := 0, 0, 0
+		for _, row := range rows {
+			if j >= len(row) {
+				continue
+			}
+			v := strings.TrimSpace(row[j])
+			counts[shape(v)]++
+			if v == "" {
+				continue
+			}
+			n++
+			if v == c {
+				equal++
+			}
+			if v == strings.ToUpper(v) {
+				upper++
+			}
+		}
+		dom := shEmpty
+		for s := shDigits; s <= shOther; s++ {
+			if counts[s] > counts[dom] || dom == shEmpty && counts[s] > 0 {
+				dom = s
+			}
+		}
+		switch {
+		case equal > 0:
+			score -= 2
+		case sc == shEmpty:
+		case known:
+			score += 2
+		case (sc == shAlpha || sc == shOther) && n > 0 && dom != shAlpha && dom != shOther && dom != shEmpty,
+			sc == shMixed && n > 0 && dom != shMixed && dom != shEmpty:
+			score += 2
+		case sc == shDigits || sc == shDate:
+			score -= 2
+		case sc == shMixed && dom == shMixed && len(c) == typicalLen(rows, j):
+			score -= 2
+		case sc == shAlpha && n > 0 && upper == n && c != strings.ToUpper(c):
+			score++
+		case strings.ContainsAny(c, "_") && n > 0:
+			score++
+		}
+	}
+	return score > 0
+}
+
+func typicalLen(rows [][]string, j int) int {
+	count := map[int]int{}
+	best, bestN := -1, 0
+	for _, row := range rows {
+		if j < len(row) {
+			n := len(strings.TrimSpace(row[j]))
+			count[n]++
+			if count[n] > bestN {
+				best, bestN = n, count[n]
+			}
+		}
+	}
+	return best
+}
+
+// numberedName matches generated column names: col1, column_2, field3, c4, v5.
+func numberedName(k string) bool {
+	i := len(k)
+	for i > 0 && k[i-1] >= '0' && k[i-1] <= '9' {
+		i--
+	}
+	if i == len(k) {
+		return false
+	}
+	switch k[:i] {
+	case "col", "column", "field", "campo", "columna", "c", "v", "var", "x":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,73 @@
+// Package ingest reads a leaked file as it comes and hands it out as rows of
+// strings, streamed, with bounded memory, whatever its shape.
+//
+// # What it reads
+//
+// The layers are peeled off in this order, each detected from content (magic
+// bytes, byte statistics), never from the file name alone:
+//
+//  1. Container: gzip (1f 8b, multi-member), bzip2 ("BZh"), zip (PK 03 04:
+//     the first data entry, skipping directories, __MACOSX/ and dot files),
+//     tar inside gzip/bzip2 ("ustar" at offset 257: first regular file).
+//     XLSX is a zip holding xl/workbook.xml; it is read with excelize's
+//     streaming Rows iterator (first sheet with rows).
+//  2. Encoding, from the first 64 KiB: a UTF-8 BOM is dropped; a UTF-16 BOM
+//     (or every other byte NUL) decodes UTF-16; valid UTF-8 stays UTF-8;
+//     invalid UTF-8 whose high bytes look like Latin-1 letters decodes as
+//     Windows-1252 (a superset of Latin-1 for text). In a UTF-8 file a
+//     later line that is not valid UTF-8 is decoded as Windows-1252 on its
+//     own and counted in Info.Redecoded.
+//  3. Format, from the first 64 KiB of text: '[' or '{' opens JSON (an
+//     array of objects or of arrays, or an object holding such an array;
+//     one object per line is JSON Lines); SQL keywords or comments open an
+//     SQL dump; anything else is delimited text whose delimiter (',' '\t'
+//     '|' ';') is the one whose count per line is most consistent.
+//
+// Delimited text follows RFC 4180 leniently: a field that starts with '"'
+// is quoted, "" inside it is one quote, it may span lines; a quote
+// elsewhere is an ordinary character; CRLF or LF ends a record. Lines
+// without a quote take a fast path (one allocation per row). Whether the
+// first row is a header is decided from content: a header cell is text
+// over a column of numbers, dates or codes, or a known column word, or
+// lower case over upper-case data, and never a value that recurs below it.
+//
+// SQL dumps: INSERT/REPLACE INTO t [(cols)] VALUES (...),(...); in MySQL
+// style (backquoted names, backslash escapes such as \' and \n) and
+// PostgreSQL style (double-quoted names, '' escapes, E'' strings), and
+// PostgreSQL COPY t (cols) FROM stdin; blocks of tab-separated lines ending
+// with \. (with \N for NULL and backslash escapes). The rows of the first
+// table that has any are read; the header is the INSERT or COPY column list,
+// else the table's CREATE TABLE columns. NULL reads as "".
+//
+// JSON values read as text: strings as they are, numbers as written,
+// true/false, null as "", nested objects and arrays as compact JSON. For
+// objects the header is the union of the sample's keys in first-seen order.
+//
+// # Bad input
+//
+// Nothing read from the file can make memory grow without bound: a line,
+// record, JSON value or SQL tuple longer than Options.MaxLineBytes is
+// skipped (or, for a JSON array, which cannot resynchronise, ends the read
+// with an error); decompressed bytes are capped by Options.MaxDecompressed
+// (default: 100 × the compressed size, at least 1 GiB, at most 64 GiB);
+// at most 100 skips are listed (Info.SkippedCount counts all).
+// What can be skipped is skipped and recorded (Info.Skipped: line and
+// reason); a truncated input ends the read normally with Info.Truncated set
+// and a skip saying where; binary data, an unsupported encoding, a
+// malformed JSON array or an exceeded cap is an error. Errors about the
+// content are *ParseError, "file:line:column: what was expected".
+//
+// # Example
+//
+//	r, err := ingest.Open("leak.csv.gz", ingest.Options{})
+//	if err != nil { ... }
+//	defer r.Close()
+//	fmt.Println(r.Info().Format, r.Header()) // csv [CURP NOMBRE ...]
+//	for {
+//		row, err := r.Next() // row is reused by the next call
+//		if err == io.EOF { break }
+//		if err != nil { ... }
+//		...
+//	}
+//	info := r.Info() // Rows, Skipped, SHA256 of the raw file
+package ingest

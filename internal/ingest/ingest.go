@@ -1,0 +1,721 @@
+package ingest
+
+import (
+	"archive/tar"
+	"archive/zip"
+	"bufio"
+	"bytes"
+	"compress/bzip2"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
+)
+
+// Options bound what a Reader reads and holds. Zero values take defaults.
+type Options struct {
+	MaxLineBytes    int        // longest line, record, JSON value or SQL tuple kept (default 1 MiB)
+	MaxRows         int64      // stop after this many data rows (0 = all)
+	MaxDecompressed int64      // cap on decompressed bytes (default 100× compressed, ≥1 GiB, ≤64 GiB)
+	SampleRows      int        // rows read ahead at Open for Sample (default 1000)
+	Header          HeaderMode // whether the first row of delimited text or XLSX is a header
+	Format          string     // force a format (csv, tsv, pipe, semicolon, json, jsonl, sql, xlsx); "" sniffs
+}
+
+// HeaderMode says how the first row of a table without named columns is taken.
+type HeaderMode int
+
+// Header modes.
+const (
+	HeaderAuto    HeaderMode = iota // decided from content
+	HeaderPresent                   // the first row is a header
+	HeaderAbsent                    // the first row is data
+)
+
+// Info describes what was read. Rows, SkippedCount and Truncated grow as
+// rows are read and are final once Next has returned io.EOF.
+type Info struct {
+	Path         string
+	SHA256       string // of the raw input file, hex
+	Bytes        int64  // size of the raw input file
+	Format       string // csv|tsv|pipe|semicolon|json|jsonl|sql|xlsx
+	Encoding     string // utf-8|windows-1252|utf-16le|utf-16be
+	Compression  string // none|gzip|bzip2|zip|tar+gzip|tar+bzip2
+	Header       []string
+	Rows         int64  // data rows handed out by Next
+	Skipped      []Skip // the first 100 skips
+	SkippedCount int64  // all skips
+	Redecoded    int64  // lines of a UTF-8 file decoded as Windows-1252
+	Truncated    bool   // the input ended in the middle of a record or stream
+	Table        string // SQL: the table whose rows were read
+}
+
+// Skip is a part of the input that was not turned into a row.
+type Skip struct {
+	Line   int64 // 1-based line of the decoded text (row number for XLSX)
+	Reason string
+}
+
+// ParseError is an error about the content of the input, positioned in the
+// decoded text: lines and byte columns count from 1; Column 0 means the
+// whole line.
+type ParseError struct {
+	File   string
+	Line   int64
+	Column int
+	Err    error
+}
+
+func (e *ParseError) Error() string {
+	if e.Column > 0 {
+		return fmt.Sprintf("%s:%d:%d: %v", e.File, e.Line, e.Column, e.Err)
+	}
+	return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
+}
+
+func (e *ParseError) Unwrap() error { return e.Err }
+
+// ErrTooLarge is returned when decompressed data exceed Options.MaxDecompressed.
+var ErrTooLarge = errors.New("decompressed data exceed the cap (zip-bomb guard; raise Options.MaxDecompressed if the file is genuine)")
+
+const (
+	maxSkipsListed = 100
+	peekSize       = 64 << 10
+	bufSize        = 256 << 10
+)
+
+// source yields rows of one format. A row is valid until the next call.
+type source interface {
+	next() ([]string, error)
+	header() []string // nil when the format names no columns
+	line() int64      // where the last row started
+}
+
+// Reader reads the rows of one leaked file.
+type Reader struct {
+	opt  Options
+	info Info
+
+	f       *os.File
+	raw     *hashingReader // nil when the raw file is not read sequentially
+	closers []io.Closer
+	src     source
+
+	sample   [][]string
+	sampleAt int
+	pending  []string // a row read past the sample, handed out after it
+	eof      bool
+	err      error
+	skips    skipper
+	width    int // expected fields per row; 0 when unknown
+}
+
+// skipper collects skips; sources share it with the Reader.
+type skipper struct {
+	list  []Skip
+	count int64
+}
+
+func (s *skipper) add(line int64, format string, a ...any) {
+	s.count++
+	if len(s.list) < maxSkipsListed {
+		s.list = append(s.list, Skip{Line: line, Reason: fmt.Sprintf(format, a...)})
+	}
+}
+
+// Open sniffs the file's container, encoding and format, reads the header
+// and the sample, and returns a Reader positioned at the first data row.
+func Open(name string, opt Options) (*Reader, error) {
+	if opt.MaxLineBytes <= 0 {
+		opt.MaxLineBytes = 1 << 20
+	}
+	if opt.SampleRows <= 0 {
+		opt.SampleRows = 1000
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, fmt.Errorf("open leak: %w", err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("open leak: %w", err)
+	}
+	if st.IsDir() {
+		f.Close()
+		return nil, fmt.Errorf("open leak %s: is a directory", name)
+	}
+	r := &Reader{opt: opt, f: f}
+	r.info.Path = name
+	r.info.Bytes = st.Size()
+	if opt.MaxDecompressed <= 0 {
+		opt.MaxDecompressed = min(max(100*st.Size(), 1<<30), 64<<30)
+		r.opt.MaxDecompressed = opt.MaxDecompressed
+	}
+	if err := r.open(); err != nil {
+		r.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+func (r *Reader) open() error {
+	r.raw = &hashingReader{r: r.f, h: sha256.New()}
+	rawbuf := bufio.NewReaderSize(r.raw, bufSize)
+	magic, _ := rawbuf.Peek(512)
+	r.info.Compression = "none"
+	var stream io.Reader = rawbuf
+	switch {
+	case bytes.HasPrefix(magic, []byte("PK\x03\x04")) || bytes.HasPrefix(magic, []byte("PK\x05\x06")):
+		r.raw = nil // zip reads at random offsets; Info hashes the file separately
+		zr, err := zip.NewReader(r.f, r.info.Bytes)
+		if err != nil {
+			return r.perr(0, fmt.Errorf("read zip archive: %w", err))
+		}
+		if isXLSX(zr) {
+			return r.openXLSX(nil)
+		}
+		zf := firstDataFile(zr)
+		if zf == nil {
+			return r.perr(0, errors.New("zip archive holds no data file"))
+		}
+		if int64(zf.UncompressedSize64) > r.opt.MaxDecompressed {
+			return fmt.Errorf("%s: zip entry %s declares %d bytes: %w", r.info.Path, zf.Name, zf.UncompressedSize64, ErrTooLarge)
+		}
+		rc, err := zf.Open()
+		if err != nil {
+			return r.perr(0, fmt.Errorf("open zip entry %s: %w", zf.Name, err))
+		}
+		r.closers = append(r.closers, rc)
+		r.info.Compression = "zip"
+		stream = &limitReader{r: rc, left: r.opt.MaxDecompressed}
+	case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
+		zr, err := gzip.NewReader(rawbuf)
+		if err != nil {
+			return r.perr(0, fmt.Errorf("read gzip stream: %w", err))
+		}
+		r.closers = append(r.closers, zr)
+		r.info.Compression = "gzip"
+		stream = &limitReader{r: zr, left: r.opt.MaxDecompressed}
+	case bytes.HasPrefix(magic, []byte("BZh")) && len(magic) > 10 && bytes.HasPrefix(magic[4:], []byte{0x31, 0x41, 0x59, 0x26, 0x53, 0x59}):
+		r.info.Compression = "bzip2"
+		stream = &limitReader{r: bzip2.NewReader(rawbuf), left: r.opt.MaxDecompressed}
+	}
+	if r.info.Compression != "none" {
+		// A tar archive or a spreadsheet inside the compressed stream.
+		inner := bufio.NewReaderSize(stream, bufSize)
+		m, _ := inner.Peek(512)
+		stream = inner
+		if len(m) >= 262 && string(m[257:262]) == "ustar" {
+			tr := tar.NewReader(inner)
+			for {
+				h, err := tr.Next()
+				if err != nil {
+					return r.perr(0, fmt.Errorf("tar archive holds no data file: %v", err))
+				}
+				if h.Typeflag == tar.TypeReg && isDataName(h.Name) {
+					break
+				}
+			}
+			r.info.Compression = "tar+" + r.info.Compression
+			stream = tr
+		} else if bytes.HasPrefix(m, []byte("PK\x03\x04")) {
+			return r.openXLSX(inner)
+		}
+	}
+	return r.openText(stream)
+}
+
+// openText detects the encoding and format of a text stream.
+func (r *Reader) openText(stream io.Reader) error {
+	br, ok := stream.(*bufio.Reader)
+	if !ok || br.Size() < bufSize {
+		br = bufio.NewReaderSize(stream, bufSize)
+	}
+	peek, err := br.Peek(peekSize)
+	if len(peek) == 0 && err != nil && err != io.EOF {
+		// A stream error after some bytes surfaces when the rows get there.
+		if errors.Is(err, ErrTooLarge) {
+			return fmt.Errorf("%s: %w", r.info.Path, err)
+		}
+		return r.perr(1, fmt.Errorf("read: %w", err))
+	}
+	if len(peek) == 0 {
+		return r.perr(1, errors.New("empty input: expected rows of data"))
+	}
+	enc, bom, err := sniffEncoding(peek)
+	if err != nil {
+		return r.perr(1, err)
+	}
+	r.info.Encoding = enc
+	br.Discard(bom)
+	var text *bufio.Reader
+	switch enc {
+	case "utf-8":
+		text = br
+	case "windows-1252":
+		text = bufio.NewReaderSize(transform.NewReader(br, charmap.Windows1252.NewDecoder()), bufSize)
+	case "utf-16le":
+		text = bufio.NewReaderSize(transform.NewReader(br, unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM).NewDecoder()), bufSize)
+	case "utf-16be":
+		text = bufio.NewReaderSize(transform.NewReader(br, unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM).NewDecoder()), bufSize)
+	}
+	peek, _ = text.Peek(peekSize)
+	if bad := binaryShare(peek); bad > 0.02 {
+		return r.perr(1, fmt.Errorf("binary data (%.0f%% control bytes): expected text, JSON, SQL, XLSX or a gzip/zip/bzip2 archive", 100*bad))
+	}
+	format := r.opt.Format
+	if format == "" {
+		format = sniffFormat(peek)
+	}
+	r.info.Format = format
+	lr := &lineReader{br: text, max: r.opt.MaxLineBytes, skips: &r.skips, utf8: enc == "utf-8", redecoded: &r.info.Redecoded, truncated: &r.info.Truncated, file: r.info.Path}
+	switch format {
+	case "json", "jsonl":
+		if format == "jsonl" {
+			r.src = newJSONLSource(lr)
+		} else {
+			r.src = newJSONSource(text, r)
+		}
+	case "sql":
+		r.src = newSQLSource(lr, r)
+	case "csv", "tsv", "pipe", "semicolon":
+		d := sniffDelimiter(peek)
+		if r.opt.Format != "" {
+			d = delimiterOf[format]
+		}
+		r.info.Format = formatOf[d]
+		r.src = &delimSource{lr: lr, delim: d}
+	default:
+		return fmt.Errorf("open leak %s: unknown format %q", r.info.Path, format)
+	}
+	return r.readSample()
+}
+
+// readSample reads the header and the first SampleRows rows.
+func (r *Reader) readSample() error {
+	limit := r.opt.SampleRows
+	if r.opt.MaxRows > 0 && int64(limit) > r.opt.MaxRows {
+		limit = int(r.opt.MaxRows)
+	}
+	want := limit + 1 // one more: a possible header, or the row after the sample
+	var rows [][]string
+	var lines []int64
+	for len(rows) < want {
+		row, err := r.src.next()
+		if err == io.EOF {
+			r.eof = true
+			break
+		}
+		if err != nil {
+			if len(rows) == 0 {
+				return err
+			}
+			r.err = err
+			break
+		}
+		rows = append(rows, append([]string(nil), row...))
+		lines = append(lines, r.src.line())
+	}
+	if fz, ok := r.src.(interface{ freeze() }); ok {
+		fz.freeze()
+	}
+	h := r.src.header()
+	if h == nil && len(rows) > 0 && r.opt.Header != HeaderAbsent {
+		if r.opt.Header == HeaderPresent || LooksLikeHeader(rows[0], rows[1:]) {
+			h = rows[0]
+			rows, lines = rows[1:], lines[1:]
+		}
+	}
+	r.info.Header = h
+	r.width = len(h)
+	if r.width == 0 {
+		r.width = modeWidth(rows)
+	}
+	// The sample was read before the width was known: fit its rows now,
+	// as Next does for the others.
+	kept := rows[:0]
+	keptLines := lines[:0]
+	for i, row := range rows {
+		if fit, ok := r.fit(row, lines[i]); ok {
+			kept = append(kept, fit)
+			keptLines = append(keptLines, lines[i])
+		}
+	}
+	rows = kept
+	if len(rows) > limit {
+		r.pending = rows[limit]
+		rows = rows[:limit]
+	}
+	r.sample = rows
+	if len(r.sample) == 0 && r.err == nil && r.eof && r.skips.count > 0 {
+		return r.perr(1, fmt.Errorf("no row could be read (%d skipped, first: line %d: %s)", r.skips.count, r.skips.list[0].Line, r.skips.list[0].Reason))
+	}
+	return nil
+}
+
+// fit checks a row against the expected width. Spreadsheets drop trailing
+// empty cells, so short XLSX rows are padded; a trailing empty field (a
+// line ending with the delimiter) is dropped; other rows of another width
+// are skipped.
+func (r *Reader) fit(row []string, line int64) ([]string, bool) {
+	w := r.width
+	switch {
+	case w == 0 || len(row) == w:
+		return row, true
+	case len(row) == w+1 && row[w] == "":
+		return row[:w], true
+	case len(row) < w && (r.info.Format == "xlsx" || r.info.Format == "json" || r.info.Format == "jsonl"):
+		for len(row) < w {
+			row = append(row, "")
+		}
+		return row, true
+	case len(row) > w && r.info.Format == "xlsx":
+		for _, v := range row[w:] {
+			if v != "" {
+				r.skips.add(line, "expected %d cells, found %d", w, len(row))
+				return nil, false
+			}
+		}
+		return row[:w], true
+	}
+	if len(row) == 1 && row[0] == "" {
+		return nil, false // blank line
+	}
+	r.skips.add(line, "expected %d fields, found %d", w, len(row))
+	return nil, false
+}
+
+func modeWidth(rows [][]string) int {
+	count := map[int]int{}
+	best, bestN := 0, 0
+	for _, row := range rows {
+		n := len(row)
+		if n == 1 && row[0] == "" {
+			continue
+		}
+		count[n]++
+		if count[n] > bestN || count[n] == bestN && n > best {
+			best, bestN = n, count[n]
+		}
+	}
+	return best
+}
+
+// Header is the column names, or nil when the input has none.
+func (r *Reader) Header() []string { return r.info.Header }
+
+// Sample is the first SampleRows data rows, read at Open; Next hands them
+// out again. The rows belong to the Reader: do not modify them.
+func (r *Reader) Sample() [][]string { return r.sample }
+
+// Next returns the next data row, or io.EOF after the last one. The returned
+// slice is reused by the following call (copy it to keep it); the strings
+// in it are not. Any other error ends the read: rows returned before it are
+// good, Info tells how many.
+func (r *Reader) Next() ([]string, error) {
+	if r.opt.MaxRows > 0 && r.info.Rows >= r.opt.MaxRows {
+		return nil, io.EOF
+	}
+	if r.sampleAt < len(r.sample) {
+		r.sampleAt++
+		r.info.Rows++
+		return r.sample[r.sampleAt-1], nil
+	}
+	if r.pending != nil {
+		row := r.pending
+		r.pending = nil
+		r.info.Rows++
+		return row, nil
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	if r.eof {
+		return nil, io.EOF
+	}
+	for {
+		row, err := r.src.next()
+		if err != nil {
+			if err == io.EOF {
+				r.eof = true
+			} else {
+				r.err = err
+			}
+			return nil, err
+		}
+		if len(row) != r.width && r.width > 0 {
+			var ok bool
+			if row, ok = r.fit(row, r.src.line()); !ok {
+				continue
+			}
+		}
+		r.info.Rows++
+		return row, nil
+	}
+}
+
+// Info describes the input and what was read so far. The SHA-256 of the
+// raw file is computed on the way when the file is read sequentially;
+// called before the end, or for zip and XLSX, Info hashes the file in a
+// separate pass.
+func (r *Reader) Info() Info {
+	if r.info.SHA256 == "" {
+		if r.raw != nil && r.eof {
+			// Hash what the decoder did not need (e.g. gzip padding).
+			if _, err := io.Copy(r.raw.h, r.f); err == nil {
+				r.info.SHA256 = hex.EncodeToString(r.raw.h.Sum(nil))
+			}
+		} else if sum, err := hashFile(r.info.Path); err == nil {
+			r.info.SHA256 = sum
+		}
+	}
+	info := r.info
+	info.Skipped = append([]Skip(nil), r.skips.list...)
+	info.SkippedCount = r.skips.count
+	info.Header = append([]string(nil), r.info.Header...)
+	if r.info.Header == nil {
+		info.Header = nil
+	}
+	return info
+}
+
+// Close releases the file.
+func (r *Reader) Close() error {
+	for i := len(r.closers) - 1; i >= 0; i-- {
+		r.closers[i].Close()
+	}
+	r.closers = nil
+	if r.f != nil {
+		err := r.f.Close()
+		r.f = nil
+		return err
+	}
+	return nil
+}
+
+func (r *Reader) perr(line int64, err error) error {
+	return &ParseError{File: r.info.Path, Line: line, Err: err}
+}
+
+func hashFile(name string) (string, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// hashingReader hashes the raw bytes as they are read.
+type hashingReader struct {
+	r io.Reader
+	h hash.Hash
+}
+
+func (h *hashingReader) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	h.h.Write(p[:n])
+	return n, err
+}
+
+// limitReader fails with ErrTooLarge past its budget of bytes.
+type limitReader struct {
+	r    io.Reader
+	left int64
+}
+
+func (l *limitReader) Read(p []byte) (int, error) {
+	if l.left <= 0 {
+		// Allow a clean EOF exactly at the cap.
+		var one [1]byte
+		if n, _ := l.r.Read(one[:]); n == 0 {
+			return 0, io.EOF
+		}
+		return 0, ErrTooLarge
+	}
+	if int64(len(p)) > l.left {
+		p = p[:l.left]
+	}
+	n, err := l.r.Read(p)
+	l.left -= int64(n)
+	return n, err
+}
+
+func isXLSX(zr *zip.Reader) bool {
+	for _, f := range zr.File {
+		if f.Name == "xl/workbook.xml" {
+			return true
+		}
+	}
+	return false
+}
+
+// firstDataFile is the zip entry to read: the first regular file that is
+// not metadata, preferring names with a data extension.
+func firstDataFile(zr *zip.Reader) *zip.File {
+	var first *zip.File
+	for _, f := range zr.File {
+		if f.FileInfo().IsDir() || strings.HasPrefix(f.Name, "__MACOSX/") || strings.HasPrefix(path.Base(f.Name), ".") {
+			continue
+		}
+		if isDataName(f.Name) {
+			return f
+		}
+		if first == nil {
+			first = f
+		}
+	}
+	return first
+}
+
+func isDataName(name string) bool {
+	switch strings.ToLower(path.Ext(strings.TrimSuffix(strings.ToLower(name), ".gz"))) {
+	case ".csv", ".tsv", ".txt", ".psv", ".dat", ".json", ".jsonl", ".ndjson", ".sql", ".xlsx", ".tab", "":
+		return true
+	}
+	return false
+}
+
+// sniffEncoding names the encoding of the first bytes of a text and the
+// length of its byte-order mark.
+func sniffEncoding(p []byte) (enc string, bom int, err error) {
+	switch {
+	case bytes.HasPrefix(p, []byte{0xEF, 0xBB, 0xBF}):
+		return "utf-8", 3, nil
+	case bytes.HasPrefix(p, []byte{0xFF, 0xFE}):
+		return "utf-16le", 2, nil
+	case bytes.HasPrefix(p, []byte{0xFE, 0xFF}):
+		return "utf-16be", 2, nil
+	}
+	// UTF-16 without a mark: ASCII text has every other byte NUL.
+	if len(p) >= 16 {
+		even, odd := 0, 0
+		for i := 0; i+1 < len(p); i += 2 {
+			if p[i] == 0 {
+				even++
+			}
+			if p[i+1] == 0 {
+				odd++
+			}
+		}
+		half := len(p) / 2
+		if odd > half*9/10 && even < half/10 {
+			return "utf-16le", 0, nil
+		}
+		if even > half*9/10 && odd < half/10 {
+			return "utf-16be", 0, nil
+		}
+	}
+	// Count valid multi-byte runes and invalid bytes; a rune cut by the end
+	// of the window is not judged. A mostly UTF-8 text with a few bad lines
+	// stays UTF-8 (the bad lines are redecoded one by one).
+	multi, invalid := 0, 0
+	for i := 0; i < len(p); {
+		if p[i] < 0x80 {
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(p[i:])
+		if r == utf8.RuneError && size == 1 {
+			if len(p)-i < utf8.UTFMax && !utf8.FullRune(p[i:]) {
+				break
+			}
+			invalid++
+		} else {
+			multi++
+		}
+		i += size
+	}
+	if invalid == 0 || multi >= invalid {
+		return "utf-8", 0, nil
+	}
+	high, letters := 0, 0
+	for _, c := range p {
+		if c >= 0x80 {
+			high++
+			if c >= 0xC0 || (c >= 0xA0 && c <= 0xBF) || (c >= 0x91 && c <= 0x97) {
+				letters++
+			}
+		}
+	}
+	if high*10 > len(p)*3 || letters*10 < high*8 {
+		return "", 0, fmt.Errorf("not text in a supported encoding (%d of %d bytes are neither ASCII nor Latin-1 letters): expected UTF-8, UTF-16 or Windows-1252", high-letters, len(p))
+	}
+	return "windows-1252", 0, nil
+}
+
+// binaryShare is the share of control bytes other than tab, CR, LF and FF.
+func binaryShare(p []byte) float64 {
+	if len(p) == 0 {
+		return 0
+	}
+	bad := 0
+	for _, c := range p {
+		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' || c == 0x7f {
+			bad++
+		}
+	}
+	return float64(bad) / float64(len(p))
+}
+
+// sniffFormat guesses the format of decoded text from its first bytes.
+func sniffFormat(p []byte) string {
+	t := bytes.TrimLeft(p, " \t\r\n\f")
+	if len(t) == 0 {
+		return "csv"
+	}
+	switch t[0] {
+	case '[':
+		u := bytes.TrimLeft(t[1:], " \t\r\n")
+		if len(u) == 0 || strings.ContainsRune("{[]\"-0123456789tfn", rune(u[0])) {
+			return "json"
+		}
+	case '{':
+		line := t
+		if i := bytes.IndexByte(t, '\n'); i >= 0 {
+			line = t[:i]
+		}
+		line = bytes.TrimRight(line, " \r\t")
+		// JSON Lines: at least two lines that are whole objects.
+		if len(line) > 1 && line[len(line)-1] == '}' {
+			rest := bytes.TrimLeft(t[len(line):], " \t\r\n")
+			if len(rest) > 0 && rest[0] == '{' {
+				return "jsonl"
+			}
+		}
+		return "json"
+	}
+	if looksLikeSQL(t) {
+		return "sql"
+	}
+	return "csv"
+}
+
+var sqlStarts = []string{"--", "/*", "#", "INSERT ", "INSERT\t", "REPLACE ", "CREATE ", "SET ", "DROP ", "LOCK ", "USE ", "BEGIN", "COPY ", "\\CONNECT", "\\RESTRICT", "SELECT ", "START TRANSACTION", "ALTER ", "COMMIT"}
+
+func looksLikeSQL(t []byte) bool {
+	n := min(len(t), 20)
+	head := strings.ToUpper(string(t[:n]))
+	for _, s := range sqlStarts {
+		if strings.HasPrefix(head, s) {
+			return true
+		}
+	}
+	return false
+}

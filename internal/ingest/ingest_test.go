@@ -1,0 +1,397 @@
+package ingest
+
+import (
+	"archive/tar"
+	"archive/zip"
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/encoding/charmap"
+)
+
+// Obviously synthetic rows (names from a test alphabet, CURP-shaped keys).
+var (
+	testHeader = []string{"CURP", "NOMBRE", "APELLIDO PATERNO", "FECHA", "SECCION"}
+	testRows   = [][]string{
+		{"PEGL890909MJCRMS08", "PRUEBA", "UNO", "1989-09-09", "0123"},
+		{"SABC560626MDFLRN01", "MUESTRA", "DOS", "1956-06-26", "0456"},
+		{"BEML920313HMCLNS09", "EJEMPLO", "TRES", "1992-03-13", "1789"},
+	}
+)
+
+func join(rows [][]string, d string) string {
+	var b strings.Builder
+	for _, r := range rows {
+		b.WriteString(strings.Join(r, d))
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+func write(t testing.TB, name string, data []byte) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func gz(b []byte) []byte {
+	var buf bytes.Buffer
+	w := gzip.NewWriter(&buf)
+	w.Write(b)
+	w.Close()
+	return buf.Bytes()
+}
+
+func zipped(name string, b []byte) []byte {
+	var buf bytes.Buffer
+	w := zip.NewWriter(&buf)
+	w.Create("__MACOSX/._x")
+	f, _ := w.Create(name)
+	f.Write(b)
+	w.Close()
+	return buf.Bytes()
+}
+
+type result struct {
+	header []string
+	rows   [][]string
+	info   Info
+	err    error
+}
+
+func readAll(t testing.TB, path string, opt Options) result {
+	t.Helper()
+	r, err := Open(path, opt)
+	if err != nil {
+		return result{err: err}
+	}
+	defer r.Close()
+	res := result{header: r.Header()}
+	for {
+		row, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			res.err = err
+			break
+		}
+		res.rows = append(res.rows, append([]string(nil), row...))
+	}
+	res.info = r.Info()
+	return res
+}
+
+func TestFormats(t *testing.T) {
+	withHeader := append([][]string{testHeader}, testRows...)
+	latin := func(s string) []byte {
+		b, err := charmap.Windows1252.NewEncoder().Bytes([]byte(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	var tarBuf bytes.Buffer
+	tw := tar.NewWriter(&tarBuf)
+	data := []byte(join(withHeader, ","))
+	tw.WriteHeader(&tar.Header{Name: "leak.csv", Mode: 0o644, Size: int64(len(data)), Typeflag: tar.TypeReg})
+	tw.Write(data)
+	tw.Close()
+
+	tests := []struct {
+		name, file  string
+		data        []byte
+		format, enc string
+		compression string
+		header      []string
+		rows        [][]string
+	}{
+		{"csv header", "a.csv", []byte(join(withHeader, ",")), "csv", "utf-8", "none", testHeader, testRows},
+		{"csv no header", "a.csv", []byte(join(testRows, ",")), "csv", "utf-8", "none", nil, testRows},
+		{"tsv", "a.txt", []byte(join(withHeader, "\t")), "tsv", "utf-8", "none", testHeader, testRows},
+		{"pipe crlf", "a.txt", []byte(strings.ReplaceAll(join(withHeader, "|"), "\n", "\r\n")), "pipe", "utf-8", "none", testHeader, testRows},
+		{"semicolon", "a", []byte(join(withHeader, ";")), "semicolon", "utf-8", "none", testHeader, testRows},
+		{"bom", "a.csv", append([]byte{0xEF, 0xBB, 0xBF}, join(withHeader, ",")...), "csv", "utf-8", "none", testHeader, testRows},
+		{"gzip by magic", "leak.dat", gz([]byte(join(withHeader, ","))), "csv", "utf-8", "gzip", testHeader, testRows},
+		{"zip", "leak.zip", zipped("dir/leak.csv", []byte(join(withHeader, ","))), "csv", "utf-8", "zip", testHeader, testRows},
+		{"tar.gz", "leak.tgz", gz(tarBuf.Bytes()), "csv", "utf-8", "tar+gzip", testHeader, testRows},
+		{"quoted", "q.csv", []byte("nombre,calle,seccion\n\"PRUEBA, UNO\",\"CALLE \"\"A\"\"\nINTERIOR 2\",0001\nMUESTRA,\"C. B\",0002\n"),
+			"csv", "utf-8", "none", []string{"nombre", "calle", "seccion"},
+			[][]string{{"PRUEBA, UNO", "CALLE \"A\"\nINTERIOR 2", "0001"}, {"MUESTRA", "C. B", "0002"}}},
+		{"latin1", "l.csv", latin("nombre;sección\nPEÑA ÁLVAREZ;0001\nMUÑOZ;0002\n"), "semicolon", "windows-1252", "none",
+			[]string{"nombre", "sección"}, [][]string{{"PEÑA ÁLVAREZ", "0001"}, {"MUÑOZ", "0002"}}},
+		{"json objects", "a.json", []byte(`[{"curp":"PEGL890909MJCRMS08","n":1,"x":null},{"curp":"SABC560626MDFLRN01","n":2.5,"y":{"a":[1, 2]}}]`),
+			"json", "utf-8", "none", []string{"curp", "n", "x", "y"},
+			[][]string{{"PEGL890909MJCRMS08", "1", "", ""}, {"SABC560626MDFLRN01", "2.5", "", `{"a":[1,2]}`}}},
+		{"json arrays", "a.json", []byte("[\n [\"CURP\",\"NOMBRE\",\"APELLIDO PATERNO\",\"FECHA\",\"SECCION\"],\n" +
+			"[\"PEGL890909MJCRMS08\",\"PRUEBA\",\"UNO\",\"1989-09-09\",\"0123\"],[\"SABC560626MDFLRN01\",\"MUESTRA\",\"DOS\",\"1956-06-26\",\"0456\"],\n" +
+			"[\"BEML920313HMCLNS09\",\"EJEMPLO\",\"TRES\",\"1992-03-13\",\"1789\"]]"), "json", "utf-8", "none", testHeader, testRows},
+		{"json wrapper", "a.json", []byte(`{"meta": "x", "rows": [{"a":"1","b":"\u00d1"}]}`), "json", "utf-8", "none",
+			[]string{"a", "b"}, [][]string{{"1", "Ñ"}}},
+		{"json pretty stream", "a.json", []byte("{\n \"a\": \"1\",\n \"b\": \"2\"\n}\n{\n \"b\": \"4\", \"a\": \"3\"\n}\n"), "json", "utf-8", "none",
+			[]string{"a", "b"}, [][]string{{"1", "2"}, {"3", "4"}}},
+		{"jsonl", "a.jsonl", []byte("{\"a\":\"1\",\"b\":\"x\"}\n\n{\"b\":\"y\",\"a\":\"2\"}\n"), "jsonl", "utf-8", "none",
+			[]string{"a", "b"}, [][]string{{"1", "x"}, {"2", "y"}}},
+		{"mysql", "d.sql", []byte("-- MySQL dump 10.13\n/*!40101 SET NAMES utf8 */;\nDROP TABLE IF EXISTS `padron`;\n" +
+			"CREATE TABLE `padron` (\n  `curp` varchar(18) NOT NULL,\n  `nombre` varchar(50) DEFAULT NULL,\n  `seccion` int(11),\n  PRIMARY KEY (`curp`)\n) ENGINE=InnoDB;\n" +
+			"LOCK TABLES `padron` WRITE;\nINSERT INTO `padron` VALUES ('PEGL890909MJCRMS08','O\\'PRUEBA',123),('SABC560626MDFLRN01','DOS\\\\TRES',NULL);\n" +
+			"INSERT INTO `padron` VALUES ('BEML920313HMCLNS09','A;B''C',7);\nUNLOCK TABLES;\n"),
+			"sql", "utf-8", "none", []string{"curp", "nombre", "seccion"},
+			[][]string{{"PEGL890909MJCRMS08", "O'PRUEBA", "123"}, {"SABC560626MDFLRN01", `DOS\TRES`, ""}, {"BEML920313HMCLNS09", "A;B'C", "7"}}},
+		{"postgres insert", "d.sql", []byte("--\n-- PostgreSQL database dump\n--\nSET standard_conforming_strings = on;\n" +
+			"INSERT INTO public.\"padron\" (\"curp\", \"nombre\") VALUES ('PEGL890909MJCRMS08', 'O''PRUEBA\\N');\n" +
+			"INSERT INTO public.otra (a) VALUES (1);\nINSERT INTO public.\"padron\" (\"curp\", \"nombre\") VALUES\n ('SABC560626MDFLRN01', E'DOS\\tTRES'::text);\n"),
+			"sql", "utf-8", "none", []string{"curp", "nombre"},
+			[][]string{{"PEGL890909MJCRMS08", `O'PRUEBA\N`}, {"SABC560626MDFLRN01", "DOS\tTRES"}}},
+		{"postgres copy", "d.sql", []byte("SET client_encoding = 'UTF8';\nCREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql;\n" +
+			"COPY public.padron (curp, nombre, seccion) FROM stdin;\nPEGL890909MJCRMS08\tPRUEBA\\tUNO\t\\N\nSABC560626MDFLRN01\tDOS\t0456\n\\.\n\nALTER TABLE x OWNER TO y;\n"),
+			"sql", "utf-8", "none", []string{"curp", "nombre", "seccion"},
+			[][]string{{"PEGL890909MJCRMS08", "PRUEBA\tUNO", ""}, {"SABC560626MDFLRN01", "DOS", "0456"}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := write(t, tc.file, tc.data)
+			res := readAll(t, p, Options{})
+			if res.err != nil {
+				t.Fatalf("read: %v", res.err)
+			}
+			if res.info.Format != tc.format || res.info.Encoding != tc.enc || res.info.Compression != tc.compression {
+				t.Errorf("format/encoding/compression = %s/%s/%s, want %s/%s/%s", res.info.Format, res.info.Encoding, res.info.Compression, tc.format, tc.enc, tc.compression)
+			}
+			if !reflect.DeepEqual(res.header, tc.header) {
+				t.Errorf("header = %q, want %q", res.header, tc.header)
+			}
+			if !reflect.DeepEqual(res.rows, tc.rows) {
+				t.Errorf("rows = %q\nwant %q", res.rows, tc.rows)
+			}
+			if res.info.Rows != int64(len(tc.rows)) {
+				t.Errorf("Info.Rows = %d, want %d", res.info.Rows, len(tc.rows))
+			}
+			sum := sha256.Sum256(tc.data)
+			if res.info.SHA256 != hex.EncodeToString(sum[:]) || res.info.Bytes != int64(len(tc.data)) {
+				t.Errorf("SHA256/Bytes = %s/%d, want the raw file's", res.info.SHA256, res.info.Bytes)
+			}
+		})
+	}
+}
+
+func TestXLSX(t *testing.T) {
+	f := excelize.NewFile()
+	sheet := f.GetSheetName(0)
+	rows := append([][]string{testHeader}, testRows...)
+	for i, row := range rows {
+		cells := make([]any, len(row))
+		for j, v := range row {
+			cells[j] = v
+		}
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := f.SetSheetRow(sheet, cell, &cells); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A true date cell in Excel's short-date style reads as ISO.
+	f.SetCellValue(sheet, "F1", "FECHA REGISTRO")
+	style, _ := f.NewStyle(&excelize.Style{NumFmt: 14})
+	for i := 2; i <= 4; i++ {
+		cell := fmt.Sprintf("F%d", i)
+		f.SetCellFormula(sheet, cell, "")
+		f.SetCellValue(sheet, cell, 43000+i) // 2017-09-1x
+		f.SetCellStyle(sheet, cell, cell, style)
+	}
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, file string }{{"plain", "leak.xlsx"}, {"gzipped", "leak.bin"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			data := buf.Bytes()
+			if tc.name == "gzipped" {
+				data = gz(data)
+			}
+			res := readAll(t, write(t, tc.file, data), Options{})
+			if res.err != nil {
+				t.Fatal(res.err)
+			}
+			want := append(append([]string(nil), testHeader...), "FECHA REGISTRO")
+			if res.info.Format != "xlsx" || !reflect.DeepEqual(res.header, want) {
+				t.Fatalf("format %s header %q", res.info.Format, res.header)
+			}
+			if len(res.rows) != 3 || !reflect.DeepEqual(res.rows[0][:5], testRows[0]) {
+				t.Fatalf("rows = %q", res.rows)
+			}
+			if got := res.rows[0][5]; got != "2017-09-24" {
+				t.Errorf("date cell = %q, want 2017-09-24", got)
+			}
+		})
+	}
+}
+
+func TestHeaderDetection(t *testing.T) {
+	tests := []struct {
+		name  string
+		first []string
+		rows  [][]string
+		want  bool
+	}{
+		{"words over codes", []string{"clave", "seccion"}, [][]string{{"PRBUNO89090914H100", "0123"}, {"MSTDOS56062609M200", "0456"}}, true},
+		{"data row", []string{"PRBUNO89090914H100", "0123"}, [][]string{{"MSTDOS56062609M200", "0456"}}, false},
+		{"all text, known words", []string{"nombre", "paterno", "materno"}, [][]string{{"PRUEBA", "UNO", "DOS"}}, true},
+		{"all text data", []string{"PRUEBA", "UNO", "DOS"}, [][]string{{"MUESTRA", "TRES", "CUATRO"}}, false},
+		{"foreign header over dates", []string{"Geburtsdatum", "Wahlbezirk"}, [][]string{{"1990-01-01", "12"}, {"1980-02-02", "13"}}, true},
+		{"col1 col2", []string{"col1", "col2"}, [][]string{{"PRUEBA", "12"}, {"MUESTRA", "13"}}, true},
+		{"value repeated", []string{"MUESTRA", "12"}, [][]string{{"MUESTRA", "12"}}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := LooksLikeHeader(tc.first, tc.rows); got != tc.want {
+				t.Errorf("LooksLikeHeader = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestSampleAndLimits(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("id,valor\n")
+	for i := 0; i < 2500; i++ {
+		fmt.Fprintf(&b, "%d,V%d\n", i, i)
+	}
+	p := write(t, "n.csv", []byte(b.String()))
+	r, err := Open(p, Options{SampleRows: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if len(r.Sample()) != 100 || r.Sample()[99][0] != "99" {
+		t.Fatalf("sample: %d rows", len(r.Sample()))
+	}
+	n := 0
+	for {
+		row, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if row[0] != fmt.Sprint(n) {
+			t.Fatalf("row %d = %q", n, row)
+		}
+		n++
+	}
+	if n != 2500 || r.Info().Rows != 2500 {
+		t.Fatalf("read %d rows, Info.Rows %d", n, r.Info().Rows)
+	}
+	res := readAll(t, p, Options{MaxRows: 10, SampleRows: 5})
+	if len(res.rows) != 10 || res.rows[9][0] != "9" {
+		t.Fatalf("MaxRows: %d rows", len(res.rows))
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	good := join(append([][]string{testHeader}, testRows...), ",")
+	var bomb bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&bomb, gzip.BestCompression)
+	zw.Write([]byte(good))
+	for i := 0; i < 100000; i++ {
+		zw.Write([]byte(strings.Join(testRows[0], ",") + "\n"))
+	}
+	zw.Close()
+	long := good + strings.Repeat("X", 3<<20) + "\n" + strings.Join(testRows[0], ",") + "\n"
+	gzGood := gz([]byte(good + good[len(strings.Join(testHeader, ","))+1:]))
+
+	tests := []struct {
+		name    string
+		data    []byte
+		opt     Options
+		wantErr string // substring of the error; "" for a read that succeeds
+		rows    int
+		skipped string // substring of a skip reason
+		trunc   bool
+	}{
+		{"empty", nil, Options{}, "empty input", 0, "", false},
+		{"binary", bytes.Repeat([]byte{0, 1, 2, 3, 0xff, 0x90}, 1000), Options{}, "supported encoding", 0, "", false},
+		{"binary ascii-ish", bytes.Repeat([]byte("ab\x00\x01\x02cd"), 1000), Options{}, "binary data", 0, "", false},
+		{"long line", []byte(long), Options{}, "", 4, "longer than", false},
+		{"zip bomb", bomb.Bytes(), Options{MaxDecompressed: 1 << 20}, "zip-bomb", -1, "", false},
+		{"truncated gzip", gzGood[:len(gzGood)-12], Options{}, "", -1, "truncated", true},
+		{"ragged rows", []byte(good + "A,B\n" + strings.Join(testRows[0], ",") + "\n"), Options{}, "", 4, "expected 5 fields, found 2", false},
+		{"unclosed quote", []byte(good + "\"PEGL890909MJCRMS08,A,B,C,D\n"), Options{}, "", 3, "not closed", true},
+		{"stray quote", []byte(good + "\"PEGL890909MJCRMS08,A,B,C,D\n" + strings.Repeat(strings.Join(testRows[0], ",")+"\n", 300)), Options{}, "", 303, "not closed", false},
+		{"nul line", []byte(good + "A\x00B,C,D,E,F\n"), Options{}, "", 3, "binary data", false},
+		{"truncated json", []byte(`[{"a":"1"},{"a":"2"},{"a":"`), Options{}, "", 2, "truncated", true},
+		{"bad json", []byte(`[{"a":"1"},{"a" "2"}]`), Options{}, "invalid JSON", 1, "", false},
+		{"bad jsonl line", []byte("{\"a\":\"1\"}\n{\"a\":\n{\"a\":\"3\"}\n"), Options{}, "", 2, "invalid JSON line", false},
+		{"bad sql statement", []byte("INSERT INTO t (a,b) VALUES ('1','2');\nINSERT INTO t (a,b) VALUES ('3' '4');\nINSERT INTO t (a,b) VALUES ('5','6');\n"), Options{}, "", 2, "malformed SQL", false},
+		{"truncated sql", []byte("INSERT INTO t (a,b) VALUES ('1','2'),('3','"), Options{}, "", 1, "truncated", true},
+		{"long json value", []byte(`[{"a":"1"},{"a":"` + strings.Repeat("x", 2<<20) + `"}]`), Options{MaxLineBytes: 1 << 20}, "longer than", 1, "", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res := readAll(t, write(t, "in", tc.data), tc.opt)
+			if tc.wantErr != "" {
+				if res.err == nil || !strings.Contains(res.err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want one containing %q", res.err, tc.wantErr)
+				}
+				var pe *ParseError
+				if !errors.As(res.err, &pe) && !errors.Is(res.err, ErrTooLarge) {
+					t.Errorf("err %T is not positioned", res.err)
+				}
+			} else if res.err != nil {
+				t.Fatalf("err = %v", res.err)
+			}
+			if tc.rows >= 0 && len(res.rows) != tc.rows {
+				t.Errorf("rows = %d, want %d", len(res.rows), tc.rows)
+			}
+			if tc.skipped != "" {
+				found := false
+				for _, s := range res.info.Skipped {
+					found = found || strings.Contains(s.Reason, tc.skipped)
+				}
+				if !found {
+					t.Errorf("skips %v lack %q", res.info.Skipped, tc.skipped)
+				}
+			}
+			if res.info.Truncated != tc.trunc && res.err == nil {
+				t.Errorf("Truncated = %v, want %v", res.info.Truncated, tc.trunc)
+			}
+		})
+	}
+}
+
+func TestParseErrorFormat(t *testing.T) {
+	res := readAll(t, write(t, "bad.json", []byte("[\n{\"a\":\"1\"},\n{\"a\" \"2\"}]")), Options{})
+	var pe *ParseError
+	if !errors.As(res.err, &pe) {
+		t.Fatalf("err = %v", res.err)
+	}
+	if pe.Line != 3 || !strings.HasPrefix(pe.Error(), pe.File+":3:") {
+		t.Errorf("error %q, want line 3", pe.Error())
+	}
+}
+
+func TestMixedEncodingLines(t *testing.T) {
+	// A UTF-8 file with one Windows-1252 line appended elsewhere.
+	data := append([]byte("nombre,seccion\nPEÑA,0001\n"), []byte("MU\xd1OZ,0002\n")...)
+	res := readAll(t, write(t, "m.csv", data), Options{})
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	if res.info.Encoding != "utf-8" || res.rows[1][0] != "MUÑOZ" || res.info.Redecoded != 1 {
+		t.Errorf("encoding %s rows %q redecoded %d", res.info.Encoding, res.rows, res.info.Redecoded)
+	}
+}

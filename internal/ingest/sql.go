@@ -1,0 +1,965 @@
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// sqlSource reads the rows of INSERT statements and COPY blocks of one
+// table from an SQL dump.
+type sqlSource struct {
+	br    *bufio.Reader
+	lr    *lineReader
+	table *string // Info.Table: the table whose rows are read
+	ln    int64   // line of the next byte
+	col   int     // column of the last byte read
+	start int64   // line where the last row started
+
+	cols      []string            // header of the target table
+	created   map[string][]string // CREATE TABLE columns by table
+	ignored   map[string]bool
+	backslash bool // backslash escapes in '' strings (MySQL); off for PostgreSQL
+	inInsert  bool // between tuples of an INSERT of the target table
+	inCopy    bool // inside a COPY block
+	copyOurs  bool // the COPY block is the target table's
+
+	buf    []byte
+	ends   []int
+	row    []string
+	tooBig bool
+}
+
+func newSQLSource(lr *lineReader, r *Reader) *sqlSource {
+	return &sqlSource{br: lr.br, lr: lr, table: &r.info.Table, ln: 1, backslash: true, created: map[string][]string{}, ignored: map[string]bool{}}
+}
+
+func (s *sqlSource) header() []string { return s.cols }
+func (s *sqlSource) line() int64      { return s.start }
+
+func (s *sqlSource) readByte() (byte, error) {
+	c, err := s.br.ReadByte()
+	if err != nil {
+		if err != io.EOF {
+			return 0, s.lr.streamError(err)
+		}
+		return 0, err
+	}
+	if c == '\n' {
+		s.ln++
+		s.col = 0
+	} else {
+		s.col++
+	}
+	return c, nil
+}
+
+func (s *sqlSource) peek() byte {
+	b, err := s.br.Peek(1)
+	if err != nil {
+		return 0
+	}
+	return b[0]
+}
+
+func (s *sqlSource) errorf(format string, a ...any) error {
+	return &ParseError{File: s.lr.file, Line: s.ln, Column: s.col, Err: fmt.Errorf(format, a...)}
+}
+
+// skipSpace skips white space and comments; it returns io.EOF at the end.
+func (s *sqlSource) skipSpace() error {
+	for {
+		c := s.peek()
+		switch {
+		case c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f':
+			s.readByte()
+		case c == '-':
+			b, _ := s.br.Peek(2)
+			if len(b) < 2 || b[1] != '-' {
+				return nil
+			}
+			s.comment()
+		case c == '#':
+			s.comment()
+		case c == '/':
+			b, _ := s.br.Peek(2)
+			if len(b) < 2 || b[1] != '*' {
+				return nil
+			}
+			s.readByte()
+			s.readByte()
+			var prev byte
+			for {
+				c, err := s.readByte()
+				if err != nil {
+					return err
+				}
+				if prev == '*' && c == '/' {
+					break
+				}
+				prev = c
+			}
+		case c == 0:
+			if _, err := s.br.Peek(1); err != nil {
+				if err == io.EOF {
+					return io.EOF
+				}
+				return s.lr.streamError(err)
+			}
+			return nil
+		default:
+			return nil
+		}
+	}
+}
+
+// comment skips a line comment, noticing a PostgreSQL dump's banner.
+func (s *sqlSource) comment() {
+	var head []byte
+	for {
+		c, err := s.readByte()
+		if err != nil || c == '\n' {
+			break
+		}
+		if len(head) < 80 {
+			head = append(head, c)
+		}
+	}
+	if bytes.Contains(head, []byte("PostgreSQL")) || bytes.Contains(head, []byte("pg_dump")) {
+		s.backslash = false
+	}
+}
+
+// word reads letters, digits, '_' and '.'.
+func (s *sqlSource) word() string {
+	var b []byte
+	for {
+		c := s.peek()
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '$' {
+			s.readByte()
+			if len(b) < 256 {
+				b = append(b, c)
+			}
+			continue
+		}
+		return string(b)
+	}
+}
+
+// name reads a possibly qualified, possibly quoted name and returns its
+// last part.
+func (s *sqlSource) name() (string, error) {
+	var last string
+	for {
+		if err := s.skipSpace(); err != nil {
+			return "", err
+		}
+		c := s.peek()
+		switch c {
+		case '`', '"', '[':
+			if c == '`' {
+				s.backslash = true
+			} else if c == '"' {
+				s.backslash = false
+			}
+			end := c
+			if c == '[' {
+				end = ']'
+			}
+			s.readByte()
+			var b []byte
+			for {
+				d, err := s.readByte()
+				if err != nil {
+					return "", s.truncated(err)
+				}
+				if d == end {
+					if s.peek() == end {
+						s.readByte()
+					} else {
+						break
+					}
+				}
+				if len(b) < 256 {
+					b = append(b, d)
+				}
+			}
+			last = string(b)
+		default:
+			last = s.word()
+			if last == "" {
+				return "", s.errorf("expected a name, found %q", c)
+			}
+		}
+		if s.peek() != '.' {
+			return last, nil
+		}
+		s.readByte()
+	}
+}
+
+// nameList reads "(a, b, c)"; the '(' is next.
+func (s *sqlSource) nameList() ([]string, error) {
+	s.readByte()
+	var names []string
+	for {
+		n, err := s.name()
+		if err != nil {
+			return nil, err
+		}
+		names = append(names, n)
+		if err := s.skipSpace(); err != nil {
+			return nil, s.truncated(err)
+		}
+		c, err := s.readByte()
+		if err != nil {
+			return nil, s.truncated(err)
+		}
+		if c == ')' {
+			return names, nil
+		}
+		if c != ',' {
+			return nil, s.errorf("expected ',' or ')' in a column list, found %q", c)
+		}
+		if len(names) > 10000 {
+			return nil, s.errorf("column list longer than 10000 names")
+		}
+	}
+}
+
+func (s *sqlSource) truncated(err error) error {
+	if err == io.EOF {
+		*s.lr.truncated = true
+		s.lr.skips.add(s.ln, "input ends inside an SQL statement (truncated)")
+		return io.EOF
+	}
+	return err
+}
+
+// skipStatement skips to the ';' that ends the statement, minding quotes.
+func (s *sqlSource) skipStatement() error {
+	var quote byte
+	var dollar []byte // a $tag$ being matched
+	for {
+		c, err := s.readByte()
+		if err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+		switch {
+		case quote != 0:
+			if c == '\\' && quote == '\'' && s.backslash {
+				s.readByte()
+			} else if c == quote {
+				quote = 0
+			}
+		case dollar != nil:
+			if c == '$' {
+				b, _ := s.br.Peek(len(dollar))
+				if bytes.Equal(b, dollar) {
+					s.br.Discard(len(dollar))
+					s.col += len(dollar)
+					dollar = nil
+				}
+			}
+		case c == '\'' || c == '"' || c == '`':
+			quote = c
+		case c == '$':
+			// $$ or $tag$ opens a dollar-quoted string.
+			b, _ := s.br.Peek(64)
+			if i := bytes.IndexByte(b, '$'); i >= 0 && isTag(b[:i]) {
+				dollar = append([]byte(nil), b[:i+1]...)
+				s.br.Discard(i + 1)
+				s.col += i + 1
+			}
+		case c == '-' && s.peek() == '-':
+			s.comment()
+		case c == ';':
+			return nil
+		}
+	}
+}
+
+func isTag(b []byte) bool {
+	for _, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *sqlSource) next() ([]string, error) {
+	for {
+		row, err := s.next1()
+		if err == nil || err == io.EOF {
+			return row, err
+		}
+		var pe *ParseError
+		if !errors.As(err, &pe) || errors.Is(err, ErrTooLarge) || pe.Line == 0 {
+			return nil, err
+		}
+		// A malformed statement: record it and go on at the next line
+		// (dumps put a statement, or a row of one, on each line; the rest of
+		// a broken multi-line statement is skipped to its ';').
+		s.lr.skips.add(pe.Line, "malformed SQL at column %d: %v", pe.Column, pe.Err)
+		s.inInsert, s.inCopy = false, false
+		for {
+			c, err := s.readByte()
+			if err != nil || c == '\n' {
+				break
+			}
+		}
+	}
+}
+
+func (s *sqlSource) next1() ([]string, error) {
+	for {
+		if s.inCopy {
+			row, done, err := s.copyRow()
+			if err != nil || done {
+				if err != nil {
+					return nil, err
+				}
+				s.inCopy = false
+				continue
+			}
+			if row != nil {
+				return row, nil
+			}
+			continue
+		}
+		if s.inInsert {
+			if err := s.skipSpace(); err != nil {
+				return nil, s.truncated(err)
+			}
+			c, _ := s.readByte()
+			switch c {
+			case ',':
+				continue
+			case ';':
+				s.inInsert = false
+				continue
+			case '(':
+				s.start = s.ln
+				row, err := s.tuple()
+				if err != nil {
+					return nil, err
+				}
+				if row != nil {
+					return row, nil
+				}
+				continue
+			}
+			return nil, s.errorf("expected '(', ',' or ';' between rows of VALUES, found %q", c)
+		}
+		if err := s.skipSpace(); err != nil {
+			return nil, err
+		}
+		if s.peek() == '\\' { // psql meta-command: to the end of the line
+			for {
+				c, err := s.readByte()
+				if err != nil || c == '\n' {
+					break
+				}
+			}
+			continue
+		}
+		w := strings.ToUpper(s.word())
+		switch w {
+		case "INSERT", "REPLACE":
+			if err := s.insert(); err != nil {
+				return nil, err
+			}
+		case "COPY":
+			if err := s.copyStart(); err != nil {
+				return nil, err
+			}
+		case "CREATE":
+			if err := s.create(); err != nil {
+				return nil, err
+			}
+		case "":
+			c, err := s.readByte()
+			if err != nil {
+				return nil, err
+			}
+			if c != ';' {
+				if err := s.skipStatement(); err != nil {
+					return nil, err
+				}
+			}
+		default:
+			if w == "SET" {
+				s.set()
+			}
+			if err := s.skipStatement(); err != nil {
+				return nil, err
+			}
+		}
+	}
+}
+
+// set notices PostgreSQL's standard_conforming_strings.
+func (s *sqlSource) set() {
+	b, _ := s.br.Peek(80)
+	if i := bytes.IndexByte(b, ';'); i >= 0 {
+		b = b[:i]
+	}
+	l := strings.ToLower(string(b))
+	if strings.Contains(l, "standard_conforming_strings") {
+		s.backslash = strings.Contains(l, "off")
+	}
+}
+
+// target decides whether rows of table t are read, fixing the target
+// table at the first table with rows.
+func (s *sqlSource) target(t string, cols []string) bool {
+	if *s.table == "" {
+		*s.table = t
+		if cols == nil {
+			cols = s.created[strings.ToLower(t)]
+		}
+		s.cols = cols
+	}
+	if t == *s.table {
+		return true
+	}
+	if !s.ignored[t] && len(s.ignored) < 1000 {
+		s.ignored[t] = true
+		s.lr.skips.add(s.ln, "rows of table %q are not read (reading %q)", t, *s.table)
+	}
+	return false
+}
+
+func (s *sqlSource) insert() error {
+	// INSERT [LOW_PRIORITY|DELAYED|HIGH_PRIORITY] [IGNORE] [INTO] name
+	for {
+		if err := s.skipSpace(); err != nil {
+			return s.truncated(err)
+		}
+		c := s.peek()
+		if c == '`' || c == '"' || c == '[' {
+			break
+		}
+		b, _ := s.br.Peek(16)
+		u := strings.ToUpper(string(b))
+		if kw := firstWord(u); kw == "INTO" || kw == "IGNORE" || kw == "LOW_PRIORITY" || kw == "DELAYED" || kw == "HIGH_PRIORITY" {
+			s.word()
+			continue
+		}
+		break
+	}
+	t, err := s.name()
+	if err != nil {
+		return err
+	}
+	if err := s.skipSpace(); err != nil {
+		return s.truncated(err)
+	}
+	var cols []string
+	if s.peek() == '(' {
+		if cols, err = s.nameList(); err != nil {
+			return err
+		}
+		if err := s.skipSpace(); err != nil {
+			return s.truncated(err)
+		}
+	}
+	kw := strings.ToUpper(s.word())
+	if kw != "VALUES" && kw != "VALUE" {
+		return s.errorf("expected VALUES after INSERT INTO %s, found %q", t, kw)
+	}
+	if !s.target(t, cols) {
+		return s.skipStatement()
+	}
+	s.inInsert = true
+	return nil
+}
+
+func firstWord(u string) string {
+	for i, c := range u {
+		if !(c >= 'A' && c <= 'Z' || c == '_') {
+			return u[:i]
+		}
+	}
+	return u
+}
+
+func (s *sqlSource) create() error {
+	if err := s.skipSpace(); err != nil {
+		return err
+	}
+	for {
+		w := strings.ToUpper(s.word())
+		if w == "TABLE" {
+			break
+		}
+		if w == "" {
+			return s.skipStatement()
+		}
+		s.skipSpace() // CREATE [UNLOGGED|TEMPORARY|...] TABLE
+		if w != "UNLOGGED" && w != "TEMPORARY" && w != "TEMP" && w != "GLOBAL" && w != "LOCAL" {
+			return s.skipStatement()
+		}
+	}
+	for {
+		s.skipSpace()
+		b, _ := s.br.Peek(14)
+		u := strings.ToUpper(string(b))
+		if kw := firstWord(u); kw == "IF" || kw == "NOT" || kw == "EXISTS" || kw == "ONLY" {
+			s.word()
+			continue
+		}
+		break
+	}
+	t, err := s.name()
+	if err != nil {
+		return err
+	}
+	if err := s.skipSpace(); err != nil {
+		return s.truncated(err)
+	}
+	if s.peek() != '(' {
+		return s.skipStatement()
+	}
+	s.readByte()
+	// Each definition at depth 1 starts with a column name unless it is a
+	// constraint.
+	var cols []string
+	for {
+		if err := s.skipSpace(); err != nil {
+			return s.truncated(err)
+		}
+		var n string
+		c := s.peek()
+		if c == '`' || c == '"' || c == '[' {
+			n, err = s.name()
+			if err != nil {
+				return err
+			}
+		} else {
+			n = s.word()
+			switch strings.ToUpper(n) {
+			case "PRIMARY", "KEY", "UNIQUE", "CONSTRAINT", "INDEX", "FOREIGN", "CHECK", "FULLTEXT", "SPATIAL", "EXCLUDE", "LIKE", "PERIOD":
+				n = ""
+			}
+		}
+		if n != "" && len(cols) < 10000 {
+			cols = append(cols, n)
+		}
+		// Skip the rest of the definition.
+		depth := 0
+		var quote byte
+		for {
+			c, err := s.readByte()
+			if err != nil {
+				return s.truncated(err)
+			}
+			if quote != 0 {
+				if c == quote {
+					quote = 0
+				}
+				continue
+			}
+			switch c {
+			case '\'', '"', '`':
+				quote = c
+			case '(':
+				depth++
+			case ')':
+				if depth == 0 {
+					s.created[strings.ToLower(t)] = cols
+					return s.skipStatement()
+				}
+				depth--
+			case ',':
+				if depth == 0 {
+					goto nextDef
+				}
+			}
+		}
+	nextDef:
+	}
+}
+
+func (s *sqlSource) copyStart() error {
+	t, err := s.name()
+	if err != nil {
+		return err
+	}
+	s.backslash = false
+	if err := s.skipSpace(); err != nil {
+		return s.truncated(err)
+	}
+	var cols []string
+	if s.peek() == '(' {
+		if cols, err = s.nameList(); err != nil {
+			return err
+		}
+	}
+	// FROM stdin [WITH ...]; then the data from the next line.
+	var stmt []byte
+	for {
+		c, err := s.readByte()
+		if err != nil {
+			return s.truncated(err)
+		}
+		if c == ';' {
+			break
+		}
+		if len(stmt) < 200 {
+			stmt = append(stmt, c)
+		}
+	}
+	for {
+		c, err := s.readByte()
+		if err != nil || c == '\n' {
+			break
+		}
+	}
+	if !strings.Contains(strings.ToLower(string(stmt)), "stdin") {
+		return nil // COPY to or from a file: no data here
+	}
+	s.inCopy = true
+	s.copyOurs = s.target(t, cols)
+	return nil
+}
+
+// copyRow reads one line of a COPY block; done at the "\." line.
+func (s *sqlSource) copyRow() (row []string, done bool, err error) {
+	s.lr.line = s.ln - 1
+	b, err := s.lr.readLine()
+	s.ln = s.lr.line + 1
+	s.col = 0
+	if err != nil {
+		if err == io.EOF {
+			*s.lr.truncated = true
+			s.lr.skips.add(s.ln, "input ends inside a COPY block (no \\. line)")
+		}
+		return nil, false, err
+	}
+	if len(b) == 2 && b[0] == '\\' && b[1] == '.' {
+		return nil, true, nil
+	}
+	if !s.copyOurs {
+		return nil, false, nil
+	}
+	s.start = s.lr.line
+	str := s.lr.text(b)
+	f := s.row[:0]
+	for {
+		i := strings.IndexByte(str, '\t')
+		v := str
+		if i >= 0 {
+			v = str[:i]
+		}
+		f = append(f, copyUnescape(v))
+		if i < 0 {
+			break
+		}
+		str = str[i+1:]
+	}
+	s.row = f
+	return f, false, nil
+}
+
+func copyUnescape(v string) string {
+	if v == `\N` {
+		return ""
+	}
+	if strings.IndexByte(v, '\\') < 0 {
+		return v
+	}
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c != '\\' || i+1 == len(v) {
+			b.WriteByte(c)
+			continue
+		}
+		i++
+		switch c = v[i]; c {
+		case 'b':
+			b.WriteByte('\b')
+		case 'f':
+			b.WriteByte('\f')
+		case 'n':
+			b.WriteByte('\n')
+		case 'r':
+			b.WriteByte('\r')
+		case 't':
+			b.WriteByte('\t')
+		case 'v':
+			b.WriteByte('\v')
+		case 'x':
+			n, k := 0, 0
+			for k < 2 && i+1 < len(v) && isHex(v[i+1]) {
+				n = n*16 + hexVal(v[i+1])
+				i++
+				k++
+			}
+			b.WriteByte(byte(n))
+		default:
+			if c >= '0' && c <= '7' {
+				n, k := int(c-'0'), 1
+				for k < 3 && i+1 < len(v) && v[i+1] >= '0' && v[i+1] <= '7' {
+					n = n*8 + int(v[i+1]-'0')
+					i++
+					k++
+				}
+				b.WriteByte(byte(n))
+			} else {
+				b.WriteByte(c)
+			}
+		}
+	}
+	return b.String()
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+func hexVal(c byte) int {
+	switch {
+	case c >= '0' && c <= '9':
+		return int(c - '0')
+	case c >= 'a' && c <= 'f':
+		return int(c-'a') + 10
+	}
+	return int(c-'A') + 10
+}
+
+// tuple reads the values of one row; the '(' was consumed.
+func (s *sqlSource) tuple() ([]string, error) {
+	s.buf = s.buf[:0]
+	s.ends = s.ends[:0]
+	s.tooBig = false
+	for {
+		if err := s.skipSpace(); err != nil {
+			return nil, s.truncated(err)
+		}
+		c := s.peek()
+		switch {
+		case c == '\'':
+			if err := s.str(s.backslash); err != nil {
+				return nil, err
+			}
+			if err := s.cast(); err != nil {
+				return nil, err
+			}
+		case (c == 'E' || c == 'e' || c == 'N' || c == 'n' || c == '_') && s.prefixedString():
+			for s.peek() != '\'' {
+				s.readByte()
+			}
+			if err := s.str(s.backslash || c == 'E' || c == 'e'); err != nil {
+				return nil, err
+			}
+			if err := s.cast(); err != nil {
+				return nil, err
+			}
+		case c == ')' && len(s.ends) == 0:
+			// An empty tuple.
+		default:
+			if err := s.rawValue(false); err != nil {
+				return nil, err
+			}
+		}
+		s.ends = append(s.ends, len(s.buf))
+		if err := s.skipSpace(); err != nil {
+			return nil, s.truncated(err)
+		}
+		c, err := s.readByte()
+		if err != nil {
+			return nil, s.truncated(err)
+		}
+		if c == ')' {
+			break
+		}
+		if c != ',' {
+			return nil, s.errorf("expected ',' or ')' after a value, found %q", c)
+		}
+	}
+	if s.tooBig {
+		s.lr.skips.add(s.start, "row longer than %d bytes", s.lr.max)
+		return nil, nil
+	}
+	str := s.lr.text(s.buf)
+	if len(str) != len(s.buf) { // redecoded: field ends moved
+		return s.splitRedecoded(), nil
+	}
+	f := s.row[:0]
+	prev := 0
+	for _, e := range s.ends {
+		f = append(f, str[prev:e])
+		prev = e
+	}
+	s.row = f
+	return f, nil
+}
+
+func (s *sqlSource) splitRedecoded() []string {
+	f := s.row[:0]
+	prev := 0
+	for _, e := range s.ends {
+		f = append(f, decode1252(s.buf[prev:e]))
+		prev = e
+	}
+	s.row = f
+	return f
+}
+
+// prefixedString tells whether the next bytes are a prefix (E, N, or a
+// charset introducer like _utf8mb4) followed by a quote.
+func (s *sqlSource) prefixedString() bool {
+	b, _ := s.br.Peek(16)
+	for i, c := range b {
+		if c == '\'' {
+			return i > 0
+		}
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+		if i == 0 && c != '_' && len(b) > 1 && b[1] != '\'' {
+			return false
+		}
+	}
+	return false
+}
+
+func (s *sqlSource) keep(c byte) {
+	if len(s.buf) < s.lr.max {
+		s.buf = append(s.buf, c)
+	} else {
+		s.tooBig = true
+	}
+}
+
+// str reads a quoted string into buf.
+func (s *sqlSource) str(backslash bool) error {
+	s.readByte() // '
+	for {
+		c, err := s.readByte()
+		if err != nil {
+			return s.truncated(err)
+		}
+		switch {
+		case c == '\'':
+			if s.peek() == '\'' {
+				s.readByte()
+				s.keep('\'')
+				continue
+			}
+			return nil
+		case c == '\\' && backslash:
+			d, err := s.readByte()
+			if err != nil {
+				return s.truncated(err)
+			}
+			switch d {
+			case 'n':
+				s.keep('\n')
+			case 't':
+				s.keep('\t')
+			case 'r':
+				s.keep('\r')
+			case 'b':
+				s.keep('\b')
+			case '0':
+				s.keep(0)
+			case 'Z':
+				s.keep(0x1a)
+			case '%', '_':
+				s.keep('\\')
+				s.keep(d)
+			default:
+				s.keep(d)
+			}
+		default:
+			s.keep(c)
+		}
+	}
+}
+
+// cast skips a PostgreSQL cast after a string, such as ::text or
+// ::character varying(20).
+func (s *sqlSource) cast() error {
+	if err := s.skipSpace(); err != nil {
+		return s.truncated(err)
+	}
+	if b, _ := s.br.Peek(2); string(b) != "::" {
+		return nil
+	}
+	depth := 0
+	for {
+		c := s.peek()
+		if c == 0 {
+			if _, err := s.br.Peek(1); err != nil {
+				return s.truncated(err)
+			}
+		}
+		if depth == 0 && (c == ',' || c == ')') {
+			return nil
+		}
+		switch c {
+		case '(':
+			depth++
+		case ')':
+			depth--
+		case '\'', ';':
+			return nil
+		}
+		s.readByte()
+	}
+}
+
+// rawValue reads an unquoted value (a number, NULL, a function call) up to
+// ',' or ')' at depth 0; after a string (ignore) it only skips a cast.
+func (s *sqlSource) rawValue(ignore bool) error {
+	start := len(s.buf)
+	depth := 0
+	for {
+		c := s.peek()
+		if c == 0 {
+			if _, err := s.br.Peek(1); err != nil {
+				return s.truncated(err)
+			}
+		}
+		if depth == 0 && (c == ',' || c == ')') {
+			break
+		}
+		if c == '\'' {
+			// A string inside an expression: keep its text.
+			if err := s.str(s.backslash); err != nil {
+				return err
+			}
+			continue
+		}
+		s.readByte()
+		switch c {
+		case '(':
+			depth++
+		case ')':
+			depth--
+		}
+		if !ignore {
+			s.keep(c)
+		}
+	}
+	if ignore {
+		return nil
+	}
+	v := bytes.TrimSpace(s.buf[start:])
+	if len(v) == 4 && strings.EqualFold(string(v), "NULL") {
+		v = v[:0]
+	}
+	n := copy(s.buf[start:], v)
+	s.buf = s.buf[:start+n]
+	return nil
+}
