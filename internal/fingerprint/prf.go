@@ -102,3 +102,13 @@ func bit(rel prf, pid uint64, field uint32, slot int, p float64) int {
 	}
 	return 0
 }
+
+// CutOffset is the days a release cut inside a window of w days lies
+// before the requested instant: the first 8 bytes of
+// HMAC-SHA-256(key, "huella fingerprint v1 cut" ‖ 0x00 ‖ releaseID) mod (w+1).
+func CutOffset(key []byte, releaseID string, w int) int {
+	if w <= 0 {
+		return 0
+	}
+	return int(binary.BigEndian.Uint64(subkey(key, labelCut, releaseID)[:8]) % uint64(w+1))
+}

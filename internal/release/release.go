@@ -1,0 +1,351 @@
+// Package release writes one recipient's fingerprinted copy of the register
+// and records it in the ledger, so that every copy that leaves the custodian
+// is traceable and accounted for.
+//
+// # What a release does
+//
+//  1. It draws a release id, "rel-" followed by 16 random hex digits.
+//  2. It fixes the cut instant: the requested as-of, or, with a cut window
+//     of W days, as-of − d where d = fingerprint.CutOffset(key, id, W) in
+//     [0, W]; the actual instant is what the ledger records.
+//  3. It streams the register as of that instant (ascending person id) into
+//     fingerprint.Copy: the first OrderBlock rows give the register's habit
+//     of address forms (fingerprint.FormStats), then every row is marked,
+//     canaries are inserted and each block is put in the copy's keyed order.
+//     Memory holds one block, whatever the register's size.
+//  4. It writes the requested fields, in the requested order, in one of the
+//     formats below, to a temporary file next to the output
+//     ("." + base + ".huella-" + id + ".tmp"), hashing it (SHA-256) as it
+//     goes, and fsyncs it.
+//  5. It appends the ledger entry (id, kind "release", recipient, as-of,
+//     fields, format, rows, sha256, fingerprint parameters — never the key),
+//     which is durable when Append returns.
+//  6. It renames the temporary file to the output and fsyncs the folder.
+//
+// A crash before 5 leaves no entry and no output (only a temporary file,
+// which Recover removes); a crash between 5 and 6 leaves an entry whose file
+// is complete under its temporary name, which Recover renames into place.
+// So there is never an entry without its file nor a file without its entry.
+//
+// # Formats
+//
+//	csv    RFC 4180, UTF-8, header = field names, "\n" line ends; a value is
+//	       quoted when it holds a comma, a quote, CR or LF
+//	jsonl  one JSON object per line, keys = field names in order
+//	sql    "CREATE TABLE" then one "INSERT INTO t (cols) VALUES (...);" per
+//	       row, strings in single quotes ('' escapes ')
+//	xlsx   one sheet per 1,048,575 rows (header row on each), written with
+//	       excelize's stream writer
+package release
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/huella/huella/internal/fingerprint"
+	"github.com/huella/huella/internal/ledger"
+	"github.com/huella/huella/internal/register"
+)
+
+// Source is the register a release reads: the temporal store.
+type Source interface {
+	AsOf(ctx context.Context, t register.Date, fn func(v *register.Version) error) error
+	ByCURP(curp string) ([]register.Version, error)
+	ByClave(clave string) ([]register.Version, error)
+}
+
+// Log is where releases are recorded: the ledger.
+type Log interface {
+	Append(e ledger.Entry) (int64, error)
+}
+
+// Options describe one release.
+type Options struct {
+	Recipient string
+	AsOf      register.Date
+	Out       string   // output file; must not exist
+	Format    string   // csv (default), jsonl, sql, xlsx
+	Fields    []string // in output order; empty: every field of the schema
+	Params    fingerprint.Params
+	CutWindow int // days; 0: cut exactly at AsOf
+	// Progress, if not nil, is called every 65,536 rows with the rows written.
+	Progress func(rows int64)
+	// ID, if set, is the release id (tests); otherwise a random one.
+	ID string
+}
+
+// Result is what a release did.
+type Result struct {
+	ID     string
+	AsOf   register.Date // the actual cut instant
+	Rows   int64         // rows written, canaries included
+	SHA256 string        // of the output file
+	Params fingerprint.Params
+	Entry  ledger.Entry
+}
+
+// Formats lists the output formats.
+var Formats = []string{"csv", "jsonl", "sql", "xlsx"}
+
+// ErrExists is returned when the output file already exists.
+var ErrExists = errors.New("output file exists")
+
+// NewID draws a release id.
+func NewID() (string, error) {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("release id: %w", err)
+	}
+	return "rel-" + hex.EncodeToString(b[:]), nil
+}
+
+// tempName is the temporary file of release id writing out.
+func tempName(out, id string) string {
+	return filepath.Join(filepath.Dir(out), "."+filepath.Base(out)+".huella-"+id+".tmp")
+}
+
+// Resolve checks a field list against the schema (empty: all fields).
+func Resolve(schema *register.Schema, fields []string) ([]string, error) {
+	if len(fields) == 0 {
+		return schema.Names(), nil
+	}
+	seen := map[string]bool{}
+	for _, f := range fields {
+		if schema.Index(f) < 0 {
+			return nil, fmt.Errorf("field %q is not in schema %q (fields: %s)", f, schema.Name, strings.Join(schema.Names(), ","))
+		}
+		if seen[f] {
+			return nil, fmt.Errorf("field %q listed twice", f)
+		}
+		seen[f] = true
+	}
+	return fields, nil
+}
+
+// Write makes one release: the copy at o.Out and its ledger entry.
+func Write(ctx context.Context, key []byte, schema *register.Schema, src Source, log Log, o Options) (*Result, error) {
+	if o.Recipient == "" {
+		return nil, errors.New("release: no recipient")
+	}
+	if o.Format == "" {
+		o.Format = "csv"
+	}
+	newWriter, ok := writers[o.Format]
+	if !ok {
+		return nil, fmt.Errorf("release: format %q, expected one of %s", o.Format, strings.Join(Formats, ", "))
+	}
+	fields, err := Resolve(schema, o.Fields)
+	if err != nil {
+		return nil, fmt.Errorf("release: %w", err)
+	}
+	if _, err := os.Lstat(o.Out); err == nil {
+		return nil, fmt.Errorf("release: %s: %w", o.Out, ErrExists)
+	}
+	id := o.ID
+	if id == "" {
+		if id, err = NewID(); err != nil {
+			return nil, err
+		}
+	}
+	asOf := o.AsOf - register.Date(fingerprint.CutOffset(key, id, o.CutWindow))
+
+	tmp := tempName(o.Out, id)
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("release: %w", err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	h := sha256.New()
+	bw := bufio.NewWriterSize(io.MultiWriter(f, h), 1<<20)
+	cols := make([]int, len(fields))
+	for i, name := range fields {
+		cols[i] = schema.Index(name)
+	}
+	w, err := newWriter(bw, schema, fields)
+	if err != nil {
+		return nil, fmt.Errorf("release: %w", err)
+	}
+
+	rows, params, err := stream(ctx, key, id, schema, src, asOf, fields, o, func(rec register.Record) error {
+		return w.Row(rec, cols)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("release: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return nil, fmt.Errorf("release: write %s: %w", tmp, err)
+	}
+	if err := bw.Flush(); err != nil {
+		return nil, fmt.Errorf("release: write %s: %w", tmp, err)
+	}
+	if err := f.Sync(); err != nil {
+		return nil, fmt.Errorf("release: sync %s: %w", tmp, err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("release: close %s: %w", tmp, err)
+	}
+	pj, err := json.Marshal(params)
+	if err != nil {
+		return nil, fmt.Errorf("release: %w", err)
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	e := ledger.Entry{
+		ID: id, Kind: "release", Recipient: o.Recipient, AsOf: asOf.String(),
+		Fields: fields, Format: o.Format, Rows: rows, SHA256: sum, Fingerprint: pj,
+	}
+	if _, err := log.Append(e); err != nil {
+		return nil, fmt.Errorf("release: record in ledger: %w", err)
+	}
+	// From here the entry exists: the file must land (Recover finishes the
+	// rename after a crash), so the temporary file is kept on error.
+	done = true
+	if err := os.Rename(tmp, o.Out); err != nil {
+		return nil, fmt.Errorf("release: %s is recorded in the ledger, its file is %s: rename: %w", id, tmp, err)
+	}
+	if err := syncDir(filepath.Dir(o.Out)); err != nil {
+		return nil, fmt.Errorf("release: sync %s: %w", filepath.Dir(o.Out), err)
+	}
+	return &Result{ID: id, AsOf: asOf, Rows: rows, SHA256: sum, Params: params, Entry: e}, nil
+}
+
+// stream feeds the register as of asOf through a fingerprinted copy to emit.
+func stream(ctx context.Context, key []byte, id string, schema *register.Schema, src Source, asOf register.Date, fields []string, o Options, emit func(register.Record) error) (int64, fingerprint.Params, error) {
+	p := o.Params
+	if p.Format == "" {
+		p = fingerprint.DefaultParams()
+	}
+	statsRows := p.OrderBlock
+	if statsRows <= 0 {
+		statsRows = 1 << 16
+	}
+	taken := func(curp, clave string) bool {
+		if v, err := src.ByCURP(curp); err != nil || len(v) > 0 {
+			return true // on error, assume taken: never risk a real person's key
+		}
+		if v, err := src.ByClave(clave); err != nil || len(v) > 0 {
+			return true
+		}
+		return false
+	}
+	type held struct {
+		pid uint64
+		rec register.Record
+	}
+	var (
+		head  []held
+		cp    *fingerprint.Copy
+		count int64
+	)
+	start := func() error {
+		stats := fingerprint.NewFormStats()
+		for _, h := range head {
+			stats.Add(schema, h.rec)
+		}
+		m := fingerprint.NewMarker(key, id, schema, fields, p, stats)
+		cp = m.NewCopy(schema, asOf, taken, func(rec register.Record) error {
+			count++
+			if o.Progress != nil && count&0xFFFF == 0 {
+				o.Progress(count)
+			}
+			return emit(rec)
+		})
+		for _, h := range head {
+			if err := cp.Add(h.pid, h.rec); err != nil {
+				return err
+			}
+		}
+		head = nil
+		return nil
+	}
+	err := src.AsOf(ctx, asOf, func(v *register.Version) error {
+		if cp != nil {
+			return cp.Add(v.PersonID, v.Record)
+		}
+		head = append(head, held{v.PersonID, append(register.Record(nil), v.Record...)})
+		if len(head) >= statsRows {
+			return start()
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, p, err
+	}
+	if cp == nil {
+		if err := start(); err != nil {
+			return 0, p, err
+		}
+	}
+	if err := cp.Close(); err != nil {
+		return 0, p, err
+	}
+	return count, cp.Params(), nil
+}
+
+// Recover finishes or removes the temporary files releases left in dir
+// after a crash: a release recorded in the ledger (recorded(id) true) gets
+// its file renamed into place when the output does not exist; any other
+// temporary file is removed. It returns the ids it finished.
+func Recover(dir string, recorded func(id string) bool) ([]string, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("recover releases in %s: %w", dir, err)
+	}
+	var finished []string
+	for _, e := range ents {
+		name := e.Name()
+		if !strings.HasPrefix(name, ".") || !strings.HasSuffix(name, ".tmp") {
+			continue
+		}
+		k := strings.LastIndex(name, ".huella-rel-")
+		if k < 0 {
+			continue
+		}
+		out := filepath.Join(dir, name[1:k])
+		id := strings.TrimSuffix(name[k+len(".huella-"):], ".tmp")
+		path := filepath.Join(dir, name)
+		if recorded(id) {
+			if _, err := os.Lstat(out); !errors.Is(err, os.ErrNotExist) {
+				continue // something else took the name: keep the recorded file
+			}
+			if err := os.Rename(path, out); err != nil {
+				return finished, fmt.Errorf("recover release %s: %w", id, err)
+			}
+			finished = append(finished, id)
+			continue
+		}
+		if err := os.Remove(path); err != nil {
+			return finished, fmt.Errorf("recover releases: %w", err)
+		}
+	}
+	if len(finished) > 0 {
+		if err := syncDir(dir); err != nil {
+			return finished, err
+		}
+	}
+	return finished, nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
