@@ -139,6 +139,20 @@ func parseKeyFile(dir string, data []byte) (string, note.Verifier, error) {
 	return lines[0], v, nil
 }
 
+// ParseVerifierKey reads a verifier key as published: a key.pub file, or
+// the bare key line "NAME+HASH+KEY". It returns the key line, checked.
+func ParseVerifierKey(data []byte) (string, error) {
+	if bytes.HasPrefix(data, []byte(keyFormat+"\n")) {
+		vkey, _, err := parseKeyFile("", data)
+		return vkey, err
+	}
+	vkey := strings.TrimSpace(string(data))
+	if _, err := parseVerifierKey(vkey); err != nil {
+		return "", err
+	}
+	return vkey, nil
+}
+
 // parseVerifierKey parses a note verifier key and insists on its canonical
 // spelling (note.NewVerifier alone accepts upper-case hex and stray bits in
 // the base64 padding).

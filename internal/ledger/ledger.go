@@ -38,6 +38,9 @@ type Entry struct {
 // ErrNotFound is returned by Find and Prove for an unknown id.
 var ErrNotFound = errors.New("no such entry")
 
+// ErrNoLedger is returned by Open when dir holds no ledger.
+var ErrNoLedger = errors.New("no ledger there")
+
 // ErrReadOnly is returned by Append on a ledger opened without its key.
 var ErrReadOnly = errors.New("ledger opened read-only (no signer key)")
 
@@ -114,7 +117,9 @@ func Create(dir, keyPath, name string) error {
 
 // Open opens the ledger in dir. With keyPath empty it is read-only (Entries,
 // Find, Verify, Prove); with the signer key it can Append, and an append that
-// a crash interrupted is rolled back first.
+// a crash interrupted is rolled back first. Open checks the files' formats
+// and the latest checkpoint (its signature and that it signs the stored
+// hashes); Verify checks everything.
 func Open(dir, keyPath string) (*Ledger, error) {
 	l := &Ledger{dir: dir}
 	if keyPath != "" {
@@ -129,6 +134,9 @@ func Open(dir, keyPath string) (*Ledger, error) {
 		l.signer = s
 	}
 	f, err := os.Open(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("open ledger: %s: %w", dir, ErrNoLedger)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open ledger: %w", err)
 	}
@@ -142,9 +150,9 @@ func Open(dir, keyPath string) (*Ledger, error) {
 			if err := checkSigner(dir, st, l.signer); err != nil {
 				return err
 			}
-			if err := checkHead(dir, st); err != nil {
-				return err
-			}
+		}
+		if err := checkHead(dir, st); err != nil {
+			return err
 		}
 		l.st = st
 		return nil
@@ -438,7 +446,7 @@ func rollback(dir string, j *pendingJournal) error {
 func loadState(dir string, repair bool) (*state, error) {
 	kb, err := os.ReadFile(filepath.Join(dir, keyFile))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%s: no ledger there (%s missing)", dir, keyFile)
+		return nil, fmt.Errorf("%s: %w (%s missing)", dir, ErrNoLedger, keyFile)
 	}
 	if err != nil {
 		return nil, err
