@@ -84,7 +84,8 @@ type Leak struct {
 	Columns []report.Column // how its columns map to register fields
 	// Each calls fn with every row's record in schema order, normalised,
 	// "" where the leak has no value. The record may be reused by the next
-	// call.
+	// call. Each may be called twice (a large leak is read again for the
+	// rows no key linked).
 	Each func(ctx context.Context, fn func(rec register.Record) error) error
 	// Input describes the file once Each has returned (hash, rows, format).
 	Input func() report.Input
@@ -156,6 +157,11 @@ type Config struct {
 	MaxObservations int
 	// Progress, when set, is called every 100,000 rows.
 	Progress func(rows int)
+	// Scan streams every version of the store by PersonID (store.Versions).
+	// Leaks of more than LookupRows rows (default 100,000) are linked in one
+	// scan of the store instead of a lookup per row. Nil: lookups always.
+	Scan       func(ctx context.Context, fn func(v *register.Version) error) error
+	LookupRows int
 }
 
 // Result is one analysis.
@@ -183,22 +189,11 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 	if maxObs <= 0 {
 		maxObs = 200_000
 	}
-	iCURP, iClave := s.Index(register.FCURP), s.Index(register.FClave)
-	iEnt, iSec := s.Index(register.FEntidad), s.Index(register.FSeccion)
-
-	var (
-		n          int
-		matched    []rowState
-		byMethod   = map[string]int{}
-		perField   = make([]fieldCount, len(s.Fields))
-		counter    dating.Counter
-		obs        []Observation
-		unmatchedO int
-		pending    []pendingRow
-		keys       = make([]string, len(s.Fields))
-		visible    = make([]bool, len(s.Fields))
-		probRows   int
-	)
+	lookupRows := cfg.LookupRows
+	if lookupRows <= 0 {
+		lookupRows = 100_000
+	}
+	visible := make([]bool, len(s.Fields))
 	for _, c := range leak.Columns {
 		if c.Field != "" {
 			if i := s.Index(c.Field); i >= 0 {
@@ -212,102 +207,31 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 			anyDist = true
 		}
 	}
+	mt := newMatcher(s, cmp, visible, cfg.Known.Snapshots)
 
-	// process compares a row with its candidate versions and records it.
-	process := func(row int, rec register.Record, keys []string, cands []register.Version, method string) {
-		if len(cands) == 0 {
-			return
-		}
-		// Pick the person whose best version agrees most.
-		bestI := -1
-		var best agreement
-		for i := range cands {
-			a := cmp.compare(keys, cands[i].Record, nil)
-			if bestI < 0 || a.better(best) {
-				bestI, best = i, a
-			}
-		}
-		person := cands[bestI].PersonID
-		cmp.compare(keys, cands[bestI].Record, perField)
-		var ivs []dating.Interval
-		for i := range cands {
-			if cands[i].PersonID != person {
-				continue
-			}
-			if a := cmp.compare(keys, cands[i].Record, nil); a.exact() {
-				ivs = append(ivs, dating.Widen(dating.Interval{From: cands[i].ValidFrom, To: cands[i].ValidTo}, cfg.Known.Snapshots))
-			}
-		}
-		ours := best.distCompared == 0 || float64(best.distAgreeing) >= 0.8*float64(best.distCompared)
-		exact := len(ivs) > 0
-		if exact && ours {
-			counter.Add(ivs)
-		}
-		v := cands[bestI].Record
-		st := rowState{person: person, ours: ours && best.distCompared > 0, exact: exact}
-		if iCURP >= 0 {
-			st.curp = v[iCURP]
-		}
-		if iEnt >= 0 {
-			st.entidad = v[iEnt]
-		}
-		if iSec >= 0 {
-			st.seccion = v[iSec]
-		}
-		matched = append(matched, st)
-		byMethod[method]++
-		if row < len(obs) && obs[row].Row == row {
-			obs[row].PersonID = person
-			obs[row].CURP = st.curp
-		}
-	}
-
+	// 1. Read: every row in compact form; the first maxObs rows whole for
+	// attribution, and keyless rows whole for probabilistic linkage.
+	var (
+		obs     []Observation
+		pending = map[int]register.Record{}
+	)
+	n := 0
 	err := leak.Each(ctx, func(rec register.Record) error {
-		if err := ctx.Err(); err != nil {
-			return err
+		if n%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 		}
-		row := n
-		n++
-		if cfg.Progress != nil && n%100_000 == 0 {
+		if cfg.Progress != nil && n > 0 && n%100_000 == 0 {
 			cfg.Progress(n)
 		}
-		for f := range keys {
-			keys[f] = ""
-			if visible[f] && f < len(rec) {
-				keys[f] = cmp.key(f, rec[f])
-			}
+		mt.add(rec)
+		if n < maxObs {
+			obs = append(obs, Observation{Row: n, Leaked: slices.Clone(rec)})
+		} else if mt.curp[n] == "" && mt.clave[n] == "" && cfg.NewLinker != nil && len(pending) < maxObs {
+			pending[n] = slices.Clone(rec)
 		}
-		keep := row < maxObs
-		if keep {
-			obs = append(obs, Observation{Row: row, Leaked: slices.Clone(rec)})
-		}
-		var cands []register.Version
-		method := ""
-		if iCURP >= 0 && keys[iCURP] != "" {
-			vs, err := cfg.Register.ByCURP(strings.ToUpper(rec[iCURP]))
-			if err != nil {
-				return fmt.Errorf("row %d: look up curp: %w", row+1, err)
-			}
-			cands, method = vs, "curp"
-		}
-		if len(cands) == 0 && iClave >= 0 && keys[iClave] != "" {
-			vs, err := cfg.Register.ByClave(strings.ToUpper(rec[iClave]))
-			if err != nil {
-				return fmt.Errorf("row %d: look up clave: %w", row+1, err)
-			}
-			cands, method = vs, "clave"
-		}
-		if len(cands) == 0 {
-			if !keep && unmatchedO < maxObs {
-				obs = append(obs, Observation{Row: row, Leaked: slices.Clone(rec)})
-				unmatchedO++
-			}
-			if cfg.NewLinker != nil && len(pending) < 5_000_000 {
-				pending = append(pending, pendingRow{row, slices.Clone(rec), slices.Clone(keys)})
-			}
-			return nil
-		}
-		process(row, rec, keys, cands, method)
+		n++
 		return nil
 	})
 	if err != nil {
@@ -316,28 +240,139 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 	if n == 0 {
 		return nil, ErrEmpty
 	}
-	// Probabilistic linkage of the rows without a usable key.
-	if len(pending) > 0 && hasLinkFields(s, visible) {
+
+	// 2. Link on keys.
+	if n <= lookupRows || cfg.Scan == nil {
+		err = mt.lookup(ctx, cfg.Register)
+	} else {
+		err = mt.scan(ctx, cfg.Scan)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("link on keys: %w", err)
+	}
+
+	// 3. Unmatched rows past the observation window: read again for their
+	// records (canaries hide there; keyed rows may still link without keys).
+	if n > maxObs {
+		extra := 0
+		row := 0
+		err := leak.Each(ctx, func(rec register.Record) error {
+			r := row
+			row++
+			if r < maxObs || mt.out[r].person != 0 || extra >= maxObs {
+				return nil
+			}
+			if _, ok := pending[r]; !ok {
+				pending[r] = slices.Clone(rec)
+			}
+			extra++
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("read again: %w", err)
+		}
+	}
+	for _, o := range obs {
+		if mt.out[o.Row].person == 0 {
+			pending[o.Row] = o.Leaked
+		}
+	}
+
+	// 4. Probabilistic linkage of what keys did not link.
+	// The linkage index covers the whole store, so it is built only when
+	// enough rows need it (a few canaries or damaged rows do not).
+	probRows := 0
+	skippedProb := 0
+	if len(pending) > 0 && len(pending) < max(5, n/50) {
+		skippedProb = len(pending)
+	} else if len(pending) > 0 && cfg.NewLinker != nil && hasLinkFields(s, visible) {
 		lk, err := cfg.NewLinker(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("build linkage index: %w", err)
 		}
-		for _, p := range pending {
-			id, method, _ := lk.Link(p.rec)
+		rows := make([]int, 0, len(pending))
+		for r := range pending {
+			rows = append(rows, r)
+		}
+		slices.Sort(rows)
+		var cs []cand
+		var arena []uint32
+		for _, r := range rows {
+			id, _, _ := lk.Link(pending[r])
 			if id == 0 {
 				continue
 			}
 			vs, err := cfg.Register.Person(id)
 			if err != nil {
-				return nil, fmt.Errorf("row %d: person %d: %w", p.row+1, id, err)
+				return nil, fmt.Errorf("row %d: person %d: %w", r+1, id, err)
 			}
-			if method == "" {
-				method = "probabilistic"
+			cs, arena = cs[:0], arena[:0]
+			for i := range vs {
+				var c cand
+				c, arena = mt.candOf(&vs[i], arena)
+				cs = append(cs, c)
 			}
-			probRows++
-			process(p.row, p.rec, p.keys, vs, method)
+			mt.evaluate(r, cs, methodProb)
+			if mt.out[r].person != 0 {
+				probRows++
+			}
 		}
 	}
+	// Unmatched rows outside the window go to attribution too (canaries).
+	for r, rec := range pending {
+		if r >= maxObs && mt.out[r].person == 0 {
+			obs = append(obs, Observation{Row: r, Leaked: rec})
+		}
+	}
+	slices.SortFunc(obs, func(a, b Observation) int { return a.Row - b.Row })
+	for i := range obs {
+		if o := &mt.out[obs[i].Row]; o.person != 0 {
+			obs[i].PersonID, obs[i].CURP = o.person, o.curp
+		}
+	}
+
+	// 5. Tally, in row order.
+	var (
+		matched  []rowState
+		byMethod = map[string]int{}
+		perField = make([]fieldCount, len(s.Fields))
+		counter  dating.Counter
+	)
+	for r := range mt.out {
+		o := &mt.out[r]
+		if o.person == 0 {
+			continue
+		}
+		var a agreement
+		for j, f := range mt.vis {
+			bit := uint64(1) << j
+			if o.compared&bit == 0 {
+				continue
+			}
+			ok := o.agree&bit != 0
+			a.compared++
+			perField[f].compared++
+			if ok {
+				a.agreeing++
+				perField[f].agreeing++
+			}
+			if cmp.distinguishing[f] {
+				a.distCompared++
+				if ok {
+					a.distAgreeing++
+				}
+			}
+		}
+		ours := a.distCompared == 0 || float64(a.distAgreeing) >= 0.8*float64(a.distCompared)
+		exact := len(o.ivs) > 0
+		if exact && ours {
+			counter.Add(o.ivs)
+		}
+		matched = append(matched, rowState{person: o.person, curp: o.curp, entidad: o.ent, seccion: o.seccion,
+			ours: ours && a.distCompared > 0, exact: exact})
+		byMethod[methodNames[o.method]]++
+	}
+
 	in := leak.Input()
 	in.Name = leak.Name
 
@@ -510,13 +545,10 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 	}
 
 	rep.Limitations = limitations(rep, cfg, est, anyDist, probRows, n, maxObs)
+	if skippedProb > 0 {
+		rep.Limitations = append(rep.Limitations, fmt.Sprintf("%d rows whose keys the register does not know (canaries of a copy, damaged keys or other people) were not linked by name: too few to be worth a pass over the whole register.", skippedProb))
+	}
 	return &Result{Report: rep, Affected: affected}, nil
-}
-
-type pendingRow struct {
-	row  int
-	rec  register.Record
-	keys []string
 }
 
 // hasLinkFields tells whether the visible fields can link without a key:
