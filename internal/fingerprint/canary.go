@@ -222,7 +222,7 @@ func canaryPerson(seed uint64, asOf register.Date) register.Record {
 	rec[ineSexo] = string(sex)
 	rec[ineEntidad] = ent.Code
 	rec[ineMunic] = fmt.Sprintf("%03d", 1+s.intn(120))
-	rec[ineSeccion] = strconv.Itoa(100 + s.intn(2900))
+	rec[ineSeccion] = fmt.Sprintf("%04d", 100+s.intn(2900))
 	rec[ineLocal] = "0001"
 	rec[ineCalle] = "CALLE " + s.weighted(surnames)
 	rec[ineNumExt] = strconv.Itoa(1 + s.intn(400))
@@ -237,7 +237,13 @@ func canaryPerson(seed uint64, asOf register.Date) register.Record {
 		em = ay - s.intn(10)
 	}
 	rec[ineEmision] = strconv.Itoa(em)
-	rec[ineCIC] = fmt.Sprintf("%09d", s.next()%1_000_000_000)
-	rec[ineOCR] = fmt.Sprintf("%013d", s.next()%10_000_000_000_000)
+	// CIC: 9 digits up to 2013, 10 from 2014; OCR: the section's 4 digits
+	// and 9 more (a copy rewrites the section part with the donor's)
+	if em < 2014 {
+		rec[ineCIC] = fmt.Sprintf("%09d", s.next()%1_000_000_000)
+	} else {
+		rec[ineCIC] = fmt.Sprintf("%010d", s.next()%10_000_000_000)
+	}
+	rec[ineOCR] = rec[ineSeccion] + fmt.Sprintf("%09d", s.next()%1_000_000_000)
 	return rec
 }

@@ -83,6 +83,10 @@ func (c *Copy) addCanary(donor register.Record) error {
 			rec[j] = donor[j]
 		}
 	}
+	// the OCR starts with the section the canary lives in: the donor's
+	if o, sec := c.schema.Index(register.FOCR), c.schema.Index(register.FSeccion); o >= 0 && sec >= 0 && len(rec[o]) == 13 && len(rec[sec]) == 4 {
+		rec[o] = rec[sec] + rec[o][4:]
+	}
 	c.canaries++
 	pid := uint64(canaryPIDBase + i)
 	return c.push(pid, c.m.Mark(pid, rec))
