@@ -48,23 +48,20 @@ func ValidateClave(s string) error {
 	return nil
 }
 
-// claveLetters is initial + first internal consonant of w, XX when w is empty.
-func claveLetters(b []byte, w string) {
-	if w == "" {
-		b[0], b[1] = 'X', 'X'
-		return
-	}
-	b[0], b[1] = initial(w), internal(w, false)
-}
-
 // Clave derives a clave de elector. entidad is the birth entity 1-32 (use the
 // entity of residence for people born abroad); seq 0-999 fills the last three
 // digits (homonym and control).
 func Clave(n Names, birth register.Date, entidad int, sex byte, seq int) string {
+	return string(AppendClave(nil, SurnameLetters(n.Paterno), SurnameLetters(n.Materno), GivenNameLetters(n.Nombre), birth, entidad, sex, seq))
+}
+
+// AppendClave appends a clave de elector made from the letters of the name
+// parts (a missing second surname has letters X X X, so gives XX).
+func AppendClave(dst []byte, pat, mat, nom Letters, birth register.Date, entidad int, sex byte, seq int) []byte {
 	var b [18]byte
-	claveLetters(b[0:2], surname(n.Paterno))
-	claveLetters(b[2:4], surname(n.Materno))
-	claveLetters(b[4:6], givenName(n.Nombre))
+	b[0], b[1] = pat.Initial, pat.Consonant
+	b[2], b[3] = mat.Initial, mat.Consonant
+	b[4], b[5] = nom.Initial, nom.Consonant
 	y, m, d := birth.YMD()
 	put := func(i, v, w int) {
 		for k := w - 1; k >= 0; k-- {
@@ -85,5 +82,5 @@ func Clave(n Names, birth register.Date, entidad int, sex byte, seq int) string 
 	}
 	seq = (seq%1000 + 1000) % 1000
 	put(15, seq, 3)
-	return string(b[:])
+	return append(dst, b[:]...)
 }

@@ -138,54 +138,110 @@ func ValidateCURP(s string) error {
 	return nil
 }
 
-// particles are dropped from names before deriving letters.
-var particles = map[string]bool{
-	"DA": true, "DAS": true, "DE": true, "DEL": true, "DER": true, "DI": true, "DIE": true, "DD": true,
-	"EL": true, "LA": true, "LOS": true, "LAS": true, "LE": true, "LES": true, "MAC": true, "MC": true,
-	"VAN": true, "VON": true, "Y": true,
+// isParticle reports whether w is a particle dropped from names before
+// deriving letters: DA DAS DE DEL DER DI DIE DD EL LA LOS LAS LE LES MAC MC VAN VON Y.
+func isParticle(w string) bool {
+	switch w {
+	case "DA", "DAS", "DE", "DEL", "DER", "DI", "DIE", "DD", "EL", "LA", "LOS", "LAS", "LE", "LES",
+		"MAC", "MC", "VAN", "VON", "Y":
+		return true
+	}
+	return false
 }
 
-// commonFirst are given names skipped when a compound name has a second one.
-var commonFirst = map[string]bool{"MARIA": true, "MA": true, "JOSE": true, "J": true}
+// isCommonFirst reports whether w is a given name skipped when a compound
+// name has a second one (MARIA, MA, MA., JOSE, J, J.).
+func isCommonFirst(w string) bool {
+	switch w {
+	case "MARIA", "MA", "JOSE", "J":
+		return true
+	}
+	return false
+}
 
-// words splits a normalised name into words of letters, dropping particles
-// (unless nothing else remains). Punctuation such as "." and "-" separates.
-func words(s string) []string {
+// nextWord returns the first word of letters (A-Z, Ñ) in s at or after i and
+// the index after it; punctuation such as "." and "-" separates words.
+func nextWord(s string, i int) (w string, next int) {
+	isLetter := func(i int) (bool, int) {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' {
+			return true, 1
+		}
+		if c == 0xC3 && i+1 < len(s) && s[i+1] == 0x91 { // Ñ
+			return true, 2
+		}
+		return false, 1
+	}
+	for i < len(s) {
+		if ok, _ := isLetter(i); ok {
+			break
+		}
+		i++
+	}
+	start := i
+	for i < len(s) {
+		ok, n := isLetter(i)
+		if !ok {
+			break
+		}
+		i += n
+	}
+	return s[start:i], i
+}
+
+// significantWords calls f with the words of the normalised name s that are
+// not particles, until f returns false; if every word is a particle, with the
+// first word only.
+func significantWords(s string, f func(w string) bool) {
 	s = Normalize(s)
-	f := strings.FieldsFunc(s, func(r rune) bool { return !(r >= 'A' && r <= 'Z' || r == 'Ñ') })
-	out := f[:0:0]
-	for _, w := range f {
-		if !particles[w] {
-			out = append(out, w)
+	first := ""
+	found := false
+	for i := 0; ; {
+		w, next := nextWord(s, i)
+		if w == "" {
+			break
+		}
+		i = next
+		if first == "" {
+			first = w
+		}
+		if isParticle(w) {
+			continue
+		}
+		found = true
+		if !f(w) {
+			return
 		}
 	}
-	if len(out) == 0 {
-		return f
+	if !found && first != "" {
+		f(first)
 	}
-	return out
 }
 
 // surname is the word of a surname used for letters: the first word after
 // dropping particles ("DE LA CRUZ" → "CRUZ").
 func surname(s string) string {
-	w := words(s)
-	if len(w) == 0 {
-		return ""
-	}
-	return w[0]
+	out := ""
+	significantWords(s, func(w string) bool { out = w; return false })
+	return out
 }
 
 // givenName is the given name used for letters: the second one when a
 // compound name starts with MARIA/MA/JOSE/J.
 func givenName(s string) string {
-	w := words(s)
-	switch {
-	case len(w) == 0:
-		return ""
-	case len(w) > 1 && commonFirst[w[0]]:
-		return w[1]
+	first, out := "", ""
+	significantWords(s, func(w string) bool {
+		if first == "" {
+			first = w
+			return isCommonFirst(w)
+		}
+		out = w
+		return false
+	})
+	if out == "" {
+		return first
 	}
-	return w[0]
+	return out
 }
 
 // initial is the first letter of w (Ñ → X, missing → X).
@@ -221,31 +277,56 @@ func internal(w string, vowel bool) byte {
 	return 'X'
 }
 
+// Letters are what one part of a name contributes to a CURP and a clave:
+// its initial, first internal vowel and first internal consonant (X when
+// missing, Ñ → X).
+type Letters struct{ Initial, Vowel, Consonant byte }
+
+// SurnameLetters are the letters of a surname (particles dropped); a
+// missing surname gives X X X.
+func SurnameLetters(s string) Letters {
+	w := surname(s)
+	return Letters{initial(w), internal(w, true), internal(w, false)}
+}
+
+// GivenNameLetters are the letters of the given name used (the second one
+// after MARIA/MA/JOSE/J).
+func GivenNameLetters(s string) Letters {
+	w := givenName(s)
+	return Letters{initial(w), internal(w, true), internal(w, false)}
+}
+
 // CURP16 derives positions 1-16 of a CURP. sex is 'H' or 'M'; birthState a
 // 2-letter CURP state code ("DF", "MC", "NE").
 func CURP16(n Names, birth register.Date, sex byte, birthState string) (string, error) {
-	pat, mat, nom := surname(n.Paterno), surname(n.Materno), givenName(n.Nombre)
-	if pat == "" {
+	if surname(n.Paterno) == "" {
 		return "", fmt.Errorf("curp: first surname %q has no letters", n.Paterno)
 	}
-	if nom == "" {
+	if givenName(n.Nombre) == "" {
 		return "", fmt.Errorf("curp: given name %q has no letters", n.Nombre)
 	}
+	b, err := AppendCURP16(nil, SurnameLetters(n.Paterno), SurnameLetters(n.Materno), GivenNameLetters(n.Nombre), birth, sex, birthState)
+	return string(b), err
+}
+
+// AppendCURP16 appends positions 1-16 of a CURP made from the letters of
+// the first surname, the second surname and the given name.
+func AppendCURP16(dst []byte, pat, mat, nom Letters, birth register.Date, sex byte, birthState string) ([]byte, error) {
 	if sex != 'H' && sex != 'M' {
-		return "", fmt.Errorf("curp: sex %q, expected H or M", sex)
+		return dst, fmt.Errorf("curp: sex %q, expected H or M", sex)
 	}
 	if !curpStates[birthState] {
-		return "", fmt.Errorf("curp: birth state %q is not a CURP state code", birthState)
+		return dst, fmt.Errorf("curp: birth state %q is not a CURP state code", birthState)
 	}
 	y, m, d := birth.YMD()
 	if y < 1900 || y > 2099 {
-		return "", fmt.Errorf("curp: birth year %d outside 1900-2099", y)
+		return dst, fmt.Errorf("curp: birth year %d outside 1900-2099", y)
 	}
 	var b [16]byte
-	b[0] = initial(pat)
-	b[1] = internal(pat, true)
-	b[2] = initial(mat)
-	b[3] = initial(nom)
+	b[0] = pat.Initial
+	b[1] = pat.Vowel
+	b[2] = mat.Initial
+	b[3] = nom.Initial
 	if inconvenient[string(b[:4])] {
 		b[1] = 'X'
 	}
@@ -255,10 +336,10 @@ func CURP16(n Names, birth register.Date, sex byte, birthState string) (string, 
 	put2(8, d)
 	b[10] = sex
 	b[11], b[12] = birthState[0], birthState[1]
-	b[13] = internal(pat, false)
-	b[14] = internal(mat, false)
-	b[15] = internal(nom, false)
-	return string(b[:]), nil
+	b[13] = pat.Consonant
+	b[14] = mat.Consonant
+	b[15] = nom.Consonant
+	return append(dst, b[:]...), nil
 }
 
 // CURP derives a full CURP. homonym must be a digit for births before 2000
