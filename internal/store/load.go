@@ -56,6 +56,10 @@ type LoadResult struct {
 	PeopleValid               int64 // people valid at AsOf after the load
 }
 
+// testHookBeforeIngest runs between writing a load's tables and ingesting
+// them (the fault test kills the process there).
+var testHookBeforeIngest func()
+
 var snapshotName = regexp.MustCompile(`snapshot-(\d{4}-\d{2}-\d{2})`)
 
 var hashSeed0, hashSeed1 = maphash.MakeSeed(), maphash.MakeSeed()
@@ -797,6 +801,9 @@ func (l *loader) commit(stats []LoadStat) error {
 		return fmt.Errorf("write tables: %w", err)
 	}
 	all := slices.Concat(paths[:]...)
+	if testHookBeforeIngest != nil {
+		testHookBeforeIngest()
+	}
 	if err := l.s.db.Ingest(all); err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}

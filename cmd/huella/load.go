@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/huella/huella/internal/register"
+	"github.com/huella/huella/internal/store"
+)
+
+func init() {
+	var asOf string
+	addCommand(&command{
+		Name:     "load",
+		Summary:  "load snapshots or histories of the register into the store",
+		Usage:    "huella load [--dir DIR] [--as-of DATE] FILE...",
+		NeedsDir: true,
+		Help: `Adds register files to the workspace's temporal store, all of them or none.
+
+A snapshot is the register as of one day: a CSV whose header is the schema's
+column names. Its day comes from --as-of or from a "snapshot-YYYY-MM-DD" file
+name. It is compared with what the store holds: people are matched by CURP,
+then by clave de elector; changed records get a new version from that day,
+absent people are closed, unknown ones are new people. Snapshots load in date
+order (several files in one command are sorted by day); an older one than the
+store's last day is refused.
+
+A history (a CSV with person_id, valid_from, valid_to and the schema's
+columns, as "huella synth" writes history.csv) loads every version as it is,
+into an empty store.
+
+Every row is checked; a malformed one (wrong number of fields, a bad date,
+invalid UTF-8) stops the load with file:line:column and exit code 3, and the
+store is left exactly as it was. Invalid CURPs and claves de elector are
+counted and reported, never dropped or corrected.
+
+Examples:
+  huella load snapshot-2024-01-31.csv snapshot-2024-02-29.csv
+  huella load --as-of 2024-03-31 padron-marzo.csv
+  huella load --dir ./ws history.csv`,
+		Flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&asOf, "as-of", "", "the snapshot's day `DATE` (YYYY-MM-DD); default: from its file name")
+		},
+		Run: func(ctx context.Context, env *Env, args []string) error {
+			if len(args) == 0 {
+				return usageError("load needs at least one FILE")
+			}
+			var day register.Date
+			if asOf != "" {
+				d, err := register.ParseDate(asOf)
+				if err != nil {
+					return usageError("--as-of: %v", err)
+				}
+				if len(args) > 1 {
+					return usageError("--as-of names the day of one file; load the others by their snapshot-YYYY-MM-DD names")
+				}
+				day = d
+			}
+			ws, err := openWorkspace(env)
+			if err != nil {
+				return err
+			}
+			defer ws.Close()
+			st, err := store.Open(ws.StorePath(), ws.Schema())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			in := make([]store.LoadInput, len(args))
+			for i, a := range args {
+				in[i] = store.LoadInput{Path: a, AsOf: day}
+			}
+			var progress func(int64)
+			if env.Interactive {
+				var rows atomic.Int64
+				stop := make(chan struct{})
+				done := make(chan struct{})
+				go func() {
+					defer close(done)
+					tick := time.NewTicker(250 * time.Millisecond)
+					defer tick.Stop()
+					for {
+						select {
+						case <-tick.C:
+							fmt.Fprintf(env.Stderr, "\rhuella: loading: %d rows read", rows.Load())
+						case <-stop:
+							fmt.Fprintf(env.Stderr, "\r\033[K")
+							return
+						}
+					}
+				}()
+				defer func() { close(stop); <-done }()
+				progress = func(n int64) { rows.Store(n) }
+			}
+			start := time.Now()
+			res, err := st.Load(ctx, in, progress)
+			if err != nil {
+				var pe *store.ParseError
+				if errors.As(err, &pe) || errors.Is(err, store.ErrRefused) {
+					return withCode(ExitBadInput, err, "nothing was loaded: the store is as it was")
+				}
+				return err
+			}
+			for _, r := range res {
+				if r.Kind == store.KindHistory {
+					fmt.Fprintf(env.Stdout, "%s: history up to %s: %d versions of %d people, %d removed, %d valid on %s; %d invalid CURPs, %d invalid claves\n",
+						r.File, r.AsOf, r.Rows, r.New, r.Removed, r.PeopleValid, r.AsOf, r.InvalidCURP, r.InvalidClave)
+					continue
+				}
+				fmt.Fprintf(env.Stdout, "%s: snapshot as of %s: %d rows: %d new, %d returned, %d changed, %d unchanged, %d removed; %d invalid CURPs, %d invalid claves\n",
+					r.File, r.AsOf, r.Rows, r.New, r.Returned, r.Changed, r.Unchanged, r.Removed, r.InvalidCURP, r.InvalidClave)
+			}
+			if env.Interactive {
+				env.Info("loaded %d file(s) in %s", len(res), time.Since(start).Round(time.Millisecond))
+			}
+			return nil
+		},
+	})
+}

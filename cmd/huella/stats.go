@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/huella/huella/internal/store"
+)
+
+// statsJSON is the contract of "huella stats --json".
+type statsJSON struct {
+	People   int64           `json:"people"`
+	Versions int64           `json:"versions"`
+	Loads    []loadStatsJSON `json:"loads"`
+	First    string          `json:"first"`
+	Last     string          `json:"last"`
+}
+
+type loadStatsJSON struct {
+	File        string `json:"file"`
+	Kind        string `json:"kind"`
+	AsOf        string `json:"as_of"`
+	Rows        int64  `json:"rows"`
+	PeopleValid int64  `json:"people_valid"`
+	SHA256      string `json:"sha256"`
+}
+
+func init() {
+	var asJSON bool
+	addCommand(&command{
+		Name:     "stats",
+		Summary:  "people and versions in the store, per file loaded",
+		Usage:    "huella stats [--dir DIR] [--json]",
+		NeedsDir: true,
+		Help: `Prints how many people and versions the store holds, the span of days it
+knows, and for each loaded file its day, kind, rows and the people valid on
+that day. Reads counts kept by every load; no scan.
+
+Examples:
+  huella stats
+  huella stats --json | jq .people`,
+		Flags: func(fs *flag.FlagSet) {
+			fs.BoolVar(&asJSON, "json", false, "print JSON: {people, versions, loads: [{file, kind, as_of, rows, people_valid, sha256}], first, last}")
+		},
+		Run: func(ctx context.Context, env *Env, args []string) error {
+			if len(args) != 0 {
+				return usageError("stats takes no arguments")
+			}
+			ws, err := openWorkspace(env)
+			if err != nil {
+				return err
+			}
+			defer ws.Close()
+			st, err := store.Open(ws.StorePath(), ws.Schema())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			s, err := st.Stats()
+			if err != nil {
+				return err
+			}
+			out := statsJSON{People: s.People, Versions: s.Versions, First: s.First.String(), Last: s.Last.String(), Loads: []loadStatsJSON{}}
+			for _, l := range s.Loads {
+				out.Loads = append(out.Loads, loadStatsJSON{l.File, l.Kind, l.AsOf.String(), l.Rows, l.PeopleValid, l.SHA256})
+			}
+			if asJSON {
+				enc := json.NewEncoder(env.Stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(out)
+			}
+			fmt.Fprintf(env.Stdout, "people:   %d\nversions: %d\n", out.People, out.Versions)
+			if len(out.Loads) == 0 {
+				fmt.Fprintf(env.Stdout, "nothing loaded yet\n")
+				return nil
+			}
+			fmt.Fprintf(env.Stdout, "span:     %s to %s\n\n", out.First, out.Last)
+			tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+			fmt.Fprintf(tw, "as of\tkind\trows\tpeople valid\t\tfile\t\n")
+			for _, l := range out.Loads {
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t\t%s\t\n", l.AsOf, l.Kind, l.Rows, l.PeopleValid, l.File)
+			}
+			return tw.Flush()
+		},
+	})
+}
