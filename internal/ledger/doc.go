@@ -20,7 +20,7 @@
 // # key.pub
 //
 //	huella ledger key v1
-//	huella-ledger+3b5f8a0c+AQ6l0b...=
+//	huella-ledger+65a70f8e+AZFl6g3rCPag0yMabQHGkcRMRb4aR/3JQ1c4ebYiUc1V
 //
 // Line 2 is a note verifier key "NAME+HASH+KEY": the key name, the 32-bit key
 // hash as 8 lower-case hex digits and base64 (standard, padded) of the byte
@@ -30,7 +30,11 @@
 // # entries
 //
 //	huella ledger entries v1
-//	{"id":"r-20261127-...","kind":"release","time":"2026-11-27T01:30:00Z",...}
+//	{"id":"r-2018-pri","kind":"release","time":"2026-11-27T01:00:00Z","recipient":"PRI","as_of":"2018-03-31",
+//	 "fields":["nombre","apellido_paterno","apellido_materno","seccion"],"format":"csv","rows":1000,
+//	 "sha256":"00...00","fingerprint":{"carriers":["abbrev","order"]},"details":{"note":"\u003cx\u003e"}}
+//
+// (shown folded; in the file each entry is one line).
 //
 // Line k+2 (1-based) is record k (0-based). A record is exactly the bytes of
 // its line without the final "\n": the output of encoding/json.Marshal of an
@@ -48,7 +52,9 @@
 // # hashes
 //
 //	huella ledger hashes v1
-//	bjQLnP+zepicpUTmu3gKLHiQHT+zNzh2hRGjBhevoB0=
+//	tgv4I3O4KOOWS1ijx7qyuZAMkCETAyh5cscQYEFM3ZQ=
+//	WfrIJ6hDhDscntMBwNElrEs4bF4JQ5piNB9tWOoAf7Q=
+//	...
 //
 // Line i+2 is tlog stored hash i (see tlog.StoredHashIndex) in base64
 // (standard, padded, 44 characters). After N records there are exactly
@@ -63,9 +69,12 @@
 //	0
 //	47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=
 //
-//	— huella-ledger O1+KDB2wH...==
+//	— huella-ledger ZacPjnh8PbLu6OeDA9MwPXBjjYlQUzk/s4u/RBK6bwuYmifca858DH/OlYNLwBWhsn8XO+vE7ZgFZRkuDhttpZwDIQI=
 //	go.sum database tree
 //	1
+//	tgv4I3O4KOOWS1ijx7qyuZAMkCETAyh5cscQYEFM3ZQ=
+//
+//	— huella-ledger ZacPjqTm9qAneWyy/yAIrdicH9qjRyA4xvs0kY7CAfXmmQIeaAcPplQacO+SAXxtw3ubaMCLoMWXqxiZwhqBwub8egw=
 //	...
 //
 // Checkpoint k (0-based) signs the tree of size k and takes lines 5k+2 to
@@ -135,12 +144,15 @@
 //
 //	{
 //	  "format": "huella ledger proof v1",
-//	  "entry": "{\"id\":\"r-1\",...}",
-//	  "index": 3,
-//	  "tree_size": 5,
-//	  "inclusion": ["base64 hash", ...],
-//	  "checkpoint": "go.sum database tree\n5\n...\n\n— huella-ledger ...\n",
-//	  "verifier_key": "huella-ledger+3b5f8a0c+AQ..."
+//	  "entry": "{\"id\":\"r-2018-pan\",\"kind\":\"release\",...}",
+//	  "index": 1,
+//	  "tree_size": 3,
+//	  "inclusion": [
+//	    "tgv4I3O4KOOWS1ijx7qyuZAMkCETAyh5cscQYEFM3ZQ=",
+//	    "/C7PuyFBejgO7WwlfkjhERRgW9TA5jGAa6FeAaP+cAk="
+//	  ],
+//	  "checkpoint": "go.sum database tree\n3\nRKD490cQ...HfTE=\n\n— huella-ledger ZacPjtki...KQ0=\n",
+//	  "verifier_key": "huella-ledger+65a70f8e+AZFl6g3rCPag0yMabQHGkcRMRb4aR/3JQ1c4ebYiUc1V"
 //	}
 //
 // VerifyProof checks the checkpoint's signature with the verifier key (which
