@@ -151,11 +151,18 @@ func Infer(schema *register.Schema, header []string, sample [][]string) *Mapping
 		cols[j] = analyse(j, h, sample)
 	}
 	agree(cols, sample)
+	for _, c := range cols {
+		// Three words or more in most cells, mixing given names and
+		// surnames: whole names, whatever the parts' own scores.
+		if c.score[fullName] >= 0.5 {
+			c.score[fullName] = max(c.score[fullName], c.score[register.FNombre]+0.05, c.score[register.FPaterno]+0.05, c.score[register.FMaterno]+0.05)
+		}
+	}
 
 	var cands []cand
 	for _, c := range cols {
 		for f, s := range c.score {
-			if schema.Index(f) < 0 {
+			if schema.Index(f) < 0 && (f != fullName || schema.Index(register.FNombre) < 0 || schema.Index(register.FPaterno) < 0) {
 				continue
 			}
 			// Scores are not capped before sorting: the header's 0.3
