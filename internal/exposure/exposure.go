@@ -70,8 +70,11 @@ import (
 
 	"github.com/cloudflare/circl/group"
 	"github.com/cloudflare/circl/oprf"
-	"github.com/huella/huella/internal/ident"
+	"golang.org/x/text/unicode/norm"
 )
+
+// accentFold maps the accented capitals a CURP may be typed with.
+var accentFold = map[rune]rune{'Á': 'A', 'É': 'E', 'Í': 'I', 'Ó': 'O', 'Ú': 'U', 'Ü': 'U', 'À': 'A', 'È': 'E', 'Ì': 'I', 'Ò': 'O', 'Ù': 'U'}
 
 // Sizes of the protocol's messages and entries.
 const (
@@ -90,12 +93,18 @@ const SetFormat = "huella exposure set v1"
 var suite = oprf.SuiteRistretto255
 
 // Normalize maps a CURP as a person types it to the form that is evaluated:
-// ident.Normalize (upper case, accents stripped, Ñ kept), then without
+// upper case, accents stripped (Ñ kept, as ident.Normalize does), without
 // spaces, hyphens or dots. Anything else that is not a letter or a digit
-// makes it invalid; so does a length other than 18.
+// makes it invalid; so does a length other than 18. (It does not call
+// package ident so the browser's WebAssembly build depends on this package
+// alone.)
 func Normalize(curp string) (string, error) {
 	var b strings.Builder
-	for _, r := range ident.Normalize(curp) {
+	for _, r := range norm.NFC.String(curp) {
+		r = unicode.ToUpper(r)
+		if f, ok := accentFold[r]; ok {
+			r = f
+		}
 		switch {
 		case unicode.IsSpace(r) || r == '-' || r == '.':
 		case r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == 'Ñ':

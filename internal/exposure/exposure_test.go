@@ -61,6 +61,8 @@ func TestNormalize(t *testing.T) {
 		{" sabc 5606-26mdflrn01\n", "SABC560626MDFLRN01", ""},
 		{"peñx890909mjcrms08", "PEÑX890909MJCRMS08", ""},
 		{"pégl890909mjcrms08", "PEGL890909MJCRMS08", ""},
+		{"pe\u0301gl890909mjcrms08", "PEGL890909MJCRMS08", ""},
+		{"pen\u0303x890909mjcrms08", "PEÑX890909MJCRMS08", ""},
 		{"SABC560626MDFLRN0", "", "17 characters"},
 		{"SABC560626MDFLRN01X", "", "19 characters"},
 		{"SABC560626MDFLRN0/", "", "unexpected character"},

@@ -237,6 +237,7 @@ type Releases interface {
 // LedgerEntry is one entry of the release ledger.
 type LedgerEntry struct {
 	Index   int64  `json:"index"`
+	ID      string `json:"id"`
 	Kind    string `json:"kind"`
 	Time    string `json:"time"`
 	Summary string `json:"summary"`
@@ -248,6 +249,6 @@ type Ledger interface {
 	Entries(ctx context.Context) ([]LedgerEntry, error)
 	// Verify checks the whole log and returns the signed checkpoint text.
 	Verify(ctx context.Context) (checkpoint string, err error)
-	// Prove returns the inclusion proof of an entry, as text.
-	Prove(ctx context.Context, index int64) (string, error)
+	// Prove returns the inclusion proof of the entry with this id, as text.
+	Prove(ctx context.Context, id string) (string, error)
 }

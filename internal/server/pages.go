@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -421,7 +420,7 @@ type ledgerData struct {
 	Checkpoint string
 	VerifyErr  string
 	Proof      string
-	ProofIndex int64
+	ProofID    string
 }
 
 func (s *Server) ledgerPage(w http.ResponseWriter, r *http.Request) {
@@ -459,12 +458,8 @@ func (s *Server) ledgerProof(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no ledger", http.StatusNotImplemented)
 		return
 	}
-	i, err := strconv.ParseInt(r.PathValue("index"), 10, 64)
-	if err != nil || i < 0 {
-		s.fail(w, r, http.StatusNotFound, "err.notfound", nil)
-		return
-	}
-	p, err := s.cfg.Ledger.Prove(r.Context(), i)
+	id := r.PathValue("id")
+	p, err := s.cfg.Ledger.Prove(r.Context(), id)
 	if err != nil {
 		s.notFoundOr500(w, r, err)
 		return
@@ -474,7 +469,7 @@ func (s *Server) ledgerProof(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, p)
 		return
 	}
-	s.renderLedger(w, r, ledgerData{Proof: p, ProofIndex: i})
+	s.renderLedger(w, r, ledgerData{Proof: p, ProofID: id})
 }
 
 // ---- the map ----

@@ -11,7 +11,7 @@
 //	              GET /check, GET /api/exposure/cases,
 //	              POST /api/exposure/evaluate, GET /api/exposure/cases/{id}/buckets/{i}
 //	viewer        GET /, /cases, /cases/{id}, /cases/{id}/report, /jobs/{id},
-//	              /releases, /ledger, /ledger/proof/{index}; POST /ledger/verify, /logout
+//	              /releases, /ledger, /ledger/proof/{id}; POST /ledger/verify, /logout
 //	investigator  POST /cases/upload, /cases/{id}/notes, /cases/{id}/status, /cases/{id}/publish
 //	custodian     POST /releases; GET /releases/{id}/download
 //
@@ -204,7 +204,7 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /releases", view, s.releasesPage)
 	s.handle("GET /ledger", view, s.ledgerPage)
 	s.handle("POST /ledger/verify", view, s.ledgerVerify)
-	s.handle("GET /ledger/proof/{index}", view, s.ledgerProof)
+	s.handle("GET /ledger/proof/{id}", view, s.ledgerProof)
 
 	s.handle("POST /cases/upload", inv, s.upload)
 	s.handle("POST /cases/{id}/notes", inv, s.addNote)

@@ -66,11 +66,11 @@ func (m *memReleases) Open(ctx context.Context, id string) (io.ReadCloser, Relea
 type memLedger struct{}
 
 func (memLedger) Entries(ctx context.Context) ([]LedgerEntry, error) {
-	return []LedgerEntry{{Index: 0, Kind: "release", Time: "2026-01-01T00:00:00Z", Summary: "r1 to PARTIDO A", Hash: "ab"}}, nil
+	return []LedgerEntry{{Index: 0, ID: "r1", Kind: "release", Time: "2026-01-01T00:00:00Z", Summary: "r1 to PARTIDO A", Hash: "ab"}}, nil
 }
 func (memLedger) Verify(ctx context.Context) (string, error) { return "huella ledger\n1\nROOT=\n", nil }
-func (memLedger) Prove(ctx context.Context, i int64) (string, error) {
-	if i != 0 {
+func (memLedger) Prove(ctx context.Context, id string) (string, error) {
+	if id != "r1" {
 		return "", ErrNotFound
 	}
 	return "proof of 0", nil
@@ -301,7 +301,8 @@ func TestLoginRolesAndCSRF(t *testing.T) {
 		{"investigator cannot download", inv, "GET", "/releases/r1/download", nil, 403},
 		{"custodian downloads", cust, "GET", "/releases/r1/download", nil, 200},
 		{"unknown release", cust, "GET", "/releases/r9/download", nil, 404},
-		{"proof", viewer, "GET", "/ledger/proof/0", nil, 200},
+		{"proof", viewer, "GET", "/ledger/proof/r1", nil, 200},
+		{"no proof", viewer, "GET", "/ledger/proof/r7", nil, 404},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
