@@ -297,8 +297,9 @@ func (r *Report) Summary() string {
 }
 
 // ProofLog10 is the log10 bound written for evidence that is proof by
-// itself (a canary of one copy): JSON holds no −∞.
-const ProofLog10 = -1000
+// itself (a canary of one copy): JSON holds no −∞. Statistical evidence
+// never reaches it (a 10⁸-row order statistic gives about −10⁹).
+const ProofLog10 = -1e300
 
 // BoundText prints a probability bound, from its log10 when it underflows.
 func BoundText(b, log10 float64) string {
@@ -308,7 +309,7 @@ func BoundText(b, log10 float64) string {
 	case b > 0 || log10 == 0:
 		return fmt.Sprintf("%.1e", b)
 	default:
-		return fmt.Sprintf("1e%.0f", log10)
+		return fmt.Sprintf("1e%.0f", math.Floor(log10))
 	}
 }
 
