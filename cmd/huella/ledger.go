@@ -19,6 +19,7 @@ func init() {
 		ledgerDir string
 		outPath   string
 		keyPath   string
+		cpPaths   stringList
 	)
 	addCommand(&command{
 		Name:     "ledger",
@@ -35,7 +36,10 @@ and checked on its own; its key.pub is the key to publish.
   verify       re-hashes every entry, recomputes the tree, checks every
                checkpoint's signature and that each extends the one before;
                exit 4 and what is wrong if anything is. --ledger DIR checks a
-               copied ledger folder without a workspace
+               copied ledger folder without a workspace. --checkpoint FILE
+               also checks a checkpoint kept elsewhere (a proof file, or the
+               note from "verify"): the ledger must still hold the tree it
+               signs, which shows entries cut off the end or rewritten
   prove ID     an inclusion proof of entry ID in the latest signed tree, as
                JSON (to stdout, or --out FILE)
   check-proof  checks a proof file offline. It carries the key that signed
@@ -47,6 +51,7 @@ Examples:
   huella ledger list --json
   huella ledger verify
   huella ledger verify --ledger /media/usb/ledger
+  huella ledger verify --checkpoint proof-2024.json
   huella ledger prove r-20261127-0001 --out proof.json
   huella ledger check-proof proof.json --key key.pub`,
 		Flags: func(fs *flag.FlagSet) {
@@ -54,6 +59,8 @@ Examples:
 			fs.StringVar(&ledgerDir, "ledger", "", "verify: a ledger folder `DIR` to check on its own (no workspace)")
 			fs.StringVar(&outPath, "out", "", "prove: write the proof to `FILE` instead of stdout")
 			fs.StringVar(&keyPath, "key", "", "check-proof: the trusted verifier key `FILE` (key.pub)")
+			cpPaths = nil
+			fs.Var(&cpPaths, "checkpoint", "verify: also check a checkpoint kept elsewhere (a note, or a proof file) in `FILE`; repeatable")
 		},
 		Run: func(ctx context.Context, env *Env, args []string) error {
 			if len(args) == 0 {
@@ -70,7 +77,7 @@ Examples:
 				if len(args) != 0 {
 					return usageError("ledger verify takes no arguments")
 				}
-				return ledgerVerify(env, ledgerDir)
+				return ledgerVerify(env, ledgerDir, cpPaths)
 			case "prove":
 				if len(args) != 1 {
 					return usageError("ledger prove takes one entry ID")
@@ -193,7 +200,27 @@ func dash(s string) string {
 	return s
 }
 
-func ledgerVerify(env *Env, dir string) error {
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (s *stringList) String() string     { return fmt.Sprint(*s) }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+// readCheckpoint reads a checkpoint note from a file holding the note itself
+// or a proof (whose checkpoint is taken).
+func readCheckpoint(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("read checkpoint: %w", err)
+	}
+	var p ledger.Proof
+	if json.Unmarshal(b, &p) == nil && p.Checkpoint != "" {
+		return p.Checkpoint, nil
+	}
+	return string(b), nil
+}
+
+func ledgerVerify(env *Env, dir string, checkpoints []string) error {
 	var (
 		l    *ledger.Ledger
 		done func()
@@ -214,6 +241,16 @@ func ledgerVerify(env *Env, dir string) error {
 	defer done()
 	if err := l.Verify(); err != nil {
 		return ledgerError(err)
+	}
+	for _, path := range checkpoints {
+		text, err := readCheckpoint(path)
+		if err != nil {
+			return err
+		}
+		if err := l.CheckCheckpoint(text); err != nil {
+			return withCode(ExitVerify, fmt.Errorf("%s: %w", path, err), "the ledger no longer holds a tree it once signed")
+		}
+		env.Info("%s: the ledger still holds the tree this checkpoint signs", path)
 	}
 	cp, err := l.Checkpoint()
 	if err != nil {

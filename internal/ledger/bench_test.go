@@ -2,13 +2,7 @@ package ledger
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
-
-	"golang.org/x/mod/sumdb/note"
-	"golang.org/x/mod/sumdb/tlog"
 )
 
 // BenchmarkAppend: one durable append (journal, three files and the folder
@@ -28,33 +22,12 @@ func BenchmarkAppend(b *testing.B) {
 func benchLedger(b *testing.B, n int) (dir string, l *Ledger) {
 	dir, keyPath, l := newLedger(b)
 	l.Close()
-	skey, _ := os.ReadFile(keyPath)
-	signer, err := note.NewSigner(strings.TrimSpace(string(skey)))
-	if err != nil {
-		b.Fatal(err)
+	es := make([]Entry, n)
+	for i := range es {
+		es[i] = release(i)
 	}
-	entries := []byte(entriesFormat + "\n")
-	cps, _ := os.ReadFile(filepath.Join(dir, checkpointsFile))
-	var hashes []tlog.Hash
-	for i := 0; i < n; i++ {
-		e := release(i)
-		rec, _ := encodeEntry(&e)
-		hs, err := tlog.StoredHashes(int64(i), rec, hashReader(hashes))
-		if err != nil {
-			b.Fatal(err)
-		}
-		hashes = append(hashes, hs...)
-		cp, err := signTree(signer, tlog.Tree{N: int64(i + 1), Hash: mustTreeHash(int64(i+1), hashes)})
-		if err != nil {
-			b.Fatal(err)
-		}
-		entries = append(append(entries, rec...), '\n')
-		cps = append(cps, cp...)
-	}
-	os.WriteFile(filepath.Join(dir, entriesFile), entries, 0o644)
-	os.WriteFile(filepath.Join(dir, hashesFile), append([]byte(hashesFormat+"\n"), encodeHashes(hashes)...), 0o644)
-	os.WriteFile(filepath.Join(dir, checkpointsFile), cps, 0o644)
-	l, err = Open(dir, keyPath)
+	writeLedger(b, dir, keyPath, es)
+	l, err := Open(dir, keyPath)
 	if err != nil {
 		b.Fatal(err)
 	}

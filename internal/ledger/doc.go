@@ -133,9 +133,10 @@
 //
 // What it cannot see: the whole folder replaced by another one signed with a
 // new key (compare key.pub with the key published when the ledger was made),
-// or the newest records cut off together with their checkpoints (keep the
-// latest checkpoint somewhere else, e.g. in every evidence report, and check
-// that it is still among the ledger's checkpoints).
+// or the newest records cut off together with their checkpoints. For the
+// latter, keep checkpoints outside the ledger (every proof and evidence report
+// carries one) and check them with CheckCheckpoint: the ledger must still hold
+// the tree each one signs.
 //
 // # Proofs
 //

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/txtar"
+	"golang.org/x/mod/sumdb/tlog"
 )
 
 var cliFixture = flag.String("cli-fixture", "", "rewrite the files of this testscript `txtar` with a fresh 3-entry ledger workspace")
@@ -48,6 +49,11 @@ func TestCLIFixture(t *testing.T) {
 		return b
 	}
 	entries := read("ledger/entries")
+	// The ledger as it was before its last append.
+	cutLines := func(b []byte, n int) []byte {
+		lines := strings.SplitAfter(string(b), "\n")
+		return []byte(strings.Join(lines[:n], ""))
+	}
 	tampered := strings.Replace(string(entries), `"recipient":"PAN"`, `"recipient":"PRD"`, 1)
 	a, err := txtar.ParseFile(*cliFixture)
 	if err != nil {
@@ -62,6 +68,9 @@ func TestCLIFixture(t *testing.T) {
 		{Name: "ws/ledger/checkpoints", Data: read("ledger/checkpoints")},
 		{Name: "other/key.pub", Data: read("other/key.pub")},
 		{Name: "tampered/entries", Data: []byte(tampered)},
+		{Name: "cut/entries", Data: cutLines(entries, 1+2)},
+		{Name: "cut/hashes", Data: cutLines(read("ledger/hashes"), 1+int(tlog.StoredHashCount(2)))},
+		{Name: "cut/checkpoints", Data: cutLines(read("ledger/checkpoints"), 1+3*linesPerCheckpoint)},
 	}
 	if err := os.WriteFile(*cliFixture, txtar.Format(a), 0o644); err != nil {
 		t.Fatal(err)

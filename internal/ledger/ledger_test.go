@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -43,6 +44,50 @@ func release(i int) Entry {
 		SHA256:      fmt.Sprintf("%064x", i),
 		Fingerprint: json.RawMessage(`{"carriers":["abbrev","order"],"tardos":{"n":10,"c":3}}`),
 		Details:     json.RawMessage(`{"note":"<synthetic> & test"}`),
+	}
+}
+
+// writeLedger writes the files of a ledger holding es, signed with the key
+// at keyPath, in one go: what an insider holding the key could forge.
+func writeLedger(t testing.TB, dir, keyPath string, es []Entry) {
+	t.Helper()
+	skey, err := os.ReadFile(keyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := note.NewSigner(strings.TrimSpace(string(skey)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries := []byte(entriesFormat + "\n")
+	cp0, _ := signTree(signer, tlog.Tree{N: 0, Hash: mustTreeHash(0, nil)})
+	cps := append([]byte(checkpointsFormat+"\n"), cp0...)
+	var hashes []tlog.Hash
+	for i := range es {
+		rec, err := encodeEntry(&es[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		hs, err := tlog.StoredHashes(int64(i), rec, hashReader(hashes))
+		if err != nil {
+			t.Fatal(err)
+		}
+		hashes = append(hashes, hs...)
+		cp, err := signTree(signer, tlog.Tree{N: int64(i + 1), Hash: mustTreeHash(int64(i+1), hashes)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries = append(append(entries, rec...), '\n')
+		cps = append(cps, cp...)
+	}
+	for name, data := range map[string][]byte{
+		entriesFile:     entries,
+		hashesFile:      append([]byte(hashesFormat+"\n"), encodeHashes(hashes)...),
+		checkpointsFile: cps,
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
@@ -334,5 +379,77 @@ func TestDecodeEntry(t *testing.T) {
 				t.Fatalf("accepted %s", tc.line)
 			}
 		})
+	}
+}
+
+// TestCheckCheckpoint: a checkpoint kept elsewhere reveals entries cut off
+// the end, which Verify alone cannot see.
+func TestCheckCheckpoint(t *testing.T) {
+	dir, keyPath, l := newLedger(t)
+	var kept []string
+	for i := 0; i < 4; i++ {
+		mustAppend(t, l, release(i))
+		cp, _ := l.Checkpoint()
+		kept = append(kept, cp)
+	}
+	for i, cp := range kept {
+		if err := l.CheckCheckpoint(cp); err != nil {
+			t.Fatalf("checkpoint %d: %v", i+1, err)
+		}
+	}
+	_, _, other := newLedger(t)
+	ocp, _ := other.Checkpoint()
+	if err := l.CheckCheckpoint(ocp); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("another ledger's checkpoint: %v", err)
+	}
+	l.Close()
+
+	// Cut the last entry, its hashes and its checkpoint: a consistent,
+	// smaller ledger that verifies.
+	cut := func(file string, keep int64) {
+		path := filepath.Join(dir, file)
+		b, _ := os.ReadFile(path)
+		lines := strings.SplitAfter(string(b), "\n")
+		os.WriteFile(path, []byte(strings.Join(lines[:keep], "")), 0o644)
+	}
+	cut(entriesFile, 1+3)
+	cut(hashesFile, 1+tlog.StoredHashCount(3))
+	cut(checkpointsFile, 1+4*linesPerCheckpoint)
+	l, err := Open(dir, keyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if err := l.Verify(); err != nil {
+		t.Fatalf("the cut ledger should verify on its own: %v", err)
+	}
+	if err := l.CheckCheckpoint(kept[2]); err != nil {
+		t.Fatalf("checkpoint of size 3: %v", err)
+	}
+	err = l.CheckCheckpoint(kept[3])
+	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "entries were removed") {
+		t.Fatalf("checkpoint of size 4 against a 3-entry ledger: %v", err)
+	}
+	l.Close()
+
+	// An insider with the key rewrites the ledger with entry 1 altered: it
+	// verifies, but a checkpoint kept from before says it was rewritten.
+	es := []Entry{release(0), release(1), release(2), release(3)}
+	es[1].Recipient = "PARTIDO-X"
+	writeLedger(t, dir, keyPath, es)
+	l, err = Open(dir, keyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if err := l.Verify(); err != nil {
+		t.Fatalf("the forged ledger should verify on its own: %v", err)
+	}
+	if err := l.CheckCheckpoint(kept[0]); err != nil {
+		t.Fatalf("checkpoint of size 1, before the altered entry: %v", err)
+	}
+	err = l.CheckCheckpoint(kept[1])
+	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "rewritten") {
+		t.Fatalf("checkpoint of size 2 against the forged ledger: %v", err)
 	}
 }

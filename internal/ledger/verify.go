@@ -132,3 +132,30 @@ func verifyState(dir string, st *state) error {
 	}
 	return nil
 }
+
+// CheckCheckpoint checks a checkpoint kept outside the ledger (in an
+// evidence report, a proof, a newspaper) against it: the note must be signed
+// by the ledger's key, and the ledger must still hold the tree it signs. This
+// catches what Verify alone cannot: entries cut off the end together with
+// their checkpoints, or a ledger rewritten from some point on.
+func (l *Ledger) CheckCheckpoint(text string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	st := l.st
+	tree, err := openCheckpoint([]byte(text), st.verifier)
+	if err != nil {
+		return &CorruptError{Path: "checkpoint", Msg: err.Error()}
+	}
+	n := int64(len(st.entries))
+	if tree.N > n {
+		return corrupt(l.dir, entriesFile, 0, "the ledger holds %d entries, but it once signed a tree of %d: entries were removed", n, tree.N)
+	}
+	th, err := tlog.TreeHash(tree.N, hashReader(st.hashes))
+	if err != nil {
+		return err
+	}
+	if th != tree.Hash {
+		return corrupt(l.dir, checkpointsFile, 0, "the ledger's first %d entries hash to %s, but the checkpoint signs %s: the ledger was rewritten", tree.N, th, tree.Hash)
+	}
+	return nil
+}
