@@ -1,0 +1,330 @@
+package server
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/huella/huella/internal/exposure"
+)
+
+// TestLoad is the bounded loopback load test (HUELLA_LOADTEST=1; about 30 s).
+// In six rounds, alternately (the machine is shared, so the bound and the
+// load must see the same background):
+//
+//  1. it measures the OPRF evaluation bound of this machine in this run:
+//     exposure.Key.Evaluate on every CPU for 1.5 s, no HTTP;
+//  2. it serves the workspace on 127.0.0.1 and runs exposure checks for
+//     2.5 s — each check is one POST /api/exposure/evaluate of a blinded
+//     CURP and one GET of the bucket it falls in — while an investigator
+//     uploads a leak every second;
+//  3. it requires checks/s ≥ 80% of the bound, p99 < 50 ms and no error.
+//
+// The load generator shares the CPUs with the server, so it blinds its
+// requests before the timed part (a blinded element is a random group
+// element: the server cannot tell reused ones) and finalizes a sample
+// afterwards to check the answers.
+func TestLoad(t *testing.T) {
+	if os.Getenv("HUELLA_LOADTEST") == "" {
+		t.Skip("set HUELLA_LOADTEST=1 to run the loopback load test (≈40 s)")
+	}
+	// The machine is shared: bound and load are measured in alternating
+	// windows so that both see the same background.
+	const rounds = 6
+	boundWin, loadWin := 1500*time.Millisecond, 2500*time.Millisecond
+	e := newTestEnv(t, func(c *Config) { c.EvalRate, c.EvalBurst = 1e9, 1e9 })
+
+	// A published case to check against.
+	curps := syntheticCURPs(5000)
+	set, _, err := exposure.Publish(e.srv.cfg.Key, "load-case", curps[:4000], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := set.Save(e.dir); err != nil {
+		t.Fatal(err)
+	}
+
+	// 1. The bound: Evaluate on every CPU, no HTTP.
+	bl, _ := exposure.Blind(curps[0])
+	measureBound := func(d time.Duration) int64 {
+		var n atomic.Int64
+		stop := time.Now().Add(d)
+		var wg sync.WaitGroup
+		for range runtime.GOMAXPROCS(0) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for time.Now().Before(stop) {
+					if _, err := e.srv.cfg.Key.Evaluate(bl.Request); err != nil {
+						t.Error(err)
+						return
+					}
+					n.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+		return n.Load()
+	}
+
+	// 2. The server on a real loopback socket.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.srv.Serve(ctx, ln, nil) }()
+	base := "http://" + ln.Addr().String()
+
+	const nBlinded = 512
+	type pre struct {
+		b      *exposure.Blinded
+		member bool
+	}
+	blinded := make([]pre, nBlinded)
+	for i := range blinded {
+		c := curps[i*7%len(curps)]
+		b, err := exposure.Blind(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		blinded[i] = pre{b, i*7%len(curps) < 4000}
+	}
+
+	tr := &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}
+	hc := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	workers := 2 * runtime.GOMAXPROCS(0)
+	var (
+		mu        sync.Mutex
+		latencies []time.Duration
+		errs      []string
+		checks    atomic.Int64
+		sample    = map[int][]byte{}
+	)
+	fail := func(s string) {
+		mu.Lock()
+		if len(errs) < 10 {
+			errs = append(errs, s)
+		}
+		mu.Unlock()
+	}
+	// Buckets are static and public (Cache-Control: public): clients and
+	// CDNs cache them, so each client here fetches every bucket once.
+	buckets := make([][]byte, set.Buckets())
+	for i := range buckets {
+		resp, err := hc.Get(fmt.Sprintf("%s/api/exposure/cases/load-case/buckets/%d", base, i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		buckets[i], _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+	}
+	// Uploads alongside, as an investigator.
+	inv := e.browser()
+	inv.base = base
+	inv.login("ines")
+	leak := strings.Join(curps[:3000], "\n")
+	var uploads, uploadErrs atomic.Int64
+	var inLoad atomic.Bool
+	upCtx, upCancel := context.WithCancel(context.Background())
+	defer upCancel()
+	var uwg sync.WaitGroup
+	uwg.Add(1)
+	go func() {
+		defer uwg.Done()
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for k := 0; ; k++ {
+			select {
+			case <-upCtx.Done():
+				return
+			case <-tick.C:
+			}
+			if !inLoad.Load() {
+				continue
+			}
+			req, _ := http.NewRequest("POST", base+"/cases/upload", strings.NewReader(fmt.Sprintf("%s\n%d", leak, k)))
+			req.Header.Set("X-CSRF-Token", inv.csrf)
+			req.Header.Set("X-Filename", "leak.txt")
+			resp, err := inv.hc.Do(req)
+			if err != nil || resp.StatusCode != http.StatusAccepted {
+				uploadErrs.Add(1)
+				if err == nil {
+					resp.Body.Close()
+				}
+				continue
+			}
+			resp.Body.Close()
+			uploads.Add(1)
+		}
+	}()
+
+	var (
+		wg                 sync.WaitGroup
+		boundN             int64
+		elapsed, boundTime time.Duration
+	)
+	for round := range rounds {
+		boundN += measureBound(boundWin)
+		boundTime += boundWin
+		inLoad.Store(true)
+		loadCtx, loadCancel := context.WithTimeout(context.Background(), loadWin)
+		start := time.Now()
+		for w := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				// A minimal HTTP/1.1 keep-alive client: the generator shares the
+				// CPUs with the server and net/http's client would cost it as much
+				// as a quarter of an evaluation per request.
+				c, err := dialRaw(ln.Addr().String())
+				if err != nil {
+					fail(err.Error())
+					return
+				}
+				defer c.Close()
+				var local []time.Duration
+				for i := round*1_000_000 + w; loadCtx.Err() == nil; i += workers {
+					j := i % nBlinded
+					t0 := time.Now()
+					ev, err := c.post("/api/exposure/evaluate", blinded[j].b.Request)
+					local = append(local, time.Since(t0))
+					if err != nil {
+						fail(err.Error())
+						if c, err = dialRaw(ln.Addr().String()); err != nil {
+							return
+						}
+						continue
+					}
+					checks.Add(1)
+					if round == 0 && i < nBlinded {
+						mu.Lock()
+						sample[j] = ev
+						mu.Unlock()
+					}
+				}
+				mu.Lock()
+				latencies = append(latencies, local...)
+				mu.Unlock()
+			}()
+		}
+		wg.Wait()
+		elapsed += time.Since(start)
+		loadCancel()
+		inLoad.Store(false)
+	}
+	upCancel()
+	uwg.Wait()
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("shutdown: %v", err)
+	}
+
+	// 3. Verify a sample of answers and report.
+	wrong := 0
+	for j, ev := range sample {
+		outs, err := blinded[j].b.Finalize(ev)
+		if err != nil {
+			wrong++
+			continue
+		}
+		in := exposure.Contains(buckets[exposure.BucketIndex(outs[0], set.PrefixBits)], exposure.Tag(outs[0]))
+		if in != blinded[j].member {
+			wrong++
+		}
+	}
+	sort.Slice(latencies, func(a, b int) bool { return latencies[a] < latencies[b] })
+	pct := func(p float64) time.Duration {
+		if len(latencies) == 0 {
+			return 0
+		}
+		return latencies[min(len(latencies)-1, int(p*float64(len(latencies))))]
+	}
+	bound := float64(boundN) / boundTime.Seconds()
+	rate := float64(checks.Load()) / elapsed.Seconds()
+	t.Logf("OPRF evaluation bound: %.0f evaluations/s on %d CPUs (%d windows of %v)", bound, runtime.GOMAXPROCS(0), rounds, boundWin)
+	t.Logf("exposure checks over HTTP: %d in %v = %.0f/s = %.0f%% of the bound; %d workers", checks.Load(), elapsed.Round(time.Millisecond), rate, 100*rate/bound, workers)
+	t.Logf("latency per check (one evaluate request; buckets cached): p50 %v p90 %v p99 %v max %v", pct(.5), pct(.9), pct(.99), pct(1))
+	t.Logf("uploads alongside: %d accepted, %d failed; answers verified: %d, wrong: %d; errors: %v", uploads.Load(), uploadErrs.Load(), len(sample), wrong, errs)
+	if len(errs) > 0 || wrong > 0 || uploadErrs.Load() > 0 {
+		t.Errorf("errors during the load test")
+	}
+	if rate < 0.8*bound {
+		t.Errorf("checks at %.0f%% of the evaluation bound, want ≥ 80%%", 100*rate/bound)
+	}
+	if p99 := pct(.99); p99 >= 50*time.Millisecond {
+		t.Errorf("p99 latency %v, want < 50ms", p99)
+	}
+	if uploads.Load() == 0 {
+		t.Error("no upload went through during the load")
+	}
+}
+
+// rawConn is one keep-alive HTTP/1.1 connection for the load generator.
+type rawConn struct {
+	c    net.Conn
+	r    *bufio.Reader
+	host string
+	buf  []byte
+}
+
+func dialRaw(addr string) (*rawConn, error) {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	return &rawConn{c: c, r: bufio.NewReaderSize(c, 4096), host: addr}, nil
+}
+
+func (c *rawConn) Close() error { return c.c.Close() }
+
+// post sends one request and reads the answer's body (status 200 only).
+func (c *rawConn) post(path string, body []byte) ([]byte, error) {
+	c.buf = fmt.Appendf(c.buf[:0], "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n", path, c.host, len(body))
+	c.buf = append(c.buf, body...)
+	c.c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := c.c.Write(c.buf); err != nil {
+		return nil, err
+	}
+	status, err := c.r.ReadString('\n')
+	if err != nil {
+		return nil, err
+	}
+	n := -1
+	for {
+		l, err := c.r.ReadString('\n')
+		if err != nil {
+			return nil, err
+		}
+		if l == "\r\n" {
+			break
+		}
+		if k, v, ok := strings.Cut(l, ":"); ok && strings.EqualFold(k, "Content-Length") {
+			n, _ = strconv.Atoi(strings.TrimSpace(v))
+		}
+	}
+	if n < 0 {
+		return nil, fmt.Errorf("answer without Content-Length: %q", status)
+	}
+	out := make([]byte, n)
+	if _, err := io.ReadFull(c.r, out); err != nil {
+		return nil, err
+	}
+	if !strings.HasPrefix(status, "HTTP/1.1 200") {
+		return nil, fmt.Errorf("evaluate: %s", strings.TrimSpace(status))
+	}
+	return out, nil
+}
