@@ -155,8 +155,9 @@ type Config struct {
 	// MaxObservations caps the rows, in leak order, kept for attribution
 	// (default 200,000; unmatched rows are kept up to the same cap again).
 	MaxObservations int
-	// Progress, when set, is called every 100,000 rows.
-	Progress func(rows int)
+	// Progress, when set, is called at each stage ("read", "link",
+	// "linkage", "attribute") and every 100,000 rows read.
+	Progress func(stage string, rows int)
 	// Scan streams every version of the store by PersonID (store.Versions).
 	// Leaks of more than LookupRows rows (default 100,000) are linked in one
 	// scan of the store instead of a lookup per row. Nil: lookups always.
@@ -208,6 +209,12 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 		}
 	}
 	mt := newMatcher(s, cmp, visible, cfg.Known.Snapshots)
+	progress := func(stage string, rows int) {
+		if cfg.Progress != nil {
+			cfg.Progress(stage, rows)
+		}
+	}
+	progress("read", 0)
 
 	// 1. Read: every row in compact form; the first maxObs rows whole for
 	// attribution, and keyless rows whole for probabilistic linkage.
@@ -222,8 +229,8 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 				return err
 			}
 		}
-		if cfg.Progress != nil && n > 0 && n%100_000 == 0 {
-			cfg.Progress(n)
+		if n > 0 && n%100_000 == 0 {
+			progress("read", n)
 		}
 		mt.add(rec)
 		if n < maxObs {
@@ -242,6 +249,7 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 	}
 
 	// 2. Link on keys.
+	progress("link", n)
 	if n <= lookupRows || cfg.Scan == nil {
 		err = mt.lookup(ctx, cfg.Register)
 	} else {
@@ -286,6 +294,7 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 	if len(pending) > 0 && len(pending) < max(5, n/50) {
 		skippedProb = len(pending)
 	} else if len(pending) > 0 && cfg.NewLinker != nil && hasLinkFields(s, visible) {
+		progress("linkage", len(pending))
 		lk, err := cfg.NewLinker(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("build linkage index: %w", err)
@@ -472,6 +481,7 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 
 	// Attribution.
 	if cfg.Attributor != nil && len(cfg.Releases) > 0 && rep.Verdict != report.NotOurs {
+		progress("attribute", len(obs))
 		atts, err := cfg.Attributor.Attribute(cfg.Releases, obs)
 		if err != nil {
 			return nil, fmt.Errorf("attribution: %w", err)

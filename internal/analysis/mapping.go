@@ -1,11 +1,13 @@
 package analysis
 
 import (
+	"context"
 	"strings"
 
 	"github.com/huella/huella/internal/ident"
 	"github.com/huella/huella/internal/register"
 	"github.com/huella/huella/internal/report"
+	"github.com/huella/huella/internal/store"
 )
 
 // Mapping maps a leak's columns to register fields (package infer makes
@@ -16,10 +18,14 @@ type Mapping interface {
 	Record(row []string, dst register.Record) register.Record
 }
 
-// newMapping and newAttributor are package infer's and package
-// fingerprint's, set by infer.go and attribute.go; until then a mapping by
-// header names and no attribution.
+// newMapping, newAttributor and newStoreLinker are package infer's,
+// package fingerprint's and package linkage's, set by infer.go,
+// attribute.go and linker.go; without them a mapping by header names, no
+// attribution and no probabilistic linkage.
 var (
+	newStoreLinker = func(ctx context.Context, st *store.Store, schema *register.Schema) (Linker, error) {
+		return noLinker{}, nil
+	}
 	newMapping    = HeaderMapping
 	newAttributor = func(key []byte, schema *register.Schema, taken func(curp, clave string) bool) Attributor { return nil }
 )
@@ -62,3 +68,8 @@ func (m *headerMapping) Record(row []string, dst register.Record) register.Recor
 	}
 	return dst
 }
+
+// noLinker links nothing: the fallback without package linkage.
+type noLinker struct{}
+
+func (noLinker) Link(register.Record) (uint64, string, float64) { return 0, "none", 0 }

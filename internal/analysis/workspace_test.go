@@ -1,0 +1,168 @@
+package analysis
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/huella/huella/internal/ledger"
+	"github.com/huella/huella/internal/register"
+	"github.com/huella/huella/internal/report"
+	"github.com/huella/huella/internal/store"
+	"github.com/huella/huella/internal/workspace"
+)
+
+// writeHistory writes the fake register as a history file for store.Load.
+func writeHistory(t *testing.T, path string, f *fakeRegister) {
+	t.Helper()
+	fh, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := csv.NewWriter(fh)
+	w.Write(append([]string{"person_id", "valid_from", "valid_to"}, f.schema.Names()...))
+	for p := uint64(1); p <= uint64(len(f.persons)); p++ {
+		for _, v := range f.persons[p] {
+			w.Write(append([]string{strconv.FormatUint(p, 10), v.ValidFrom.String(), v.ValidTo.String()}, v.Record...))
+		}
+	}
+	w.Flush()
+	if err := fh.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func writeCSV(t *testing.T, path string, header []string, recs []register.Record, gz bool) {
+	t.Helper()
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	w.Write(header)
+	for _, r := range recs {
+		w.Write(r)
+	}
+	w.Flush()
+	data := b.Bytes()
+	if gz {
+		var z bytes.Buffer
+		zw := gzip.NewWriter(&z)
+		zw.Write(data)
+		zw.Close()
+		data = z.Bytes()
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// newWorkspace makes a workspace whose store holds the fake register's
+// history and whose ledger logs w.releases.
+func newWorkspace(t *testing.T, reg *fakeRegister, rels []Release) *workspace.Workspace {
+	t.Helper()
+	dir := t.TempDir()
+	ws, err := workspace.Init(filepath.Join(dir, "ws"), reg.schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.Close() })
+	if err := store.Create(ws.StorePath(), reg.schema); err != nil {
+		t.Fatal(err)
+	}
+	if err := ledger.Create(ws.LedgerPath(), ws.LedgerKeyPath(), "huella-test"); err != nil {
+		t.Fatal(err)
+	}
+	hist := filepath.Join(dir, "history.csv")
+	writeHistory(t, hist, reg)
+	st, err := store.Open(ws.StorePath(), reg.schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Load(context.Background(), []store.LoadInput{{Path: hist}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	lg, err := ledger.Open(ws.LedgerPath(), ws.LedgerKeyPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rels {
+		fp, _ := json.Marshal(map[string]string{"scheme": "test"})
+		if _, err := lg.Append(ledger.Entry{ID: r.ID, Kind: ledger.KindRelease, Recipient: r.Recipient, AsOf: r.AsOf.String(), Rows: 1, SHA256: "00", Fingerprint: fp}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lg.Close()
+	return ws
+}
+
+func TestAnalyzeFile(t *testing.T) {
+	first, last := d("2017-01-01"), d("2021-12-31")
+	reg := newFakeRegister(1, 3000, first, last)
+	w := &world{reg: reg}
+	_ = w
+	rels := []Release{{ID: "r-2018-a", Recipient: "PARTIDO A", AsOf: d("2018-06-15")}, {ID: "r-2021-b", Recipient: "PARTIDO B", AsOf: d("2021-03-01")}}
+	ws := newWorkspace(t, reg, rels)
+	dir := t.TempDir()
+	cut := d("2018-06-15")
+	leakPath := filepath.Join(dir, "leak.csv.gz")
+	writeCSV(t, leakPath, reg.schema.Names(), sample(reg.asOf(cut), 1000, 1), true)
+
+	ctx := context.Background()
+	out, err := AnalyzeFile(ctx, ws, leakPath, Options{ToolVersion: "test", CommandLine: "huella analyze leak.csv.gz"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := out.Report
+	if rep.Verdict != report.Ours {
+		t.Fatalf("verdict %s: %s", rep.Verdict, rep.VerdictReason)
+	}
+	if rep.Cutoff == nil || rep.Cutoff.Earliest > cut.String() || rep.Cutoff.Latest < cut.String() {
+		t.Fatalf("cutoff %+v does not hold %s", rep.Cutoff, cut)
+	}
+	if rep.Input.Compression != "gzip" || rep.Input.Rows != 1000 || len(rep.Input.SHA256) != 64 {
+		t.Errorf("input %+v", rep.Input)
+	}
+	if !out.Appended || out.LedgerIndex != 2 {
+		t.Errorf("ledger index %d, appended %v", out.LedgerIndex, out.Appended)
+	}
+	for _, f := range []string{"report.json", "report.html", "affected.csv"} {
+		if _, err := os.Stat(filepath.Join(out.CaseDir, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	if fi, err := os.Stat(filepath.Join(out.CaseDir, "affected.csv")); err == nil && fi.Mode().Perm() != 0o600 {
+		t.Errorf("affected.csv mode %v", fi.Mode().Perm())
+	}
+	if !bytes.Contains(out.HTML, []byte("Inclusion proof")) {
+		t.Error("HTML lacks the inclusion proof")
+	}
+
+	// The same analysis again: byte-identical JSON, not logged twice.
+	again, err := AnalyzeFile(ctx, ws, leakPath, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(out.JSON, again.JSON) {
+		t.Error("the same analysis gave different JSON")
+	}
+	if again.Appended || again.LedgerIndex != out.LedgerIndex {
+		t.Errorf("second run appended=%v index=%d", again.Appended, again.LedgerIndex)
+	}
+
+	// A file from another register is not ours.
+	other := newFakeRegister(77, 500, first, last)
+	otherPath := filepath.Join(dir, "other.csv")
+	writeCSV(t, otherPath, reg.schema.Names(), other.asOf(cut), false)
+	no, err := AnalyzeFile(ctx, ws, otherPath, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if no.Report.Verdict != report.NotOurs || no.Report.Cutoff != nil || no.Report.Affected.People != 0 {
+		t.Errorf("other register: verdict %s, cutoff %v, affected %d", no.Report.Verdict, no.Report.Cutoff, no.Report.Affected.People)
+	}
+}
