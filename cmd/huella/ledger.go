@@ -24,7 +24,7 @@ func init() {
 	addCommand(&command{
 		Name:     "ledger",
 		Summary:  "list, verify and prove entries of the release ledger",
-		Usage:    "huella ledger list [--json] | verify [--ledger DIR] | prove ID [--out FILE] | check-proof FILE [--key FILE]",
+		Usage:    "huella ledger list [--json] | verify [--checkpoint FILE] | prove ID [--out FILE] | check-proof FILE [--key FILE]",
 		NeedsDir: true,
 		Help: `The ledger (DIR/ledger) is an append-only Merkle log (golang.org/x/mod
 sumdb/tlog) of every release and analysis, with every tree head signed by
@@ -35,8 +35,7 @@ and checked on its own; its key.pub is the key to publish.
                SHA-256 of the file; --json for all fields as a JSON array
   verify       re-hashes every entry, recomputes the tree, checks every
                checkpoint's signature and that each extends the one before;
-               exit 4 and what is wrong if anything is. --ledger DIR checks a
-               copied ledger folder without a workspace. --checkpoint FILE
+               exit 4 and what is wrong if anything is. --checkpoint FILE
                also checks a checkpoint kept elsewhere (a proof file, or the
                note from "verify"): the ledger must still hold the tree it
                signs, which shows entries cut off the end or rewritten
@@ -45,6 +44,9 @@ and checked on its own; its key.pub is the key to publish.
   check-proof  checks a proof file offline. It carries the key that signed
                it: compare that key with the published key.pub, or pass
                --key key.pub to check against it
+
+list, verify and prove take --ledger DIR to work on a copied ledger folder
+without a workspace (read-only).
 
 Examples:
   huella ledger list
@@ -56,7 +58,7 @@ Examples:
   huella ledger check-proof proof.json --key key.pub`,
 		Flags: func(fs *flag.FlagSet) {
 			fs.BoolVar(&jsonOut, "json", false, "list: print the entries as a JSON array")
-			fs.StringVar(&ledgerDir, "ledger", "", "verify: a ledger folder `DIR` to check on its own (no workspace)")
+			fs.StringVar(&ledgerDir, "ledger", "", "list, verify, prove: a ledger folder `DIR` on its own, without a workspace")
 			fs.StringVar(&outPath, "out", "", "prove: write the proof to `FILE` instead of stdout")
 			fs.StringVar(&keyPath, "key", "", "check-proof: the trusted verifier key `FILE` (key.pub)")
 			cpPaths = nil
@@ -72,7 +74,7 @@ Examples:
 				if len(args) != 0 {
 					return usageError("ledger list takes no arguments")
 				}
-				return ledgerList(env, jsonOut)
+				return ledgerList(env, ledgerDir, jsonOut)
 			case "verify":
 				if len(args) != 0 {
 					return usageError("ledger verify takes no arguments")
@@ -82,7 +84,7 @@ Examples:
 				if len(args) != 1 {
 					return usageError("ledger prove takes one entry ID")
 				}
-				return ledgerProve(env, args[0], outPath)
+				return ledgerProve(env, ledgerDir, args[0], outPath)
 			case "check-proof":
 				if len(args) != 1 {
 					return usageError("ledger check-proof takes one proof FILE")
@@ -107,9 +109,17 @@ func ledgerError(err error) error {
 	return err
 }
 
-// openLedger opens the workspace's ledger; with the signer key if writable
-// and the key is there (which also rolls back an interrupted append).
-func openLedger(env *Env, writable bool) (*ledger.Ledger, func(), error) {
+// openLedger opens a ledger folder given with --ledger (read-only), or the
+// workspace's ledger, with the signer key if writable and the key is there
+// (which also rolls back an interrupted append).
+func openLedger(env *Env, dir string, writable bool) (*ledger.Ledger, func(), error) {
+	if dir != "" {
+		l, err := ledger.Open(dir, "")
+		if err != nil {
+			return nil, nil, ledgerError(err)
+		}
+		return l, func() { l.Close() }, nil
+	}
 	l, _, done, err := openLedgerPath(env, writable)
 	return l, done, err
 }
@@ -153,8 +163,8 @@ type ledgerListItem struct {
 	Details     json.RawMessage `json:"details,omitempty"`
 }
 
-func ledgerList(env *Env, jsonOut bool) error {
-	l, done, err := openLedger(env, false)
+func ledgerList(env *Env, dir string, jsonOut bool) error {
+	l, done, err := openLedger(env, dir, false)
 	if err != nil {
 		return err
 	}
@@ -227,11 +237,10 @@ func ledgerVerify(env *Env, dir string, checkpoints []string) error {
 		err  error
 	)
 	if dir != "" {
-		l, err = ledger.Open(dir, "")
+		l, done, err = openLedger(env, dir, false)
 		if err != nil {
-			return ledgerError(err)
+			return err
 		}
-		done = func() { l.Close() }
 	} else {
 		l, dir, done, err = openLedgerPath(env, true)
 		if err != nil {
@@ -263,8 +272,8 @@ func ledgerVerify(env *Env, dir string, checkpoints []string) error {
 	return nil
 }
 
-func ledgerProve(env *Env, id, out string) error {
-	l, done, err := openLedger(env, false)
+func ledgerProve(env *Env, dir, id, out string) error {
+	l, done, err := openLedger(env, dir, false)
 	if err != nil {
 		return err
 	}
