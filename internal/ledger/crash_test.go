@@ -254,7 +254,10 @@ func TestConcurrentAppends(t *testing.T) {
 	}
 	next := map[string]int{}
 	var order strings.Builder
-	for _, e := range es {
+	for i, e := range es {
+		if i > 0 && e.Time < es[i-1].Time {
+			t.Errorf("entry %d (%s) at %s, before entry %d at %s", i, e.ID, e.Time, i-1, es[i-1].Time)
+		}
 		w, seq, _ := strings.Cut(e.ID, "-")
 		order.WriteString(w[len(w)-1:])
 		if want := fmt.Sprintf("%03d", next[w]); seq != want {

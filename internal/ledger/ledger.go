@@ -252,27 +252,29 @@ func (e hookError) Unwrap() error { return e.error }
 // entry, its hashes and a new checkpoint signing the grown tree are on disk
 // (fsync'd). It sets e.Time to now if empty and refuses an id already used.
 func (l *Ledger) Append(e Entry) (int64, error) {
-	if e.Time == "" {
-		e.Time = time.Now().UTC().Truncate(time.Second).Format(time.RFC3339)
-	}
-	if err := checkEntry(&e); err != nil {
-		return -1, fmt.Errorf("append: %w", err)
-	}
-	rec, err := encodeEntry(&e)
-	if err != nil {
-		return -1, fmt.Errorf("append: %w", err)
-	}
-	if _, err := decodeEntry(rec); err != nil {
-		// e.g. a RawMessage that does not survive a round trip.
-		return -1, fmt.Errorf("append: %w", err)
-	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.signer == nil {
 		return -1, fmt.Errorf("append %q: %w", e.ID, ErrReadOnly)
 	}
 	var index int64
-	err = l.withLock(true, func() error {
+	err := l.withLock(true, func() error {
+		// The time is taken under the lock, so that times of entries
+		// appended without one never go backwards.
+		if e.Time == "" {
+			e.Time = time.Now().UTC().Truncate(time.Second).Format(time.RFC3339)
+		}
+		if err := checkEntry(&e); err != nil {
+			return err
+		}
+		rec, err := encodeEntry(&e)
+		if err != nil {
+			return err
+		}
+		if _, err := decodeEntry(rec); err != nil {
+			// e.g. a RawMessage that does not survive a round trip.
+			return err
+		}
 		if err := l.refresh(); err != nil {
 			return err
 		}
