@@ -196,11 +196,14 @@ func newSequencer(n int) *sequencer {
 	return &sequencer{curps: newCounts(n), claves: newCounts(n)}
 }
 
-// counts is an open-addressing hash table counting 64-bit keys (faster and
-// smaller than a Go map for this one job).
+// counts is an open-addressing hash table counting keys by a 32-bit
+// fingerprint (5 bytes a slot, ≈11 bytes a person for the CURP and the
+// clave). Two different keys with the same fingerprint share a counter,
+// which only bumps a homonym character more than needed: people with
+// equal keys always get distinct counts, so uniqueness holds.
 type counts struct {
-	keys []uint64
-	vals []uint16
+	keys []uint32
+	vals []uint8
 	n    int
 }
 
@@ -209,29 +212,30 @@ func newCounts(n int) counts {
 	for size < 2*n {
 		size *= 2
 	}
-	return counts{keys: make([]uint64, size), vals: make([]uint16, size)}
+	return counts{keys: make([]uint32, size), vals: make([]uint8, size)}
 }
 
-// inc returns the count of k and adds one.
-func (c *counts) inc(k uint64) uint16 {
+// inc returns the count of the key with hash h and adds one (saturating at 255).
+func (c *counts) inc(h uint64) uint8 {
+	k := uint32(h >> 32)
 	if k == 0 {
 		k = 1 // 0 marks an empty slot
 	}
 	if 2*c.n >= len(c.keys) {
 		old := *c
-		*c = newCounts(2 * len(old.keys))
+		*c = newCounts(len(old.keys))
 		for i, ok := range old.keys {
 			if ok != 0 {
 				c.put(ok, old.vals[i])
 			}
 		}
 	}
-	mask := uint64(len(c.keys) - 1)
+	mask := uint32(len(c.keys) - 1)
 	for i := k & mask; ; i = (i + 1) & mask {
 		switch c.keys[i] {
 		case k:
 			v := c.vals[i]
-			if v < 0xffff {
+			if v < 0xff {
 				c.vals[i]++
 			}
 			return v
@@ -243,8 +247,8 @@ func (c *counts) inc(k uint64) uint16 {
 	}
 }
 
-func (c *counts) put(k uint64, v uint16) {
-	mask := uint64(len(c.keys) - 1)
+func (c *counts) put(k uint32, v uint8) {
+	mask := uint32(len(c.keys) - 1)
 	i := k & mask
 	for c.keys[i] != 0 {
 		i = (i + 1) & mask
@@ -277,7 +281,7 @@ func (s *sequencer) assign(id *identifiers) {
 	}
 	id.check = checkDigit(id.curp16, id.homonym)
 	n := s.claves.inc(hashString(id.clave15, 3))
-	id.claveSeq = (n%10)*100 + (uint16(id.ctrl)+n/10*37)%100
+	id.claveSeq = uint16(n%10)*100 + (uint16(id.ctrl)+uint16(n/10)*37)%100
 }
 
 // checkDigit is ident.CURPCheckDigit for a derived body (A-Z, 0-9, no Ñ).

@@ -658,3 +658,19 @@ func TestCheckDigit(t *testing.T) {
 		}
 	}
 }
+
+// TestCounts: equal keys get distinct counts, also across table growth.
+func TestCounts(t *testing.T) {
+	c := newCounts(0)
+	want := map[uint64]uint8{}
+	for i := 0; i < 20000; i++ {
+		h := mix(uint64(i % 7000))
+		if got := c.inc(h); got != want[h] {
+			t.Fatalf("key %d: count %d, want %d", i%7000, got, want[h])
+		}
+		want[h]++
+	}
+	if len(c.keys) < 2*7000 {
+		t.Errorf("table did not grow: %d slots", len(c.keys))
+	}
+}
