@@ -111,9 +111,18 @@ func (k Known) State() string {
 	return fmt.Sprintf("people=%d versions=%d first=%s last=%s loads=%s", k.People, k.Versions, k.First, k.Last, strings.Join(k.Loads, ","))
 }
 
-// Linker links a row with no usable key (package linkage).
+// Linker links rows with no usable key (package linkage), as a batch so
+// that the model can be fitted on the batch.
 type Linker interface {
-	Link(rec register.Record) (personID uint64, method string, weight float64)
+	LinkAll(recs []register.Record) []Link
+}
+
+// Link is one row's probabilistic linkage.
+type Link struct {
+	PersonID   uint64 // 0: not linked
+	Weight     float64
+	Candidates int    // persons compared
+	Reason     string // why not linked: "no_candidates", "weak", "ambiguous"
 }
 
 // Release is one logged release, as the ledger holds it.
@@ -291,6 +300,7 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 	// enough rows need it (a few canaries or damaged rows do not).
 	probRows := 0
 	skippedProb := 0
+	unresolved := 0 // rows with candidates, none decisive
 	if len(pending) > 0 && len(pending) < max(5, n/50) {
 		skippedProb = len(pending)
 	} else if len(pending) > 0 && cfg.NewLinker != nil && hasLinkFields(s, visible) {
@@ -304,11 +314,19 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 			rows = append(rows, r)
 		}
 		slices.Sort(rows)
+		recs := make([]register.Record, len(rows))
+		for i, r := range rows {
+			recs[i] = pending[r]
+		}
+		links := lk.LinkAll(recs)
 		var cs []cand
 		var arena []uint32
-		for _, r := range rows {
-			id, _, _ := lk.Link(pending[r])
+		for i, r := range rows {
+			id := links[i].PersonID
 			if id == 0 {
+				if links[i].Candidates > 0 && (links[i].Reason == "weak" || links[i].Reason == "ambiguous") {
+					unresolved++
+				}
 				continue
 			}
 			vs, err := cfg.Register.Person(id)
@@ -451,6 +469,15 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 		if m >= minRows {
 			rep.VerdictReason += fmt.Sprintf(", and their addresses, sections and credentials agree with ours in only %.0f%% of fields", 100*d)
 		}
+		if !hasKeys(s, visible) {
+			rep.VerdictReason += "; the file holds no CURP or clave de elector, so rows were linked by name, birth date and address only"
+			if unresolved > 0 {
+				rep.VerdictReason += fmt.Sprintf(" (%d rows resemble people of the register but could not be told apart from others)", unresolved)
+			}
+			if !hasLinkFields(s, visible) || unresolved > n/10 {
+				rep.VerdictReason += ": read this as \"not linkable\" rather than proof the data is not ours"
+			}
+		}
 	case !anyDist:
 		rep.Verdict = report.SamePeopleOtherSource
 		rep.VerdictReason = fmt.Sprintf("%d of %d rows match our people, but the file holds only identity fields (names, CURP, birth date), which every register of these people shares", m, n)
@@ -561,14 +588,26 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 	return &Result{Report: rep, Affected: affected}, nil
 }
 
+// hasKeys tells whether the leak shows a CURP or clave de elector column.
+func hasKeys(s *register.Schema, visible []bool) bool {
+	for _, name := range []string{register.FCURP, register.FClave} {
+		if i := s.Index(name); i >= 0 && visible[i] {
+			return true
+		}
+	}
+	return false
+}
+
 // hasLinkFields tells whether the visible fields can link without a key:
-// at least a surname and a given name or a birth date.
+// a surname, a given name or a birth date, and a birth date or the entidad
+// (package linkage blocks on them: sección numbers repeat across states).
 func hasLinkFields(s *register.Schema, visible []bool) bool {
 	v := func(name string) bool {
 		i := s.Index(name)
 		return i >= 0 && visible[i]
 	}
-	return v(register.FPaterno) && (v(register.FNombre) || v(register.FNacimiento))
+	return v(register.FPaterno) && (v(register.FNombre) || v(register.FNacimiento)) &&
+		(v(register.FNacimiento) || v(register.FEntidad))
 }
 
 func cutoffOf(e *dating.Estimate) *report.Cutoff {

@@ -30,14 +30,19 @@ func (f *fakeRegister) ByCURP(c string) ([]register.Version, error) {
 }
 func (f *fakeRegister) ByClave(string) ([]register.Version, error) { return nil, nil }
 
-// Link is a fake probabilistic linker: exact on the full name and birth date.
-func (f *fakeRegister) Link(rec register.Record) (uint64, string, float64) {
+// LinkAll is a fake probabilistic linker: exact on the full name and birth date.
+func (f *fakeRegister) LinkAll(recs []register.Record) []Link {
 	s := f.schema
-	k := rec[s.Index(register.FNombre)] + "|" + rec[s.Index(register.FPaterno)] + "|" + rec[s.Index(register.FNacimiento)]
-	if id, ok := f.byName[k]; ok {
-		return id, "probabilistic", 20
+	out := make([]Link, len(recs))
+	for i, rec := range recs {
+		k := rec[s.Index(register.FNombre)] + "|" + rec[s.Index(register.FPaterno)] + "|" + rec[s.Index(register.FNacimiento)]
+		if id, ok := f.byName[k]; ok {
+			out[i] = Link{PersonID: id, Weight: 40, Candidates: 1}
+		} else {
+			out[i] = Link{Reason: "no_candidates"}
+		}
 	}
-	return 0, "none", 0
+	return out
 }
 
 var streets = []string{"HIDALGO", "JUAREZ", "MORELOS", "REFORMA", "ALLENDE", "INDEPENDENCIA", "ZARAGOZA", "GUERRERO"}

@@ -72,4 +72,4 @@ func (m *headerMapping) Record(row []string, dst register.Record) register.Recor
 // noLinker links nothing: the fallback without package linkage.
 type noLinker struct{}
 
-func (noLinker) Link(register.Record) (uint64, string, float64) { return 0, "none", 0 }
+func (noLinker) LinkAll(recs []register.Record) []Link { return make([]Link, len(recs)) }
