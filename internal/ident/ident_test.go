@@ -309,3 +309,34 @@ func FuzzNormalize(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCURP: whatever the names, a derived CURP is valid and its clave too.
+func FuzzCURP(f *testing.F) {
+	f.Add("MA. DE LOURDES", "DE LA CRUZ", "", int32(-5000), true)
+	f.Add("ñoño", "Ñuñez", "Ü", int32(12000), false)
+	f.Add("ANA", "BACA", "CASTRO", int32(7190), false)
+	f.Add("J.", "Y", "DE", int32(0), true)
+	f.Fuzz(func(t *testing.T, nombre, paterno, materno string, day int32, male bool) {
+		birth := register.Date(day%60000 - 20000) // 1915 … 2079
+		sex := byte('M')
+		if male {
+			sex = 'H'
+		}
+		n := Names{nombre, paterno, materno}
+		y, _, _ := birth.YMD()
+		hom := byte('0')
+		if y >= 2000 {
+			hom = 'A'
+		}
+		c, err := CURP(n, birth, sex, "DF", hom)
+		if err != nil {
+			return
+		}
+		if err := ValidateCURP(c); err != nil {
+			t.Fatalf("CURP(%q) = %s: %v", n, c, err)
+		}
+		if err := ValidateClave(Clave(n, birth, 9, sex, 7)); err != nil {
+			t.Fatalf("Clave(%q): %v", n, err)
+		}
+	})
+}
