@@ -7,6 +7,7 @@ import (
 
 	"github.com/huella/huella/internal/addr"
 	"github.com/huella/huella/internal/ident"
+	"github.com/huella/huella/internal/register"
 )
 
 // The synthetic geography is fixed (it does not depend on the seed), so
@@ -22,6 +23,22 @@ var municipioCount = [32]int{11, 6, 5, 13, 38, 10, 124, 67, 16, 39, 46, 85, 84, 
 
 const votersPerSection = 1300
 
+var resecFirst = register.MustDate("2015-01-01")
+
+// resection is the day address a's section is split and the number it gets,
+// or NoDate when its colonia keeps its section.
+func (g *geography) resection(a *address) (register.Date, uint16) {
+	ge := &g.ents[a.ent-1]
+	if a.col%2 == 0 {
+		return register.NoDate, 0
+	}
+	n, ok := ge.resec[a.sec]
+	if !ok {
+		return register.NoDate, 0
+	}
+	return ge.resecDate[a.sec], n
+}
+
 type geoEntity struct {
 	ent        int // 1..32
 	nSec       int
@@ -30,6 +47,9 @@ type geoEntity struct {
 	secFirst   []uint16 // by code: first section number
 	secCount   []uint16 // by code: number of sections
 	cpPrefixes []string
+	// re-sectioning: section → the new section its odd colonias move to, and when
+	resec     map[uint16]uint16
+	resecDate map[uint16]register.Date
 }
 
 type geography struct {
@@ -112,6 +132,21 @@ func buildGeo() *geography {
 			ge.secFirst[c] = uint16(next)
 			ge.secCount[c] = uint16(end - next + 1)
 			next = end + 1
+		}
+		// INE re-sections crowded sections: ≈0.8% are split, their odd
+		// colonias getting a new number after the entity's last, on a day
+		// between 2015 and 2025. Section numbers thus date a copy.
+		ge.resec = map[uint16]uint16{}
+		ge.resecDate = map[uint16]register.Date{}
+		newSec := ge.nSec
+		for sec := 1; sec <= ge.nSec && newSec < 9999; sec++ {
+			h := hash(17, uint64(i+1), uint64(sec))
+			if h%1000 >= 8 || coloniasIn(i+1, uint16(sec)) < 2 {
+				continue
+			}
+			newSec++
+			ge.resec[uint16(sec)] = uint16(newSec)
+			ge.resecDate[uint16(sec)] = resecFirst + register.Date(h>>20%(11*365))
 		}
 	}
 	g.entAlias = newAlias(voters)

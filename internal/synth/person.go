@@ -60,6 +60,32 @@ type address struct {
 	intKind     uint8
 	intLetter   byte
 	intVal      uint16
+	newSec      uint16 // the section number after a re-sectioning, 0 before
+}
+
+// section is the number of the section the address is in today.
+func (a *address) section() uint16 {
+	if a.newSec != 0 {
+		return a.newSec
+	}
+	return a.sec
+}
+
+// settle applies the re-sectioning of a's section if it happened by day t,
+// and returns the one still to come (NoDate if none).
+func (g *gen) settle(a *address, t register.Date) (register.Date, uint16) {
+	if a.newSec != 0 {
+		return register.NoDate, 0
+	}
+	d, n := g.geo.resection(a)
+	if d == register.NoDate {
+		return d, 0
+	}
+	if d <= t {
+		a.newSec = n
+		return register.NoDate, 0
+	}
+	return d, n
 }
 
 // state is the content of one version of a person.
@@ -72,8 +98,9 @@ type state struct {
 	a        address
 	registro register.Date
 	emision  int16
-	credIdx  uint8 // credential number of this person: CIC and OCR derive from it
-	idIdx    uint8 // index into the person's identifiers (changes with a name correction)
+	credIdx  uint8  // credential number of this person: CIC and OCR derive from it
+	ocrSec   uint16 // the section printed in the OCR: the one when the credential was issued
+	idIdx    uint8  // index into the person's identifiers (changes with a name correction)
 }
 
 type version struct {
@@ -310,6 +337,7 @@ func (g *gen) newPerson(p *person, r *rng, kind int, t0 register.Date) {
 	g.drawNames(r, &st)
 	ent := uint8(1 + g.geo.entAlias.draw(r))
 	st.a = g.drawAddress(r, ent, 0)
+	g.settle(&st.a, t0)
 	st.birthEnt = g.drawBirthEnt(r, ent)
 	ty, _, _ := civil(t0)
 	switch kind {
@@ -339,6 +367,10 @@ func (g *gen) newPerson(p *person, r *rng, kind int, t0 register.Date) {
 		st.emision = int16(ty)
 	}
 	p.setIdentifiers(&st, r)
+	st.ocrSec = st.a.section()
+	if d, _ := g.geo.resection(&st.a); st.a.newSec != 0 && d > yearStart(st.emision) {
+		st.ocrSec = st.a.sec // issued before the re-sectioning
+	}
 	p.versions = append(p.versions, version{from: t0, to: register.NoDate, st: st})
 	g.live(p, r, t0)
 }
@@ -408,12 +440,19 @@ func (p *person) change(t register.Date, st state) {
 	p.versions = append(p.versions, version{from: t, to: register.NoDate, st: st})
 }
 
-// newCredential is st with a credential issued on day t.
+// newCredential is st with a credential issued on day t (at st's address).
 func newCredential(st state, t register.Date) state {
 	y, _, _ := civil(t)
 	st.emision = int16(y)
 	st.credIdx++
+	st.ocrSec = st.a.section()
 	return st
+}
+
+// yearStart is 1 January of year y.
+func yearStart(y int16) register.Date {
+	d, _ := register.DateOf(int(y), 1, 1)
+	return d
 }
 
 // live simulates events from cur to the end: competing exponential hazards
@@ -422,6 +461,7 @@ func newCredential(st state, t register.Date) state {
 func (g *gen) live(p *person, r *rng, cur register.Date) {
 	st := p.versions[len(p.versions)-1].st
 	sched, renew := g.plan(r, st.emision, cur)
+	resecAt, resecNum := g.settle(&st.a, cur)
 	const perDay = 1 / daysPerMonth
 	for {
 		age := float64(cur-st.birth) / daysPerYear
@@ -433,6 +473,17 @@ func (g *gen) live(p *person, r *rng, cur register.Date) {
 		base := (rateMove + rateLost + rateCorrect + rateSuspend) * perDay
 		lambda := base + death
 		tEv := float64(cur) + 1 + r.ExpFloat64()/lambda
+		if resecAt <= sched && float64(resecAt) <= tEv {
+			// INE renumbers the section; the credential (and its OCR) stays
+			if resecAt > g.end {
+				return
+			}
+			cur = resecAt
+			st.a.newSec = resecNum
+			p.change(cur, st)
+			resecAt = register.NoDate
+			continue
+		}
 		if float64(sched) <= tEv {
 			if sched > g.end {
 				return
@@ -453,10 +504,11 @@ func (g *gen) live(p *person, r *rng, cur register.Date) {
 				return
 			}
 			cur = back
-			st = newCredential(st, cur)
 			if r.Float64() < 0.3 {
 				st.a = g.move(r, st.a)
 			}
+			resecAt, resecNum = g.settle(&st.a, cur)
+			st = newCredential(st, cur)
 			p.versions = append(p.versions, version{from: cur, to: register.NoDate, st: st})
 			sched, renew = g.plan(r, st.emision, cur)
 			continue
@@ -472,8 +524,9 @@ func (g *gen) live(p *person, r *rng, cur register.Date) {
 			p.versions[len(p.versions)-1].to = cur
 			return
 		case u < death+(rateSuspend+rateMove)*perDay:
-			st = newCredential(st, cur)
 			st.a = g.move(r, st.a)
+			resecAt, resecNum = g.settle(&st.a, cur)
+			st = newCredential(st, cur)
 		case u < death+(rateSuspend+rateMove+rateLost)*perDay:
 			st = newCredential(st, cur)
 		default:

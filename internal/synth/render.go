@@ -112,7 +112,7 @@ func (g *gen) render(b []byte, p *person, st *state) []byte {
 	b = append(b, ',')
 	b = appendNum(b, uint64(a.mun), 3)
 	b = append(b, ',')
-	b = appendNum(b, uint64(a.sec), 4)
+	b = appendNum(b, uint64(a.section()), 4)
 	b = append(b, ',')
 	b = appendNum(b, uint64(a.loc), 4)
 	b = append(b, ',')
@@ -125,7 +125,7 @@ func (g *gen) render(b []byte, p *person, st *state) []byte {
 	c, w := cic(p.id, st.credIdx, st.emision)
 	b = appendNum(b, c, w)
 	b = append(b, ',')
-	b = appendNum(b, uint64(a.sec), 4)
+	b = appendNum(b, uint64(st.ocrSec), 4)
 	b = appendNum(b, ocr(p.id, st.credIdx), 9)
 	return b
 }

@@ -48,6 +48,9 @@
 //	moves                      0.33%   new address (55% same municipio, 33% same entity) + credential
 //	replacements               ≈0.05%  lost credentials, plus renewals before expiry
 //	name corrections           0.01%   MA. → MARIA, a clerk's letter, a second name; new CURP/clave
+//	re-sectioning              ≈0.8% of sections are split on a fixed day in 2015-2025: their
+//	                           odd colonias get a new section number after the entity's last
+//	                           (a new version, same credential: the OCR keeps the old section)
 //	expiry                     a credential issued in year Y is valid through Y+10; 55% renew
 //	                           in its last year, the rest are removed on 1 January of Y+11
 //

@@ -317,8 +317,11 @@ func TestRecordsValid(t *testing.T) {
 		if c := r[idx(register.FCIC)]; len(c) != cicLen || !digits(c) {
 			fail("cic %q for emision %d", c, em)
 		}
-		if o := r[idx(register.FOCR)]; len(o) != 13 || !digits(o) || o[:4] != sec {
-			fail("ocr %q", o)
+		o := r[idx(register.FOCR)]
+		o4, _ := strconv.Atoi(o[:min(4, len(o))])
+		secN, _ := strconv.Atoi(sec)
+		if len(o) != 13 || !digits(o) || o4 != secN && geo().ents[ce0(ent)].resec[uint16(o4)] != uint16(secN) {
+			fail("ocr %q: its section is neither the version's nor the one before its re-sectioning", o)
 		}
 	}
 }
@@ -672,5 +675,37 @@ func TestCounts(t *testing.T) {
 	}
 	if len(c.keys) < 2*7000 {
 		t.Errorf("table did not grow: %d slots", len(c.keys))
+	}
+}
+
+// TestResectioning: some sections are renumbered during the period; the
+// people in them get a new version with the new number and the same credential.
+func TestResectioning(t *testing.T) {
+	_, all := sample(t)
+	n := 0
+	for i := 1; i < len(all); i++ {
+		p, v := all[i-1], all[i]
+		if p.PersonID != v.PersonID || p.ValidTo != v.ValidFrom || field(p, register.FSeccion) == field(v, register.FSeccion) {
+			continue
+		}
+		if field(p, register.FCIC) != field(v, register.FCIC) {
+			continue // a move
+		}
+		n++
+		ent := ce0(field(v, register.FEntidad))
+		old, _ := strconv.Atoi(field(p, register.FSeccion))
+		nw, _ := strconv.Atoi(field(v, register.FSeccion))
+		ge := geo().ents[ent]
+		if ge.resec[uint16(old)] != uint16(nw) || nw <= ge.nSec || v.ValidFrom != ge.resecDate[uint16(old)] {
+			t.Errorf("person %d: section %d → %d on %s is no re-sectioning", v.PersonID, old, nw, v.ValidFrom)
+		}
+		for _, f := range []string{register.FCalle, register.FColonia, register.FCodigoPostal, register.FOCR, register.FEmision} {
+			if field(p, f) != field(v, f) {
+				t.Errorf("person %d: re-sectioning changed %s", v.PersonID, f)
+			}
+		}
+	}
+	if n < 20 {
+		t.Errorf("only %d re-sectioned versions in the sample", n)
 	}
 }
