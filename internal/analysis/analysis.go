@@ -635,10 +635,14 @@ func cutoffOf(e *dating.Estimate) *report.Cutoff {
 		notes = append(notes, "rows agree with more than one period: the file may mix copies cut at different instants")
 	}
 	c.Note = strings.Join(notes, "; ")
-	// The curve, thinned to at most 600 steps for charts.
+	// The curve for charts: every step within 120 days of the band, at most
+	// about 600 others.
 	step := max(1, len(e.Curve)/600)
-	for i := 0; i < len(e.Curve); i += step {
-		c.Curve = append(c.Curve, report.CurvePoint{Day: e.Curve[i].Day.String(), Count: e.Curve[i].Count})
+	for i, p := range e.Curve {
+		near := p.Day >= e.Earliest-120 && p.Day <= e.Latest+120
+		if near || i%step == 0 || i == len(e.Curve)-1 {
+			c.Curve = append(c.Curve, report.CurvePoint{Day: p.Day.String(), Count: p.Count})
+		}
 	}
 	if c.Curve == nil {
 		c.Curve = []report.CurvePoint{}

@@ -49,9 +49,11 @@ type htmlData struct {
 	VerdictText string
 	VerdictCSS  string
 	CutoffSVG   template.HTML
+	CutoffZoom  template.HTML
 	ScoresSVG   template.HTML
 	EntidadSVG  template.HTML
 	Entidades   []entidadRow
+	Strongest   string // the release with the strongest evidence: its details are shown
 	Sections    []SeccionCount
 }
 
@@ -74,9 +76,21 @@ func (r *Report) HTML(m Manifest) ([]byte, error) {
 		d.VerdictText, d.VerdictCSS = "Not ours", "notours"
 	}
 	if r.Cutoff != nil {
-		d.CutoffSVG = cutoffSVG(r.Cutoff, r.Attribution)
+		d.CutoffSVG = cutoffSVG(r.Cutoff, r.Attribution, 0, 0)
+		if e, err := register.ParseDate(r.Cutoff.Earliest); err == nil {
+			if l, err := register.ParseDate(r.Cutoff.Latest); err == nil {
+				pad := max(30, 2*(l-e))
+				d.CutoffZoom = cutoffSVG(r.Cutoff, r.Attribution, e-pad, l+pad+1)
+			}
+		}
 	}
 	d.ScoresSVG = scoresSVG(r.Attribution)
+	best := 0.0
+	for _, a := range r.Attribution {
+		if a.Strength() > best {
+			best, d.Strongest = a.Strength(), a.ReleaseID
+		}
+	}
 	for code, n := range r.Affected.ByEntidad {
 		name := code
 		if e, ok := ident.EntidadByCode(code); ok {
@@ -106,8 +120,8 @@ func (r *Report) HTML(m Manifest) ([]byte, error) {
 const svgW, svgH, padL, padR, padT, padB = 760.0, 220.0, 50.0, 10.0, 10.0, 40.0
 
 // cutoffSVG draws the agreement curve as steps, the 95% band shaded and the
-// release instants as ticks.
-func cutoffSVG(c *Cutoff, atts []Attribution) template.HTML {
+// release instants as ticks, over the whole curve or over days [from, to).
+func cutoffSVG(c *Cutoff, atts []Attribution, from, to register.Date) template.HTML {
 	if len(c.Curve) == 0 {
 		return ""
 	}
@@ -128,12 +142,42 @@ func cutoffSVG(c *Cutoff, atts []Attribution) template.HTML {
 	if x1-x0 < 30 {
 		x1 = x0 + 30
 	}
-	maxC := 1
-	for _, p := range c.Curve {
+	zoom := to > from
+	if zoom {
+		x0, x1 = math.Max(x0, float64(from)), math.Min(x1, float64(to))
+	}
+	// The steps inside the window, starting with the one in force at x0.
+	var pts []CurvePoint
+	for i, p := range c.Curve {
+		dd := day(p.Day)
+		if dd > x1 {
+			break
+		}
+		if dd <= x0 {
+			if i+1 < len(c.Curve) && day(c.Curve[i+1].Day) <= x0 {
+				continue
+			}
+			p.Day = register.Date(x0).String()
+		}
+		pts = append(pts, p)
+	}
+	if len(pts) == 0 {
+		return ""
+	}
+	maxC, minC := 1, pts[0].Count
+	for _, p := range pts {
 		maxC = max(maxC, p.Count)
+		minC = min(minC, p.Count)
+	}
+	if !zoom {
+		minC = 0
+	} else if minC == maxC {
+		minC = max(0, maxC-1)
 	}
 	X := func(d float64) float64 { return padL + (d-x0)/(x1-x0)*(svgW-padL-padR) }
-	Y := func(n int) float64 { return padT + (1-float64(n)/float64(maxC))*(svgH-padT-padB) }
+	Y := func(n int) float64 {
+		return padT + (1-float64(n-minC)/float64(maxC-minC))*(svgH-padT-padB)
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg viewBox="0 0 %.0f %.0f" width="100%%" role="img" aria-label="rows agreeing with each possible cut-off day">`, svgW, svgH)
 	// band
@@ -141,7 +185,7 @@ func cutoffSVG(c *Cutoff, atts []Attribution) template.HTML {
 		X(day(c.Earliest)), padT, math.Max(1.5, X(day(c.Latest)+1)-X(day(c.Earliest))), svgH-padT-padB)
 	// steps
 	var path strings.Builder
-	for i, p := range c.Curve {
+	for i, p := range pts {
 		x := X(day(p.Day))
 		if i == 0 {
 			fmt.Fprintf(&path, "M%.1f %.1f", x, Y(p.Count))
@@ -154,18 +198,28 @@ func cutoffSVG(c *Cutoff, atts []Attribution) template.HTML {
 	// axes
 	fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#333"/>`, padL, svgH-padB, svgW-padR, svgH-padB)
 	fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="11" text-anchor="end">%d</text>`, padL-4, Y(maxC)+4, maxC)
-	fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="11" text-anchor="end">0</text>`, padL-4, Y(0))
-	// year ticks
+	fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="11" text-anchor="end">%d</text>`, padL-4, Y(minC), minC)
+	// year ticks, or month ticks on a zoomed chart
 	y0, _, _ := register.Date(x0).YMD()
 	y1, _, _ := register.Date(x1).YMD()
 	for y := y0; y <= y1+1; y++ {
-		d, err := register.DateOf(y, 1, 1)
-		if err != nil || float64(d) < x0 || float64(d) > x1 {
-			continue
+		months := []int{1}
+		if zoom {
+			months = []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}
 		}
-		x := X(float64(d))
-		fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#999"/><text x="%.1f" y="%.1f" font-size="11" text-anchor="middle">%d</text>`,
-			x, svgH-padB, x, svgH-padB+5, x, svgH-padB+18, y)
+		for _, m := range months {
+			d, err := register.DateOf(y, m, 1)
+			if err != nil || float64(d) < x0 || float64(d) > x1 {
+				continue
+			}
+			label := fmt.Sprint(y)
+			if zoom {
+				label = d.String()[:7]
+			}
+			x := X(float64(d))
+			fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#999"/><text x="%.1f" y="%.1f" font-size="11" text-anchor="middle">%s</text>`,
+				x, svgH-padB, x, svgH-padB+5, x, svgH-padB+18, label)
+		}
 	}
 	// release instants
 	seen := map[string]bool{}

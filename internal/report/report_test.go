@@ -105,3 +105,34 @@ func TestSummary(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDecode: a report file read back (the server reads cases from disk)
+// never panics, and what decodes re-encodes to something that decodes alike.
+func FuzzDecode(f *testing.F) {
+	b, _ := sample().JSON()
+	f.Add(b)
+	f.Add([]byte(`{"format":"huella analysis v1","cutoff":null}`))
+	f.Add([]byte(`{"format":"other"}`))
+	f.Add([]byte(`[`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := Decode(data)
+		if err != nil {
+			return
+		}
+		out, err := r.JSON()
+		if err != nil {
+			return // e.g. NaN cannot come from JSON, but be safe
+		}
+		r2, err := Decode(out)
+		if err != nil {
+			t.Fatalf("re-encoded report does not decode: %v", err)
+		}
+		out2, _ := r2.JSON()
+		if !bytes.Equal(out, out2) {
+			t.Fatal("encode/decode is not stable")
+		}
+		if _, err := r.HTML(Manifest{}); err != nil {
+			t.Fatalf("html: %v", err)
+		}
+	})
+}
