@@ -250,9 +250,9 @@ const fullName = "_nombre_completo"
 type colInfo struct {
 	index  int
 	header string
-	hint   string    // field (or extra kind, or fullName) named by the header
-	cells  []string  // normalised cell per sample row ("" when missing)
-	vals   []string  // the non-empty cells
+	hint   string   // field (or extra kind, or fullName) named by the header
+	cells  []string // normalised cell per sample row ("" when missing)
+	vals   []string // the non-empty cells
 	score  map[string]float64
 	date   dateStats // best date layout
 	sexMF  bool      // sexo written M/F (M = male)

@@ -153,6 +153,8 @@ type delimSource struct {
 
 	fields []string
 	rec    []byte
+	buf    []byte // unquoted field bytes of the record
+	ends   []int
 	held   []backLine // lines of a multi-line record, in case it must be undone
 }
 
@@ -209,14 +211,23 @@ func (d *delimSource) quoted(first []byte) (row []string, ok bool, err error) {
 	d.rec = append(d.rec[:0], first...)
 	d.held = d.held[:0]
 	for {
-		f, complete := parseQuoted(d.rec, d.delim, d.fields[:0])
+		var complete bool
+		d.buf, d.ends, complete = parseQuoted(d.rec, d.delim, d.buf[:0], d.ends[:0])
 		if complete {
-			if d.lr.utf8 && !utf8.Valid(d.rec) {
-				*d.lr.redecoded++
-				for i, v := range f {
-					if !utf8.ValidString(v) {
-						f[i] = decode1252([]byte(v))
-					}
+			// One string for the row; fields are slices of it.
+			str := d.lr.text(d.buf)
+			f := d.fields[:0]
+			if len(str) != len(d.buf) { // redecoded: cut the raw bytes, decode each
+				prev := 0
+				for _, e := range d.ends {
+					f = append(f, decode1252(d.buf[prev:e]))
+					prev = e
+				}
+			} else {
+				prev := 0
+				for _, e := range d.ends {
+					f = append(f, str[prev:e])
+					prev = e
 				}
 			}
 			d.fields = f
@@ -249,37 +260,38 @@ func (d *delimSource) quoted(first []byte) (row []string, ok bool, err error) {
 	return nil, false, nil
 }
 
-// parseQuoted splits rec into fields; complete is false when rec ends
-// inside a quoted field.
-func parseQuoted(rec []byte, delim byte, out []string) (fields []string, complete bool) {
-	var field []byte
+// parseQuoted splits rec into fields, unquoted into buf with their ends
+// in ends; complete is false when rec ends inside a quoted field.
+func parseQuoted(rec []byte, delim byte, buf []byte, ends []int) (_ []byte, _ []int, complete bool) {
 	i := 0
 	for {
-		field = field[:0]
 		if i < len(rec) && rec[i] == '"' {
 			i++
 			closed := false
 			for i < len(rec) {
-				c := rec[i]
-				if c == '"' {
-					if i+1 < len(rec) && rec[i+1] == '"' {
-						field = append(field, '"')
-						i += 2
-						continue
-					}
-					i++
-					closed = true
+				j := bytes.IndexByte(rec[i:], '"')
+				if j < 0 {
+					buf = append(buf, rec[i:]...)
+					i = len(rec)
 					break
 				}
-				field = append(field, c)
+				buf = append(buf, rec[i:i+j]...)
+				i += j
+				if i+1 < len(rec) && rec[i+1] == '"' {
+					buf = append(buf, '"')
+					i += 2
+					continue
+				}
 				i++
+				closed = true
+				break
 			}
 			if !closed {
-				return out, false
+				return buf, ends, false
 			}
 			// Lenient: text after the closing quote belongs to the field.
 			for i < len(rec) && rec[i] != delim {
-				field = append(field, rec[i])
+				buf = append(buf, rec[i])
 				i++
 			}
 		} else {
@@ -287,17 +299,17 @@ func parseQuoted(rec []byte, delim byte, out []string) (fields []string, complet
 			if j < 0 {
 				j = len(rec) - i
 			}
-			field = append(field, rec[i:i+j]...)
+			buf = append(buf, rec[i:i+j]...)
 			i += j
 		}
-		out = append(out, string(field))
+		ends = append(ends, len(buf))
 		if i >= len(rec) {
-			return out, true
+			return buf, ends, true
 		}
 		i++ // the delimiter
 		if i == len(rec) {
-			out = append(out, "")
-			return out, true
+			ends = append(ends, len(buf))
+			return buf, ends, true
 		}
 	}
 }

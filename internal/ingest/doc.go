@@ -33,7 +33,8 @@
 //
 // SQL dumps: INSERT/REPLACE INTO t [(cols)] VALUES (...),(...); in MySQL
 // style (backquoted names, backslash escapes such as \' and \n) and
-// PostgreSQL style (double-quoted names, '' escapes, E'' strings), and
+// PostgreSQL style (double-quoted names, a doubled quote for a quote, E'x'
+// strings), and
 // PostgreSQL COPY t (cols) FROM stdin; blocks of tab-separated lines ending
 // with \. (with \N for NULL and backslash escapes). The rows of the first
 // table that has any are read; the header is the INSERT or COPY column list,

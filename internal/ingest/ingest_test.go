@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -393,5 +394,35 @@ func TestMixedEncodingLines(t *testing.T) {
 	}
 	if res.info.Encoding != "utf-8" || res.rows[1][0] != "MUÑOZ" || res.info.Redecoded != 1 {
 		t.Errorf("encoding %s rows %q redecoded %d", res.info.Encoding, res.rows, res.info.Redecoded)
+	}
+}
+
+// TestBoundedMemory reads a gzip holding one 96 MiB line between good rows
+// and checks that the reader allocates a small multiple of MaxLineBytes,
+// not the line.
+func TestBoundedMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("decompresses 96 MiB")
+	}
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	zw.Write([]byte(join(append([][]string{testHeader}, testRows...), ",")))
+	chunk := bytes.Repeat([]byte("A"), 1<<20)
+	for i := 0; i < 96; i++ {
+		zw.Write(chunk)
+	}
+	zw.Write([]byte("\n" + strings.Join(testRows[0], ",") + "\n"))
+	zw.Close()
+	p := write(t, "bomb.csv.gz", buf.Bytes())
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	res := readAll(t, p, Options{})
+	runtime.ReadMemStats(&after)
+	if res.err != nil || len(res.rows) != 4 || res.info.SkippedCount != 1 {
+		t.Fatalf("err %v rows %d skips %v", res.err, len(res.rows), res.info.Skipped)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 32<<20 {
+		t.Errorf("allocated %d MiB reading a 96 MiB line", alloc>>20)
 	}
 }
