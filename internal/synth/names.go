@@ -141,6 +141,19 @@ var givenMale = []struct {
 	{"SEBASTIÁN", 2}, {"ULISES", 2}, {"URIEL", 2}, {"VICENTE", 3}, {"IÑAKI", 0.3},
 }
 
+// Given names follow fashion: modern ones are common among people born
+// from 1980, traditional ones among those born before.
+var (
+	modernNames = strings.Fields(`ANDREA FERNANDA DANIELA MARIANA KARLA KARINA JESSICA DIANA SOFÍA VALERIA XIMENA BRENDA
+		PAULINA TANIA VIRIDIANA YESENIA ITZEL NAYELI PAOLA ABIGAIL BERENICE CITLALI ESTEFANÍA ANA_KAREN MARÍA_FERNANDA
+		MARÍA_JOSÉ DIEGO EMMANUEL ISRAEL IVÁN OMAR SANTIAGO SEBASTIÁN BRYAN CRISTIAN EDGAR JAIR JONATHAN LUIS_ÁNGEL
+		ULISES URIEL JUAN_PABLO LUIS_FERNANDO ADRIÁN`)
+	traditionalNames = strings.Fields(`JUANA MARGARITA MARTHA YOLANDA ROSA JOSEFINA TERESA ESTHER IRMA GLORIA CONCEPCIÓN
+		DOLORES ESPERANZA SOCORRO CATALINA REYNA OFELIA GUILLERMINA HILDA ELVIA MARÍA_DEL_CARMEN MA._GUADALUPE
+		MA._DE_LOURDES MA._DEL_CARMEN MA._ELENA ROSA_MARÍA ANA_MARÍA JUANA_MARÍA LUZ_MARÍA MARÍA_ANTONIETA J._JESÚS
+		J._GUADALUPE JOSÉ_GUADALUPE SALVADOR RAMÓN RAYMUNDO ROGELIO GILBERTO FIDEL HORACIO IGNACIO REYES JESÚS PEDRO`)
+)
+
 // secondGiven are second names that turn a simple given name into a compound one.
 var secondFemale = strings.Fields(`GUADALUPE ISABEL ELENA DEL_CARMEN DE_JESÚS LUISA FERNANDA JOSÉ ALEJANDRA CRISTINA ESTHER
 	DE_LOURDES TERESA ANGÉLICA GABRIELA PATRICIA LETICIA YOLANDA DOLORES ELIZABETH`)
@@ -156,7 +169,7 @@ type nameTables struct {
 	topAlias                   *alias
 	topMass                    float64 // share of surnames drawn from the explicit lists
 	female, male               []string
-	femaleAlias, maleAlias     *alias
+	femaleAlias, maleAlias     [2]*alias // [0] born before 1980, [1] from 1980
 	secondF, secondM           []string
 	singleSurnameShare         float64
 	compoundShare              float64 // share of simple given names extended with a second
@@ -222,11 +235,11 @@ func buildNames() *nameTables {
 	for _, g := range givenFemale {
 		t.female = append(t.female, ident.Normalize(g.name))
 	}
-	t.femaleAlias = newAlias(weightsOf(givenFemale))
+	t.femaleAlias = byCohort(givenFemale)
 	for _, g := range givenMale {
 		t.male = append(t.male, ident.Normalize(g.name))
 	}
-	t.maleAlias = newAlias(weightsOf(givenMale))
+	t.maleAlias = byCohort(givenMale)
 	for _, x := range t.surnames {
 		t.surLetters = append(t.surLetters, ident.SurnameLetters(x))
 	}
@@ -245,15 +258,33 @@ func buildNames() *nameTables {
 	return t
 }
 
-func weightsOf(l []struct {
+// byCohort builds the samplers of older and younger people: modern names
+// are 4 times as common among the young and 5 times rarer among the old,
+// traditional names the other way round.
+func byCohort(l []struct {
 	name string
 	w    float64
-}) []float64 {
-	out := make([]float64, len(l))
-	for i, x := range l {
-		out[i] = x.w
+}) [2]*alias {
+	set := func(names []string) map[string]bool {
+		m := map[string]bool{}
+		for _, n := range names {
+			m[ident.Normalize(strings.ReplaceAll(n, "_", " "))] = true
+		}
+		return m
 	}
-	return out
+	modern, traditional := set(modernNames), set(traditionalNames)
+	old, young := make([]float64, len(l)), make([]float64, len(l))
+	for i, x := range l {
+		n := ident.Normalize(x.name)
+		old[i], young[i] = x.w, x.w
+		switch {
+		case modern[n]:
+			old[i], young[i] = x.w/5, x.w*4
+		case traditional[n]:
+			old[i], young[i] = x.w*2, x.w/5
+		}
+	}
+	return [2]*alias{newAlias(old), newAlias(young)}
 }
 
 // surname draws one surname: from the explicit lists with probability
@@ -270,16 +301,20 @@ func (t *nameTables) surname(r *rng) (string, ident.Letters) {
 	return t.surnames[i], t.surLetters[i]
 }
 
-// given draws a given name for sex 'H' or 'M'.
-func (t *nameTables) given(r *rng, sex byte) (string, ident.Letters) {
+// given draws a given name for sex 'H' or 'M'; young: born from 1980.
+func (t *nameTables) given(r *rng, sex byte, young bool) (string, ident.Letters) {
+	c := 0
+	if young {
+		c = 1
+	}
 	var n string
 	var l ident.Letters
 	var second []string
 	if sex == 'M' {
-		i := t.femaleAlias.draw(r)
+		i := t.femaleAlias[c].draw(r)
 		n, l, second = t.female[i], t.femaleLetters[i], t.secondF
 	} else {
-		i := t.maleAlias.draw(r)
+		i := t.maleAlias[c].draw(r)
 		n, l, second = t.male[i], t.maleLetters[i], t.secondM
 	}
 	if !strings.Contains(n, " ") && r.Float64() < t.compoundShare {

@@ -203,7 +203,7 @@ func (g *gen) drawBirth(r *rng, t register.Date, minAge int) register.Date {
 
 // drawNames draws a name; ≈1% have a single surname.
 func (g *gen) drawNames(r *rng, st *state) {
-	st.n.Nombre, st.letters[2] = g.names.given(r, st.sex)
+	st.n.Nombre, st.letters[2] = g.names.given(r, st.sex, st.birth >= y1980)
 	st.n.Paterno, st.letters[0] = g.names.surname(r)
 	st.n.Materno, st.letters[1] = "", ident.SurnameLetters("")
 	if r.Float64() >= g.names.singleSurnameShare {
@@ -334,7 +334,6 @@ func (g *gen) newPerson(p *person, r *rng, kind int, t0 register.Date) {
 	if r.Float64() < 0.52 {
 		st.sex = 'M'
 	}
-	g.drawNames(r, &st)
 	ent := uint8(1 + g.geo.entAlias.draw(r))
 	st.a = g.drawAddress(r, ent, 0)
 	g.settle(&st.a, t0)
@@ -366,6 +365,7 @@ func (g *gen) newPerson(p *person, r *rng, kind int, t0 register.Date) {
 		st.registro = g.registro(r, st.birth, t0-years(11))
 		st.emision = int16(ty)
 	}
+	g.drawNames(r, &st)
 	p.setIdentifiers(&st, r)
 	st.ocrSec = st.a.section()
 	if d, _ := g.geo.resection(&st.a); st.a.newSec != 0 && d > yearStart(st.emision) {
@@ -401,7 +401,10 @@ func (p *person) setIdentifiers(st *state, r *rng) {
 	st.idIdx = uint8(len(p.ids) - 1)
 }
 
-var y2000 = register.MustDate("2000-01-01")
+var (
+	y1980 = register.MustDate("1980-01-01")
+	y2000 = register.MustDate("2000-01-01")
+)
 
 // expiry is the day a credential issued in year y stops being valid.
 func expiry(y int16) register.Date {

@@ -14,7 +14,7 @@
 //
 //   - names: surnames from a frequency table with Mexico's shape (HERNANDEZ
 //     ≈4% of surnames, then GARCIA, MARTINEZ, LOPEZ, GONZALEZ, ...; a few
-//     hundred listed, then a Zipf tail of ≈9,000 syllable-made surnames);
+//     hundred listed, then a Zipf tail of 8,800 syllable-made surnames);
 //     given names by sex with compound ones (MARIA GUADALUPE, JOSE LUIS,
 //     MA. DE LOURDES); ≈1.1% have one surname. Values are stored as the
 //     custodian stores them: ident.Normalize'd (upper case, no accents, Ñ).
@@ -24,8 +24,8 @@
 //     1,300 voters at national scale, contiguous per municipio); localidad
 //     0001 for urban sections; colonias, streets and postal codes (entity
 //     prefix) derived from the section by hashing, the same for every seed.
-//   - addresses as people write them: each person has a habit (Person.style)
-//     choosing, for every class of package addr (CALLE/C./C, AVENIDA/AV.,
+//   - addresses as people write them: each person has a habit (a random
+//     64-bit style drawn once per person) choosing, for every class of package addr (CALLE/C./C, AVENIDA/AV.,
 //     SIN NUMERO/S/N/SN, MANZANA/MZ, COLONIA/COL, ...), the long form or an
 //     abbreviation (half and half), so both forms of every class are in
 //     natural use. ≈4% DOMICILIO CONOCIDO, ≈7% no number, lots MZ n LT n.

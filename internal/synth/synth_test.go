@@ -709,3 +709,70 @@ func TestResectioning(t *testing.T) {
 		t.Errorf("only %d re-sectioned versions in the sample", n)
 	}
 }
+
+func TestNameTables(t *testing.T) {
+	if n := len(tailRoots) * len(tailMids) * len(tailEnds); n != surnameTailSize {
+		t.Fatalf("surnameTailSize %d, tables make %d", surnameTailSize, n)
+	}
+	nt := nameTab()
+	seen := map[string]bool{}
+	for _, s := range nt.surnames[nt.nTop:] {
+		seen[s] = true
+	}
+	if len(seen) < surnameTailSize*9/10 {
+		t.Errorf("only %d distinct tail surnames", len(seen))
+	}
+	for _, tab := range [][]string{nt.surnames, nt.female, nt.male, nt.secondF, nt.secondM, coloniaNames, streetNames, places} {
+		for _, s := range tab {
+			if s == "" || ident.Normalize(s) != s || strings.ContainsAny(s, ",\"") {
+				t.Errorf("table value %q is not a normal CSV-safe value", s)
+			}
+		}
+	}
+	if nt.topMass < 0.6 || nt.topMass > 0.9 {
+		t.Errorf("the listed surnames cover %.0f%% of the padrón", 100*nt.topMass)
+	}
+}
+
+// TestNameFashion: the fashion lists name real table entries, and young
+// people carry modern names more often than old people.
+func TestNameFashion(t *testing.T) {
+	nt := nameTab()
+	in := map[string]bool{}
+	for _, n := range append(append([]string{}, nt.female...), nt.male...) {
+		in[n] = true
+	}
+	modern := map[string]bool{}
+	for _, l := range [][]string{modernNames, traditionalNames} {
+		for _, n := range l {
+			n = ident.Normalize(strings.ReplaceAll(n, "_", " "))
+			if !in[n] {
+				t.Errorf("fashion list names %q, not in the given-name tables", n)
+			}
+		}
+	}
+	for _, n := range modernNames {
+		modern[ident.Normalize(strings.ReplaceAll(n, "_", " "))] = true
+	}
+	cfg, all := sample(t)
+	var young, youngModern, old, oldModern int
+	for _, v := range asOf(all, cfg.Start) {
+		b := register.MustDate(field(v, register.FNacimiento))
+		m := modern[field(v, register.FNombre)]
+		if b >= y1980 {
+			young++
+			if m {
+				youngModern++
+			}
+		} else {
+			old++
+			if m {
+				oldModern++
+			}
+		}
+	}
+	ys, os := float64(youngModern)/float64(young), float64(oldModern)/float64(old)
+	if ys < 4*os {
+		t.Errorf("modern names: %.1f%% of the young, %.1f%% of the old", 100*ys, 100*os)
+	}
+}
