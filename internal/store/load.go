@@ -125,8 +125,15 @@ func (s *Store) Load(ctx context.Context, in []LoadInput, progress func(rows int
 		return ka && jobs[a].in.AsOf < jobs[b].in.AsOf
 	})
 
-	l := &loader{s: s, st: st, ctx: ctx, progress: progress,
-		versions: newSorter(), index: newSorter()}
+	dir, err := os.MkdirTemp(filepath.Join(s.path, "tmp"), "load-")
+	if err != nil {
+		return nil, fmt.Errorf("load: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	l := &loader{s: s, st: st, ctx: ctx, progress: progress, dir: dir,
+		versions: newSorter(), index: newSorter(),
+		tableOpts: sstable.WriterOptions{TableFormat: s.db.FormatMajorVersion().MaxTableFormat(), Parallelism: true}}
+	defer func() { l.fresh.close() }()
 	if st.Versions > 0 && jobs[len(jobs)-1].kind == KindSnapshot {
 		if err := l.readPeople(ctx); err != nil {
 			return nil, fmt.Errorf("load: read the store: %w", err)
@@ -285,7 +292,13 @@ type loader struct {
 	last   bool        // current input is the last one: no need to keep its people
 
 	versions, index *kvSorter
-	kbuf, vbuf      []byte
+	// fresh streams the records of new people of the last input straight
+	// into tables: their person ids are above every other version key of
+	// the load, so the tables do not overlap the sorted ones.
+	fresh      *sstWriter
+	dir        string // temporary tables of this load
+	tableOpts  sstable.WriterOptions
+	kbuf, vbuf []byte
 }
 
 func (l *loader) ensureKeys() {
@@ -543,6 +556,16 @@ func (l *loader) putVersion(pid uint64, from, to register.Date, rec []byte) {
 	l.versions.add(l.kbuf, l.vbuf)
 }
 
+func (l *loader) putFresh(pid uint64, from register.Date, rec []byte) error {
+	if l.fresh == nil {
+		l.fresh = &sstWriter{dir: l.dir, name: "fresh", opts: l.tableOpts, maxSize: 128 << 20}
+	}
+	l.kbuf = versionKey(l.kbuf[:0], pid, from, tagRecord)
+	l.vbuf = putDate(l.vbuf[:0], register.NoDate)
+	l.vbuf = append(l.vbuf, rec...)
+	return l.fresh.set(l.kbuf, l.vbuf)
+}
+
 func (l *loader) putClosure(pid uint64, from, to register.Date) {
 	l.kbuf = versionKey(l.kbuf[:0], pid, from, tagClosure)
 	l.vbuf = putDate(l.vbuf[:0], to)
@@ -607,7 +630,13 @@ func (l *loader) loadSnapshot(in LoadInput) (LoadResult, error) {
 				pid := l.st.NextID
 				l.st.NextID++
 				res.New++
-				l.putVersion(pid, t, register.NoDate, rec)
+				if l.last {
+					if err := l.putFresh(pid, t, rec); err != nil {
+						return err
+					}
+				} else {
+					l.putVersion(pid, t, register.NoDate, rec)
+				}
 				l.putIndex(keys, pid)
 				if !l.last {
 					l.addPerson(person{pid: pid, from: t, to: register.NoDate, hash: h, seen: l.input}, keys)
@@ -772,14 +801,13 @@ func (l *loader) commit(stats []LoadStat) error {
 	}
 	meta.add(metaState, sb)
 
-	dir, err := os.MkdirTemp(filepath.Join(l.s.path, "tmp"), "load-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	opts := sstable.WriterOptions{
-		TableFormat: l.s.db.FormatMajorVersion().MaxTableFormat(),
-		Parallelism: true,
+	dir, opts := l.dir, l.tableOpts
+	var freshPaths []string
+	if l.fresh != nil {
+		if err := l.fresh.close(); err != nil {
+			return fmt.Errorf("write tables: %w", err)
+		}
+		freshPaths = l.fresh.paths
 	}
 	var (
 		wg    sync.WaitGroup
@@ -800,7 +828,7 @@ func (l *loader) commit(stats []LoadStat) error {
 	if err := errors.Join(errs[:]...); err != nil {
 		return fmt.Errorf("write tables: %w", err)
 	}
-	all := slices.Concat(paths[:]...)
+	all := slices.Concat(paths[0], paths[1], paths[2], freshPaths)
 	if testHookBeforeIngest != nil {
 		testHookBeforeIngest()
 	}

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -62,7 +61,7 @@ type row struct {
 // in date fields (empty allowed), and for history files a person_id
 // (decimal), a valid_from date and an empty or later valid_to.
 type reader struct {
-	cr     *csv.Reader
+	cr     *csvReader
 	file   string
 	schema *register.Schema
 	kind   string
@@ -72,20 +71,19 @@ type reader struct {
 }
 
 func newReader(r io.Reader, file string, schema *register.Schema) (*reader, error) {
-	cr := csv.NewReader(r)
-	cr.ReuseRecord = true
+	cr := newCSVReader(r)
 	rd := &reader{cr: cr, file: file, schema: schema}
 	rd.isDate = make([]bool, len(schema.Fields))
 	for i, f := range schema.Fields {
 		rd.isDate[i] = f.Kind == register.KindDate
 	}
 	rd.row.Rec = make(register.Record, len(schema.Fields))
-	header, err := cr.Read()
+	header, err := cr.read()
 	if err == io.EOF {
 		return nil, &ParseError{File: file, Line: 1, Column: 1, Err: errors.New("empty file: expected a header line of column names")}
 	}
 	if err != nil {
-		return nil, rd.csvError(err, 0)
+		return nil, rd.csvError(err)
 	}
 	if len(header) > 0 {
 		header[0] = strings.TrimPrefix(header[0], "\ufeff")
@@ -102,7 +100,7 @@ func newReader(r io.Reader, file string, schema *register.Schema) (*reader, erro
 	var seenHist [3]bool
 	rd.target = make([]int, len(header))
 	for i, name := range header {
-		_, col := cr.FieldPos(i)
+		col := cr.pos[i].col
 		if !utf8.ValidString(name) {
 			return nil, &ParseError{File: file, Line: 1, Column: col, Err: errors.New("header: invalid UTF-8")}
 		}
@@ -155,34 +153,34 @@ func newReader(r io.Reader, file string, schema *register.Schema) (*reader, erro
 	return rd, nil
 }
 
-// csvError converts encoding/csv's errors into a ParseError.
-func (rd *reader) csvError(err error, fields int) error {
-	var pe *csv.ParseError
-	if errors.As(err, &pe) {
-		e := pe.Err
-		if errors.Is(e, csv.ErrFieldCount) {
-			e = fmt.Errorf("%d fields, expected %d (one per header column)", fields, len(rd.target))
-		}
-		return &ParseError{File: rd.file, Line: pe.Line, Column: pe.Column, Err: e}
+// csvError converts a CSV syntax error into a ParseError.
+func (rd *reader) csvError(err error) error {
+	var se *csvSyntaxError
+	if errors.As(err, &se) {
+		return &ParseError{File: rd.file, Line: se.line, Column: se.col, Err: se.err}
 	}
 	return fmt.Errorf("read %s: %w", rd.file, err)
 }
 
 // next returns the next valid row, or io.EOF.
 func (rd *reader) next() (*row, error) {
-	fields, err := rd.cr.Read()
+	fields, err := rd.cr.read()
 	if err != nil {
 		if err == io.EOF {
 			return nil, io.EOF
 		}
-		return nil, rd.csvError(err, len(fields))
+		return nil, rd.csvError(err)
 	}
 	r := &rd.row
-	r.Line, _ = rd.cr.FieldPos(0)
+	r.Line = rd.cr.pos[0].line
+	if len(fields) != len(rd.target) {
+		return nil, &ParseError{File: rd.file, Line: r.Line, Column: 1,
+			Err: fmt.Errorf("%d fields, expected %d (one per header column)", len(fields), len(rd.target))}
+	}
 	r.To = register.NoDate
 	for i, v := range fields {
 		if bad := invalidText(v); bad >= 0 {
-			line, col := rd.cr.FieldPos(i)
+			line, col := rd.cr.pos[i].line, rd.cr.pos[i].col
 			what := "invalid UTF-8"
 			if v[bad] == 0 {
 				what = "NUL byte"
@@ -247,7 +245,7 @@ func (rd *reader) columnName(i int) string {
 }
 
 func (rd *reader) fieldError(i int, err error) error {
-	line, col := rd.cr.FieldPos(i)
+	line, col := rd.cr.pos[i].line, rd.cr.pos[i].col
 	return &ParseError{File: rd.file, Line: line, Column: col, Err: fmt.Errorf("%s: %w", rd.columnName(i), err)}
 }
 
