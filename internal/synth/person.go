@@ -264,7 +264,8 @@ func (g *gen) drawAddress(r *rng, ent uint8, mun uint16) address {
 		if r.IntN(100) < 4 {
 			a.kind = numNumero
 		}
-		a.num = uint16(math.Exp(r.Float64() * math.Log(3500)))
+		// house numbers: density ∝ 1/(n+19) on 1..≈4000, most below a few hundred
+		a.num = uint16(20*math.Exp(r.Float64()*math.Log(200))) - 19
 	}
 	if a.kind != numDC {
 		switch v := r.IntN(100); {
