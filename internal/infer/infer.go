@@ -90,8 +90,7 @@ func (m *Mapping) Field(name string) int {
 		if c.Field == name {
 			return c.Index
 		}
-		if name != register.FNombre && strings.HasPrefix(c.Layout, "full:") && c.Field == register.FNombre &&
-			(name == register.FPaterno || name == register.FMaterno) {
+		if strings.HasPrefix(c.Layout, "full:") && strings.Contains(c.Layout, strings.TrimPrefix(name, "apellido_")) {
 			return c.Index
 		}
 	}
@@ -117,8 +116,17 @@ func (m *Mapping) Record(row []string, dst register.Record) register.Record {
 		}
 		v := row[s.col]
 		if s.full != nil {
-			nom, pat, mat := splitFullName(ident.Normalize(v), s.pmn)
-			dst[s.full[0]], dst[s.full[1]] = nom, pat
+			var nom, pat, mat string
+			if s.full[0] < 0 { // both surnames
+				p := nameParts(ident.Normalize(v))
+				if len(p) > 0 {
+					pat, mat = p[0], strings.Join(p[1:], " ")
+				}
+			} else {
+				nom, pat, mat = splitFullName(ident.Normalize(v), s.pmn)
+				dst[s.full[0]] = nom
+			}
+			dst[s.full[1]] = pat
 			if s.full[2] >= 0 {
 				dst[s.full[2]] = mat
 			}
@@ -154,15 +162,17 @@ func Infer(schema *register.Schema, header []string, sample [][]string) *Mapping
 	for _, c := range cols {
 		// Three words or more in most cells, mixing given names and
 		// surnames: whole names, whatever the parts' own scores.
-		if c.score[fullName] >= 0.5 {
-			c.score[fullName] = max(c.score[fullName], c.score[register.FNombre]+0.05, c.score[register.FPaterno]+0.05, c.score[register.FMaterno]+0.05)
+		for _, f := range []string{fullName, bothSur} {
+			if c.score[f] >= 0.5 {
+				c.score[f] = max(c.score[f], c.score[register.FNombre]+0.05, c.score[register.FPaterno]+0.05, c.score[register.FMaterno]+0.05)
+			}
 		}
 	}
 
 	var cands []cand
 	for _, c := range cols {
 		for f, s := range c.score {
-			if schema.Index(f) < 0 && (f != fullName || schema.Index(register.FNombre) < 0 || schema.Index(register.FPaterno) < 0) {
+			if schema.Index(f) < 0 && (f != fullName && f != bothSur || schema.Index(register.FNombre) < 0 || schema.Index(register.FPaterno) < 0) {
 				continue
 			}
 			// Scores are not capped before sorting: the header's 0.3
@@ -217,6 +227,16 @@ func Infer(schema *register.Schema, header []string, sample [][]string) *Mapping
 			m.plan = append(m.plan, step{col: cd.col, full: []int{schema.Index(register.FNombre), schema.Index(register.FPaterno), schema.Index(register.FMaterno)}, pmn: c.pmn})
 			continue
 		}
+		if cd.field == bothSur {
+			if taken[register.FPaterno] || taken[register.FMaterno] {
+				continue
+			}
+			taken[register.FPaterno], taken[register.FMaterno] = true, true
+			done[cd.col] = true
+			m.Columns[cd.col] = Column{Index: cd.col, Header: c.header, Field: register.FPaterno, Confidence: round(min(1, cd.score)), Layout: "full:paterno,materno"}
+			m.plan = append(m.plan, step{col: cd.col, full: []int{-1, schema.Index(register.FPaterno), schema.Index(register.FMaterno)}})
+			continue
+		}
 		taken[cd.field] = true
 		done[cd.col] = true
 		m.Columns[cd.col] = Column{Index: cd.col, Header: c.header, Field: cd.field, Confidence: round(min(1, cd.score)), Layout: c.layout(cd.field)}
@@ -243,8 +263,11 @@ func round(x float64) float64 {
 	return float64(int(x*1000+0.5)) / 1000
 }
 
-// fullName is the pseudo-field of a column holding whole names.
-const fullName = "_nombre_completo"
+// Pseudo-fields of columns holding several name parts.
+const (
+	fullName = "_nombre_completo" // given names and both surnames
+	bothSur  = "_apellidos"       // both surnames
+)
 
 // colInfo is what is known of one column.
 type colInfo struct {
@@ -348,17 +371,24 @@ func analyse(j int, header string, sample [][]string) *colInfo {
 	// Names and addresses.
 	textual := share(v, isNameText)
 	if textual > 0.8 {
-		given := share(v, func(s string) bool { return givenNames[firstWord(s)] })
+		given := share(v, func(s string) bool { return isGiven(firstWord(s)) })
 		sur := share(v, func(s string) bool { return surnames[firstWord(strip(s))] })
 		set(register.FNombre, given*1.1)
 		set(register.FPaterno, sur*1.05)
 		set(register.FMaterno, sur*1.0)
 		multi := share(v, func(s string) bool { return strings.Count(s, " ") >= 2 })
 		if multi > 0.6 {
-			npm := share(v, func(s string) bool { return givenNames[firstWord(s)] && surnames[lastWord(s)] })
-			pmn := share(v, func(s string) bool { return surnames[firstWord(s)] && givenNames[lastWord(s)] })
+			npm := share(v, func(s string) bool { return isGiven(firstWord(s)) && surnames[lastWord(s)] })
+			pmn := share(v, func(s string) bool { return surnames[firstWord(s)] && isGiven(lastWord(s)) })
 			c.pmn = pmn > npm
 			set(fullName, max(npm, pmn)*1.2+0.1)
+		}
+		two := share(v, func(s string) bool {
+			p := nameParts(s)
+			return len(p) == 2 && surnames[firstWord(strip(p[0]))] && !isGiven(p[1])
+		})
+		if two > 0.5 {
+			set(bothSur, two*1.15)
 		}
 	}
 	street, colonia, number, interior := 0, 0, 0, 0
@@ -559,6 +589,9 @@ func strip(s string) string {
 		s = s[len(w)+1:]
 	}
 }
+
+// isGiven tells a frequent given name, abbreviations included ("MA.", "J.").
+func isGiven(w string) bool { return givenNames[strings.TrimSuffix(w, ".")] }
 
 func firstWord(s string) string {
 	if i := strings.IndexByte(s, ' '); i >= 0 {
@@ -898,6 +931,7 @@ func init() {
 		ExtraPhone:              "telefono tel phone celular cel movil mobile whatsapp telefonos tel1 telefono1 phonenumber",
 		ExtraEmail:              "email correo mail correoelectronico emailaddress",
 		fullName:                "nombrecompleto fullname nombreyapellidos apellidosynombre apellidosynombres nombrecompl",
+		bothSur:                 "apellidos surnames lastnames apellidospaternoymaterno",
 	} {
 		for _, w := range strings.Fields(words) {
 			hints[w] = f
@@ -1051,14 +1085,10 @@ func entidadCode(s string) string {
 	return entidadNames[s]
 }
 
-// splitFullName cuts a whole name into given names, first and second
-// surname. Surnames are one word each, with their particles ("DE LA CRUZ").
-func splitFullName(s string, pmn bool) (nombre, paterno, materno string) {
+// nameParts splits a name into words, each particle joined to the word
+// after it ("DE LA CRUZ GARCIA" → "DE LA CRUZ", "GARCIA").
+func nameParts(s string) []string {
 	w := strings.Fields(s)
-	if len(w) == 0 {
-		return "", "", ""
-	}
-	// Group particles with the word after them.
 	var parts []string
 	for i := 0; i < len(w); i++ {
 		j := i
@@ -1068,12 +1098,25 @@ func splitFullName(s string, pmn bool) (nombre, paterno, materno string) {
 		parts = append(parts, strings.Join(w[i:j+1], " "))
 		i = j
 	}
+	return parts
+}
+
+// splitFullName cuts a whole name into given names, first and second
+// surname. Surnames are one word each, with their particles ("DE LA CRUZ").
+func splitFullName(s string, pmn bool) (nombre, paterno, materno string) {
+	parts := nameParts(s)
+	if len(parts) == 0 {
+		return "", "", ""
+	}
 	if pmn {
 		switch len(parts) {
 		case 1:
 			return "", parts[0], ""
 		case 2:
 			return parts[1], parts[0], ""
+		}
+		if isGiven(parts[1]) && !surnames[parts[1]] { // one surname
+			return strings.Join(parts[1:], " "), parts[0], ""
 		}
 		return strings.Join(parts[2:], " "), parts[0], parts[1]
 	}
@@ -1086,7 +1129,7 @@ func splitFullName(s string, pmn bool) (nombre, paterno, materno string) {
 	// Given names then two surnames; a lone trailing surname when the
 	// second-to-last word is itself a given name.
 	n := len(parts)
-	if n >= 3 && givenNames[firstWord(parts[n-2])] && !surnames[parts[n-2]] {
+	if n >= 3 && isGiven(firstWord(parts[n-2])) && !surnames[parts[n-2]] {
 		return strings.Join(parts[:n-1], " "), parts[n-1], ""
 	}
 	return strings.Join(parts[:n-2], " "), parts[n-2], parts[n-1]

@@ -262,6 +262,11 @@ func TestInferCases(t *testing.T) {
 				return strings.TrimSpace(r[schema.Index(register.FPaterno)] + " " + r[schema.Index(register.FMaterno)] + " " + r[schema.Index(register.FNombre)])
 			}, col(register.FCURP, nil)},
 			[]string{register.FNombre, register.FCURP}, map[int]string{0: "full:paterno,materno,nombre"}},
+		{"both surnames in one column", []string{"Nombre", "Apellidos"},
+			[]func(register.Record) string{col(register.FNombre, nil), func(r register.Record) string {
+				return strings.TrimSpace(r[schema.Index(register.FPaterno)] + " " + r[schema.Index(register.FMaterno)])
+			}},
+			[]string{register.FNombre, register.FPaterno}, map[int]string{1: "full:paterno,materno"}},
 		{"no header, US dates, lower case", nil,
 			[]func(register.Record) string{col(register.FNacimiento, usDate), col(register.FNombre, strings.ToLower), col(register.FPaterno, strings.ToLower)},
 			[]string{register.FNacimiento, register.FNombre, register.FPaterno}, map[int]string{0: "MM/DD/YYYY"}},
@@ -315,10 +320,13 @@ func TestInferCases(t *testing.T) {
 						t.Fatalf("row %d %s = %q, register %q", i, f, rec[fi], recs[i][fi])
 					}
 				}
-				if strings.HasPrefix(m.Columns[0].Layout, "full:") {
-					for _, f := range []string{register.FPaterno, register.FMaterno} {
-						if fi := schema.Index(f); rec[fi] != recs[i][fi] {
-							t.Fatalf("row %d %s = %q from %q, register %q", i, f, rec[fi], row[0], recs[i][fi])
+				for j, c := range m.Columns {
+					if !strings.HasPrefix(c.Layout, "full:") {
+						continue
+					}
+					for _, f := range []string{register.FNombre, register.FPaterno, register.FMaterno} {
+						if fi := schema.Index(f); strings.Contains(c.Layout, strings.TrimPrefix(f, "apellido_")) && rec[fi] != recs[i][fi] {
+							t.Fatalf("row %d %s = %q from %q, register %q", i, f, rec[fi], row[j], recs[i][fi])
 						}
 					}
 				}
