@@ -359,6 +359,9 @@ func (g *gen) newPerson(p *person, r *rng, kind int, t0 register.Date) {
 		} else {
 			st.birth = t0 - years(18.3+r.Float64()*17)
 		}
+		for ageAt(st.birth, t0) < 18 { // leap days
+			st.birth--
+		}
 		st.registro = t0
 		st.emision = int16(ty)
 	case 2:
