@@ -126,7 +126,7 @@ func TestBrowser(t *testing.T) {
 		chromedp.Click("#upload-submit"),
 		chromedp.WaitVisible("#verdict"),
 	)
-	verdict, people, shade, credit := b.text("#verdict"), b.text("#people"), b.attr("#map-cmx", "data-people"), b.text("#map-credit")
+	verdict, people, shade, credit := b.attr("#verdict", "data-verdict"), b.text("#people"), b.attr("#map-cmx", "data-people"), b.text("#map-credit")
 	if verdict != "ours" || people != "100" || shade != "100" || !strings.Contains(credit, "CC BY 4.0") {
 		t.Fatalf("case page: verdict %q, people %q, CDMX shade %q, credit %q", verdict, people, shade, credit)
 	}

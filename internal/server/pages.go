@@ -18,6 +18,7 @@ import (
 
 	"github.com/huella/huella/internal/exposure"
 	"github.com/huella/huella/internal/ident"
+	"github.com/huella/huella/internal/report"
 )
 
 // ---- cases ----
@@ -39,6 +40,7 @@ func (s *Server) casesPage(w http.ResponseWriter, r *http.Request) {
 type caseData struct {
 	Case      *Case
 	Map       template.HTML
+	Cutoff    template.HTML
 	Entidades []entidadCount
 	Statuses  []string
 	Published bool
@@ -79,6 +81,7 @@ func (s *Server) casePage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	d.Map = mexicoMap(counts, langOf(r))
+	d.Cutoff = cutoffChart(c.Report.Cutoff)
 	s.render(w, r, 200, "case", "col.case", d)
 }
 
@@ -107,7 +110,9 @@ func (s *Server) caseReport(w http.ResponseWriter, r *http.Request) {
 	defer f.Close()
 	// The analysis's report is self-contained and has no script: serve it
 	// sandboxed, with inline styles allowed and nothing else.
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox; frame-ancestors 'self'")
+	// (The page frames it with the iframe sandbox attribute; a CSP sandbox
+	// or frame-ancestors 'self' here would refuse the opaque origin.)
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	io.Copy(w, f)
@@ -537,5 +542,58 @@ func mexicoMap(counts map[string]int, l Lang) template.HTML {
 			loc.ID, template.HTMLEscapeString(loc.Path), fill, n, template.HTMLEscapeString(name), formatInt(n))
 	}
 	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}
+
+// cutoffChart draws the agreement curve of a report's cut-off: rows that
+// agree with a cut on each day (steps), the best band shaded.
+func cutoffChart(c *report.Cutoff) template.HTML {
+	if c == nil || len(c.Curve) < 2 {
+		return ""
+	}
+	day := func(s string) (float64, bool) {
+		t, err := time.Parse("2006-01-02", s)
+		if err != nil {
+			return 0, false
+		}
+		return float64(t.Unix() / 86400), true
+	}
+	var xs []float64
+	var ys []int
+	maxY := 1
+	for _, p := range c.Curve {
+		if x, ok := day(p.Day); ok {
+			xs = append(xs, x)
+			ys = append(ys, p.Count)
+			maxY = max(maxY, p.Count)
+		}
+	}
+	if len(xs) < 2 || xs[len(xs)-1] <= xs[0] {
+		return ""
+	}
+	const w, h, pad = 760.0, 180.0, 30.0
+	x0, x1 := xs[0], xs[len(xs)-1]
+	px := func(x float64) float64 { return pad + (x-x0)/(x1-x0)*(w-2*pad) }
+	py := func(y int) float64 { return h - pad - float64(y)/float64(maxY)*(h-2*pad) }
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="chart" id="cutoff-chart" viewBox="0 0 %g %g" xmlns="http://www.w3.org/2000/svg" role="img">`, w, h)
+	if e, ok1 := day(c.BestEarliest); ok1 {
+		if l, ok2 := day(c.BestLatest); ok2 {
+			fmt.Fprintf(&b, `<rect x="%.1f" y="%g" width="%.1f" height="%g" fill="#fde0dd"/>`, px(max(e, x0)), pad, max(2, px(min(l, x1))-px(max(e, x0))), h-2*pad)
+		}
+	}
+	var d strings.Builder
+	for i := range xs {
+		if i == 0 {
+			fmt.Fprintf(&d, "M%.1f,%.1f", px(xs[i]), py(ys[i]))
+			continue
+		}
+		fmt.Fprintf(&d, " H%.1f V%.1f", px(xs[i]), py(ys[i]))
+	}
+	fmt.Fprintf(&b, `<path d="%s" fill="none" stroke="#8a1c1c" stroke-width="1.5"/>`, d.String())
+	fmt.Fprintf(&b, `<line x1="%g" y1="%g" x2="%g" y2="%g" stroke="#999"/>`, pad, h-pad, w-pad, h-pad)
+	fmt.Fprintf(&b, `<text x="%g" y="%g" font-size="11">%s</text><text x="%g" y="%g" font-size="11" text-anchor="end">%s</text>`,
+		pad, h-8, template.HTMLEscapeString(c.Curve[0].Day), w-pad, h-8, template.HTMLEscapeString(c.Curve[len(c.Curve)-1].Day))
+	fmt.Fprintf(&b, `<text x="%g" y="%g" font-size="11">%d</text></svg>`, pad, pad-6, maxY)
 	return template.HTML(b.String())
 }

@@ -392,7 +392,7 @@ func TestUploadCaseNotesPublishCheck(t *testing.T) {
 	all := syntheticCURPs(300)
 	id := inv.upload("dump.txt", strings.Join(all[:200], "\n"))
 	resp, page := inv.do("GET", "/cases/"+id, nil, nil)
-	if resp.StatusCode != 200 || !strings.Contains(page, `id="verdict">ours<`) || !strings.Contains(page, "CC BY 4.0") {
+	if resp.StatusCode != 200 || !strings.Contains(page, `data-verdict="ours">NUESTRA`) || !strings.Contains(page, "CC BY 4.0") {
 		t.Fatalf("case page: %s", resp.Status)
 	}
 	if !strings.Contains(page, `id="map-cmx"`) || !strings.Contains(page, `data-people="200"`) {
