@@ -213,6 +213,17 @@ func Infer(schema *register.Schema, header []string, sample [][]string) *Mapping
 			continue
 		}
 		c := cols[cd.col]
+		// A column of phone numbers or e-mails (by content, or named so)
+		// stays an extra unless its header names the field.
+		ex := 0.0
+		if c.hint == ExtraPhone || c.hint == ExtraEmail {
+			ex = 0.3 + max(c.phone, c.email)
+		} else if max(c.phone, c.email) >= 0.95 {
+			ex = max(c.phone, c.email)
+		}
+		if cd.score < ex && c.hint != cd.field {
+			continue
+		}
 		if cd.field == fullName {
 			if taken[register.FNombre] || taken[register.FPaterno] {
 				continue

@@ -3,7 +3,6 @@ package ingest
 import (
 	"bytes"
 	"encoding/csv"
-	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -144,5 +143,4 @@ func TestSeedsRead(t *testing.T) {
 			t.Errorf("seed %q: no rows", s)
 		}
 	}
-	_ = io.EOF
 }
