@@ -332,6 +332,18 @@ func (r *Reader) readSample() error {
 		fz.freeze()
 	}
 	h := r.src.header()
+	if h == nil && len(rows) > 1 {
+		// A preamble ("Padrón electoral, corte 2018") before the table:
+		// leading rows of another width than most are skipped.
+		// Spreadsheet rows lose trailing empty cells, so only a row of
+		// half the width or less counts there.
+		w := modeWidth(rows)
+		_, delimited := delimiterOf[r.info.Format]
+		for len(rows) > 1 && w > 1 && len(rows[0]) < w && (delimited || len(rows[0]) <= w/2) {
+			r.skips.add(lines[0], "expected %d fields, found %d (preamble)", w, len(rows[0]))
+			rows, lines = rows[1:], lines[1:]
+		}
+	}
 	if h == nil && len(rows) > 0 && r.opt.Header != HeaderAbsent {
 		if r.opt.Header == HeaderPresent || LooksLikeHeader(rows[0], rows[1:]) {
 			h = rows[0]
@@ -342,6 +354,11 @@ func (r *Reader) readSample() error {
 	r.width = len(h)
 	if r.width == 0 {
 		r.width = modeWidth(rows)
+		if r.info.Format == "xlsx" {
+			for _, row := range rows {
+				r.width = max(r.width, len(row)) // trailing empty cells are dropped
+			}
+		}
 	}
 	// The sample was read before the width was known: fit its rows now,
 	// as Next does for the others.

@@ -122,6 +122,7 @@ func TestFormats(t *testing.T) {
 		rows        [][]string
 	}{
 		{"csv header", "a.csv", []byte(join(withHeader, ",")), "csv", "utf-8", "none", testHeader, testRows},
+		{"preamble", "p.csv", []byte("Padron electoral\nextraido el 2018-01-01\n\n" + join(withHeader, ",")), "csv", "utf-8", "none", testHeader, testRows},
 		{"csv no header", "a.csv", []byte(join(testRows, ",")), "csv", "utf-8", "none", nil, testRows},
 		{"tsv", "a.txt", []byte(join(withHeader, "\t")), "tsv", "utf-8", "none", testHeader, testRows},
 		{"pipe crlf", "a.txt", []byte(strings.ReplaceAll(join(withHeader, "|"), "\n", "\r\n")), "pipe", "utf-8", "none", testHeader, testRows},
