@@ -37,7 +37,9 @@ func (s *syncBuffer) String() string {
 // server stops cleanly.
 func TestServeLogsAndShutdown(t *testing.T) {
 	var logs syncBuffer
-	e := newTestEnv(t, func(c *Config) { c.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})) })
+	e := newTestEnv(t, func(c *Config) {
+		c.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
