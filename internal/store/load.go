@@ -131,7 +131,7 @@ func (s *Store) Load(ctx context.Context, in []LoadInput, progress func(rows int
 	}
 	defer os.RemoveAll(dir)
 	l := &loader{s: s, st: st, ctx: ctx, progress: progress, dir: dir,
-		versions: newSorter(), index: newSorter(),
+		versions: newSorter(), index: newKeySorter(),
 		tableOpts: sstable.WriterOptions{TableFormat: s.db.FormatMajorVersion().MaxTableFormat(), Parallelism: true}}
 	defer func() { l.fresh.close() }()
 	if st.Versions > 0 && jobs[len(jobs)-1].kind == KindSnapshot {
@@ -291,7 +291,8 @@ type loader struct {
 	input  uint32      // current input, 1-based
 	last   bool        // current input is the last one: no need to keep its people
 
-	versions, index *kvSorter
+	versions *kvSorter
+	index    *keySorter
 	// fresh streams the records of new people of the last input straight
 	// into tables: their person ids are above every other version key of
 	// the load, so the tables do not overlap the sorted ones.
@@ -576,7 +577,7 @@ func (l *loader) putIndex(keys []string, pid uint64) {
 	for i, f := range l.s.keyFields {
 		if keys[i] != "" {
 			l.kbuf = indexKey(l.kbuf[:0], f, keys[i], pid)
-			l.index.add(l.kbuf, nil)
+			l.index.add(l.kbuf)
 		}
 	}
 }
@@ -816,7 +817,7 @@ func (l *loader) commit(stats []LoadStat) error {
 	)
 	for i, x := range []struct {
 		name string
-		s    *kvSorter
+		s    sortedKVs
 	}{{"index", l.index}, {"meta", meta}, {"versions", l.versions}} {
 		wg.Add(1)
 		go func() {

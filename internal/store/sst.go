@@ -179,8 +179,14 @@ func (sw *sstWriter) close() error {
 	return err
 }
 
+// sortedKVs is what writeSorted writes.
+type sortedKVs interface {
+	sort()
+	each(fn func(k, v []byte) error) error
+}
+
 // writeSorted sorts s and writes it as tables; it returns their paths.
-func writeSorted(dir, name string, s *kvSorter, opts sstable.WriterOptions) ([]string, error) {
+func writeSorted(dir, name string, s sortedKVs, opts sstable.WriterOptions) ([]string, error) {
 	s.sort()
 	sw := &sstWriter{dir: dir, name: name, opts: opts, maxSize: 128 << 20}
 	if err := s.each(sw.set); err != nil {
@@ -196,4 +202,87 @@ func removeAll(paths []string) {
 	for _, p := range paths {
 		os.Remove(p)
 	}
+}
+
+// keySorter sorts keys without values (the index entries), holding keys of
+// up to 32 bytes inline so that sorting and writing them reads memory in
+// order; longer keys go to a kvSorter and the two are merged when written.
+type keySorter struct {
+	ents []inlineKey
+	long *kvSorter
+}
+
+type inlineKey struct {
+	w [4]uint64 // the key, zero-padded, as big-endian words
+	n uint8
+}
+
+func (e *inlineKey) key() []byte {
+	var b [32]byte
+	for i, w := range e.w {
+		binary.BigEndian.PutUint64(b[8*i:], w)
+	}
+	return b[:e.n]
+}
+
+// compareInline orders like bytes.Compare: zero padding ties are broken by
+// length, shorter first.
+func compareInline(a, b inlineKey) int {
+	for i := range a.w {
+		if a.w[i] != b.w[i] {
+			return cmp.Compare(a.w[i], b.w[i])
+		}
+	}
+	return cmp.Compare(a.n, b.n)
+}
+
+func newKeySorter() *keySorter { return &keySorter{long: newSorter()} }
+
+func (s *keySorter) len() int { return len(s.ents) + s.long.len() }
+
+func (s *keySorter) add(key []byte) {
+	if len(key) > 32 {
+		s.long.add(key, nil)
+		return
+	}
+	var b [32]byte
+	copy(b[:], key)
+	e := inlineKey{n: uint8(len(key))}
+	for i := range e.w {
+		e.w[i] = binary.BigEndian.Uint64(b[8*i:])
+	}
+	s.ents = append(s.ents, e)
+}
+
+func (s *keySorter) sort() {
+	slices.SortFunc(s.ents, compareInline)
+	s.long.sort()
+}
+
+// each calls fn for each distinct key in order.
+func (s *keySorter) each(fn func(k, v []byte) error) error {
+	var longKeys [][]byte
+	s.long.each(func(k, _ []byte) error { longKeys = append(longKeys, k); return nil })
+	var last []byte
+	i, j := 0, 0
+	for i < len(s.ents) || j < len(longKeys) {
+		var k []byte
+		if i < len(s.ents) {
+			k = s.ents[i].key()
+		}
+		if j == len(longKeys) || i < len(s.ents) && bytes.Compare(k, longKeys[j]) <= 0 {
+			i++
+		} else {
+			k = longKeys[j]
+			j++
+		}
+		if last != nil && bytes.Equal(k, last) {
+			continue
+		}
+		if err := fn(k, nil); err != nil {
+			return err
+		}
+		last = k
+	}
+	return nil
 }

@@ -1,0 +1,45 @@
+package store
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestSorters(t *testing.T) {
+	for _, n := range []int{0, 1, 10, 5000} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(n), 3))
+			ks, kv := newKeySorter(), newSorter()
+			want := map[string]string{}
+			for i := 0; i < n; i++ {
+				k := strings.Repeat("k", rng.IntN(40)) + fmt.Sprint(rng.IntN(n/2+1))
+				v := fmt.Sprint(i)
+				ks.add([]byte(k))
+				kv.add([]byte(k), []byte(v))
+				want[k] = v // the last one added wins
+			}
+			keys := make([]string, 0, len(want))
+			for k := range want {
+				keys = append(keys, k)
+			}
+			slices.Sort(keys)
+			for _, s := range []sortedKVs{ks, kv} {
+				s.sort()
+				var got []string
+				s.each(func(k, v []byte) error {
+					got = append(got, string(k))
+					if _, isKV := s.(*kvSorter); isKV && want[string(k)] != string(v) {
+						t.Errorf("key %q: value %q, want the last added %q", k, v, want[string(k)])
+					}
+					return nil
+				})
+				if !slices.Equal(got, keys) {
+					t.Errorf("%T: %d keys, want %d sorted distinct", s, len(got), len(keys))
+				}
+			}
+		})
+	}
+}
