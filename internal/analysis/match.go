@@ -2,7 +2,6 @@ package analysis
 
 import (
 	"context"
-	"hash/fnv"
 	"math/bits"
 	"slices"
 	"strings"
@@ -76,12 +75,16 @@ func (m *matcher) hash(f int, v string) uint32 {
 	if k == "" {
 		return 0
 	}
-	h := fnv.New32a()
-	h.Write([]byte(k))
-	if x := h.Sum32(); x != 0 {
-		return x
+	// FNV-1a, 32 bits
+	x := uint32(2166136261)
+	for i := 0; i < len(k); i++ {
+		x ^= uint32(k[i])
+		x *= 16777619
 	}
-	return 1
+	if x == 0 {
+		return 1
+	}
+	return x
 }
 
 // add records one leaked row.

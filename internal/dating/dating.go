@@ -27,7 +27,9 @@
 // are not independent of each other (a second cut mixed in moves many at
 // once), the band also admits days within 1.96·√(N−M) rows of M: with no
 // noise (M = N) the band is exactly the days every row agrees with. The
-// reported interval is the hull [Earliest, Latest] of the band.
+// reported interval [Earliest, Latest] is the run of consecutive band days
+// that holds the best day; other runs (a file that mixes cuts) are listed in
+// Runs.
 //
 // # Known span
 //
@@ -74,6 +76,13 @@ type Options struct {
 	Snapshots []register.Date
 }
 
+// Run is a run of consecutive days of the band, inclusive, and the most
+// rows any of its days agrees with.
+type Run struct {
+	From, To register.Date
+	Max      int
+}
+
 // Point is one step of the agreement curve: from Day on (until the next
 // point), Count rows agree with a cut on that day.
 type Point struct {
@@ -91,10 +100,13 @@ type Estimate struct {
 	// Earliest and Latest are the hull of the 95% band, clipped, inclusive.
 	Earliest, Latest register.Date
 	Slack            int  // rows below M a day may be and stay in the band
-	Disjoint         bool // the band is not one run of days (mixed cuts?)
-	OpenStart        bool // the band reaches the first loaded instant: the cut may be earlier
-	OpenEnd          bool // the band reaches the last loaded instant: the cut may be later
-	SnapshotsOnly    bool
+	Disjoint         bool // the band is more than one run of days (mixed cuts?)
+	// Runs are the band's runs of consecutive days; [Earliest, Latest] is
+	// the run that reaches M.
+	Runs          []Run
+	OpenStart     bool // the band reaches the first loaded instant: the cut may be earlier
+	OpenEnd       bool // the band reaches the last loaded instant: the cut may be later
+	SnapshotsOnly bool
 	// Curve is c(t) over [First, Last] as steps, for charts.
 	Curve []Point
 }
@@ -231,30 +243,39 @@ func (c *Counter) Estimate(opt Options) (*Estimate, error) {
 	}
 	est.Slack = Slack(n, m)
 
+	// The band's runs of consecutive days; the main run is the one that
+	// reaches M (the earliest such, if several do).
+	var run *Run
+	for k, s := range steps {
+		inBand := m > 0 && s.count >= m-est.Slack
+		if !inBand {
+			run = nil
+			continue
+		}
+		if run == nil {
+			est.Runs = append(est.Runs, Run{From: s.day, To: end(k), Max: s.count})
+			run = &est.Runs[len(est.Runs)-1]
+		}
+		run.To = end(k)
+		run.Max = max(run.Max, s.count)
+	}
+	est.Disjoint = len(est.Runs) > 1
 	est.BestFrom, est.BestTo = register.NoDate, register.NoDate
 	est.Earliest, est.Latest = register.NoDate, register.NoDate
-	inBandPrev := false
-	runs := 0
+	for _, r := range est.Runs {
+		if r.Max == m {
+			est.Earliest, est.Latest = r.From, r.To
+			break
+		}
+	}
 	for k, s := range steps {
-		if s.count == m && m > 0 {
+		if s.count == m && m > 0 && s.day >= est.Earliest && s.day <= est.Latest {
 			if est.BestFrom == register.NoDate {
 				est.BestFrom = s.day
 			}
 			est.BestTo = end(k)
 		}
-		inBand := m > 0 && s.count >= m-est.Slack
-		if inBand {
-			if est.Earliest == register.NoDate {
-				est.Earliest = s.day
-			}
-			est.Latest = end(k)
-			if !inBandPrev {
-				runs++
-			}
-		}
-		inBandPrev = inBand
 	}
-	est.Disjoint = runs > 1
 	if est.Earliest != register.NoDate {
 		est.OpenStart = est.Earliest <= first && first != last
 		est.OpenEnd = est.Latest >= last

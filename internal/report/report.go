@@ -14,7 +14,9 @@
 //	           "by_method": {"curp": n, ...}, "fields": [{"field", "compared", "agreeing"}]},
 //	 "cutoff": {"earliest", "latest", "best_earliest", "best_latest",
 //	            "agreeing_fraction", "rows_dated", "confidence", "open_start",
-//	            "open_end", "snapshots_only", "note", "curve": [{"day", "count"}]} | null,
+//	            "open_end", "snapshots_only", "note",
+//	            "other_cuts": [{"earliest", "latest", "rows", "agreeing_fraction"}],
+//	            "curve": [{"day", "count"}]} | null,
 //	 "attribution_status": "accused" | "inconclusive" | "no_release_matches" | "not_applicable",
 //	 "attribution_note": "...",
 //	 "attribution": [{"recipient", "release_id", "as_of", "accused", "score",
@@ -129,18 +131,29 @@ type FieldAgreement struct {
 
 // Cutoff is the dated cut-off (package dating).
 type Cutoff struct {
-	Earliest         string       `json:"earliest"`
-	Latest           string       `json:"latest"`
-	BestEarliest     string       `json:"best_earliest"`
-	BestLatest       string       `json:"best_latest"`
-	AgreeingFraction float64      `json:"agreeing_fraction"`
-	RowsDated        int          `json:"rows_dated"`
-	Confidence       float64      `json:"confidence"`
-	OpenStart        bool         `json:"open_start"`
-	OpenEnd          bool         `json:"open_end"`
-	SnapshotsOnly    bool         `json:"snapshots_only"`
-	Note             string       `json:"note,omitempty"`
-	Curve            []CurvePoint `json:"curve"`
+	Earliest         string  `json:"earliest"`
+	Latest           string  `json:"latest"`
+	BestEarliest     string  `json:"best_earliest"`
+	BestLatest       string  `json:"best_latest"`
+	AgreeingFraction float64 `json:"agreeing_fraction"`
+	RowsDated        int     `json:"rows_dated"`
+	Confidence       float64 `json:"confidence"`
+	OpenStart        bool    `json:"open_start"`
+	OpenEnd          bool    `json:"open_end"`
+	SnapshotsOnly    bool    `json:"snapshots_only"`
+	Note             string  `json:"note,omitempty"`
+	// OtherCuts dates the rows that disagree with this cut, when they are
+	// many: a file mixed from copies cut at different instants.
+	OtherCuts []OtherCut   `json:"other_cuts,omitempty"`
+	Curve     []CurvePoint `json:"curve"`
+}
+
+// OtherCut is a second cut found among the rows that disagree with the main one.
+type OtherCut struct {
+	Earliest         string  `json:"earliest"`
+	Latest           string  `json:"latest"`
+	Rows             int     `json:"rows"`
+	AgreeingFraction float64 `json:"agreeing_fraction"`
 }
 
 // CurvePoint is one step of the agreement curve: from Day on, Count rows agree.
