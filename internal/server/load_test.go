@@ -106,7 +106,7 @@ func TestLoad(t *testing.T) {
 
 	tr := &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}
 	hc := &http.Client{Transport: tr, Timeout: 10 * time.Second}
-	workers := 2 * runtime.GOMAXPROCS(0)
+	workers := 4 * runtime.GOMAXPROCS(0)
 	var (
 		mu        sync.Mutex
 		latencies []time.Duration

@@ -556,3 +556,21 @@ func TestMain(m *testing.M) {
 	argonTime, argonMemory = 1, 1024 // fast hashes for tests; the format is the same
 	os.Exit(m.Run())
 }
+
+// FuzzVerifyPassword feeds malformed hash strings (a damaged users.json) to
+// the verifier: it must say no, never panic or burn unbounded memory.
+func FuzzVerifyPassword(f *testing.F) {
+	h, _ := hashPassword("correct horse")
+	f.Add(h, "correct horse")
+	f.Add("argon2id$v=19$m=99999999,t=1,p=1$AAAA$AAAA", "x")
+	f.Add("argon2id$v=19$m=8,t=1,p=0$AAAA$AAAA", "x")
+	f.Add("bcrypt$2a$10$...", "x")
+	f.Fuzz(func(t *testing.T, hash, pw string) {
+		if verifyPassword(hash, pw) && hash != h {
+			// Only a well-formed hash of pw may verify.
+			if !strings.HasPrefix(hash, "argon2id$") {
+				t.Fatalf("non-argon2id hash %q verified", hash)
+			}
+		}
+	})
+}

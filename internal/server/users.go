@@ -252,7 +252,7 @@ func verifyPassword(hash, pw string) bool {
 	var m uint32
 	var t uint32
 	var p uint8
-	if _, err := fmt.Sscanf(parts[2], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil || m > 1<<20 || t > 16 || p == 0 {
+	if _, err := fmt.Sscanf(parts[2], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil || m > 1<<18 || t > 16 || p == 0 {
 		return false
 	}
 	enc := base64.RawStdEncoding
