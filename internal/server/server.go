@@ -16,7 +16,22 @@
 //	custodian     POST /releases; GET /releases/{id}/download
 //
 // Without a session a page answers 303 to /login (HTML requests) or 401.
-// A logged-in user below the route's role gets 403.
+// A logged-in user below the route's role gets 403. TestRoutesRequireLogin
+// walks every registered route without a session.
+//
+// # Cases, uploads, releases
+//
+// Cases are the analysis's folders DIR/cases/<analysis_id>/ (report.json,
+// report.html, affected.csv; package report); the server adds
+// investigation.json (status and notes). An upload is the raw request body
+// (the page sends it with XMLHttpRequest for upload progress, the name in
+// X-Filename), stored under DIR/uploads/ and analysed in the background, one
+// analysis at a time: POST /cases/upload answers 202 {"job": id} and
+// GET /jobs/{id} {"stage","done","total","finished","case_id","error"}. The
+// case page embeds the analysis's own HTML report in a sandboxed iframe (no
+// scripts: the report has none, and it is served with default-src 'none').
+// Releases issued from the UI are kept in DIR/releases/<id>.<format> for
+// download; the list comes from the ledger.
 //
 // # Sessions and CSRF
 //
@@ -37,7 +52,9 @@
 //
 // Evaluations are rate-limited per client IP with a token bucket (one token
 // per element); 429 with Retry-After when empty. See package exposure for
-// the protocol.
+// the protocol. The page /check runs the client side in the browser:
+// package exposure compiled to WebAssembly (static/check.wasm, rebuilt by
+// go generate; TestWasmUpToDate checks it matches the sources).
 //
 // # Limits
 //
