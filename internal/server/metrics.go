@@ -130,6 +130,17 @@ func newRateLimiter(rate float64, burst int) *rateLimiter {
 	return &rateLimiter{rate: rate, burst: float64(burst), buckets: map[string]*tokenBucket{}, now: time.Now}
 }
 
+// peek reports whether key's bucket holds a token, without taking it.
+func (l *rateLimiter) peek(key string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.buckets[key]
+	if b == nil {
+		return true
+	}
+	return math.Min(l.burst, b.tokens+l.now().Sub(b.last).Seconds()*l.rate) >= 1
+}
+
 // allow takes n tokens from key's bucket, if it has them.
 func (l *rateLimiter) allow(key string, n int) bool {
 	if l.rate <= 0 {

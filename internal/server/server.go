@@ -125,6 +125,7 @@ type Server struct {
 	static    http.Handler
 	metrics   *metrics
 	limiter   *rateLimiter
+	loginLim  *rateLimiter // failed logins per IP
 	users     *Users
 	sessions  sessions
 	jobs      jobs
@@ -179,8 +180,10 @@ func New(cfg Config) (*Server, error) {
 		mux:     http.NewServeMux(),
 		metrics: newMetrics(),
 		limiter: newRateLimiter(cfg.EvalRate, cfg.EvalBurst),
-		users:   OpenUsers(cfg.Dir),
-		sets:    setCache{dir: cfg.Dir},
+		// 10 failed logins at once, then one every 6 s, per IP.
+		loginLim: newRateLimiter(1.0/6, 10),
+		users:    OpenUsers(cfg.Dir),
+		sets:     setCache{dir: cfg.Dir},
 	}
 	s.baseCtx, s.cancel = context.WithCancel(context.Background())
 	if err := s.parseTemplates(); err != nil {
@@ -622,8 +625,14 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := r.PostFormValue("user")
+	if !s.loginLim.peek(remoteIP(r)) {
+		w.Header().Set("Retry-After", "6")
+		http.Error(w, "too many failed logins; wait a little", http.StatusTooManyRequests)
+		return
+	}
 	role, ok := s.users.Authenticate(name, r.PostFormValue("password"))
 	if !ok {
+		s.loginLim.allow(remoteIP(r), 1)
 		s.metrics.loginFailures.Add(1)
 		s.log.Warn("login failed", "remote", remoteIP(r))
 		tok := randomToken()

@@ -574,3 +574,47 @@ func FuzzVerifyPassword(f *testing.F) {
 		}
 	})
 }
+
+func TestLoginRateLimit(t *testing.T) {
+	e := newTestEnv(t, nil)
+	b := e.browser()
+	codes := map[int]int{}
+	for range 12 {
+		_, page := b.do("GET", "/login", nil, nil)
+		tok := csrfRe.FindStringSubmatch(page)[1]
+		resp, _ := b.do("POST", "/login", url.Values{"csrf": {tok}, "user": {"vera"}, "password": {"guess-guess"}}, nil)
+		codes[resp.StatusCode]++
+	}
+	if codes[http.StatusUnauthorized] != 10 || codes[http.StatusTooManyRequests] != 2 {
+		t.Fatalf("12 wrong passwords: %v, want 10×401 then 2×429", codes)
+	}
+	// The right password is refused too while the bucket is empty.
+	_, page := b.do("GET", "/login", nil, nil)
+	tok := csrfRe.FindStringSubmatch(page)[1]
+	resp, _ := b.do("POST", "/login", url.Values{"csrf": {tok}, "user": {"vera"}, "password": {"password-vera"}}, nil)
+	if resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("login during the lockout: %s", resp.Status)
+	}
+}
+
+func TestRateLimiterRefill(t *testing.T) {
+	now := time.Unix(1000, 0)
+	l := newRateLimiter(2, 4) // 2 tokens/s, burst 4
+	l.now = func() time.Time { return now }
+	steps := []struct {
+		advance time.Duration
+		key     string
+		n       int
+		want    bool
+	}{
+		{0, "a", 4, true}, {0, "a", 1, false}, {0, "b", 1, true}, // separate buckets per key
+		{400 * time.Millisecond, "a", 1, false}, {100 * time.Millisecond, "a", 1, true},
+		{10 * time.Second, "a", 5, false}, {0, "a", 4, true}, // refill caps at the burst
+	}
+	for i, s := range steps {
+		now = now.Add(s.advance)
+		if got := l.allow(s.key, s.n); got != s.want {
+			t.Errorf("step %d: allow(%s, %d) = %v, want %v", i, s.key, s.n, got, s.want)
+		}
+	}
+}
