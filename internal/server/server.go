@@ -216,6 +216,11 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /{$}", view, func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/cases", http.StatusSeeOther)
 	})
+	// Any other path: a login first, then 404, so that the set of pages
+	// cannot be probed without an account.
+	s.handle("/", view, func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, http.StatusNotFound, "err.notfound", nil)
+	})
 	s.handle("POST /logout", view, s.logout)
 	s.handle("GET /cases", view, s.casesPage)
 	s.handle("GET /cases/{id}", view, s.casePage)
@@ -249,7 +254,10 @@ func sessionOf(r *http.Request) *session {
 // limit, session and role check, CSRF check on POST.
 func (s *Server) handle(pattern string, role Role, h http.HandlerFunc) {
 	s.routes = append(s.routes, Route{pattern, role})
-	_, path, _ := strings.Cut(pattern, " ")
+	path := pattern
+	if _, p, ok := strings.Cut(pattern, " "); ok {
+		path = p
+	}
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		s.metrics.inflight.Add(1)

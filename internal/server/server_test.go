@@ -197,7 +197,10 @@ func (b *browser) login(user string) {
 
 // concrete turns a route pattern into a request path.
 func concrete(pattern string) (method, path string) {
-	method, path, _ = strings.Cut(pattern, " ")
+	method, path, ok := strings.Cut(pattern, " ")
+	if !ok {
+		method, path = "GET", pattern+"no/such/page"
+	}
 	path = strings.NewReplacer("{$}", "", "{id}", "x1", "{index}", "0").Replace(path)
 	if strings.HasSuffix(path, "/static/") {
 		path += "style.css"
@@ -215,7 +218,10 @@ func TestRoutesRequireLogin(t *testing.T) {
 		t.Fatalf("only %d routes registered", len(routes))
 	}
 	for _, r := range routes {
-		_, p, _ := strings.Cut(r.Pattern, " ")
+		p := r.Pattern
+		if _, q, ok := strings.Cut(r.Pattern, " "); ok {
+			p = q
+		}
 		if public[p] != (r.Role == RoleNone) {
 			t.Errorf("route %s: role %v, but the public list says %v", r.Pattern, r.Role, public[p])
 		}
@@ -303,6 +309,8 @@ func TestLoginRolesAndCSRF(t *testing.T) {
 		{"unknown release", cust, "GET", "/releases/r9/download", nil, 404},
 		{"proof", viewer, "GET", "/ledger/proof/r1", nil, 200},
 		{"no proof", viewer, "GET", "/ledger/proof/r7", nil, 404},
+		{"unknown page", viewer, "GET", "/admin", nil, 404},
+		{"unknown post", viewer, "POST", "/admin", nil, 404},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
