@@ -116,6 +116,9 @@ type spelling struct {
 // byFirst maps a first word to the spellings starting with it, longest first.
 var byFirst = map[string][]spelling{}
 
+// maxTrailing is the most words of a Trailing spelling.
+var maxTrailing int
+
 // spellingCount[c] is the number of spellings of class c (both groups).
 var spellingCount []int
 
@@ -130,6 +133,10 @@ func init() {
 			for _, sp := range c.Groups[g] {
 				w := strings.Split(sp, " ")
 				byFirst[w[0]] = append(byFirst[w[0]], spelling{ci, g, k, w})
+				firstLen[w[0][0]] |= 1 << min(len(w[0]), 63)
+				if c.Where == Trailing && len(w) > maxTrailing {
+					maxTrailing = len(w)
+				}
 				k++
 			}
 		}
@@ -180,7 +187,11 @@ func Normal(s string) string { return ident.Normalize(s) }
 
 // maxWords bounds the words of a value with slots; a longer value has none
 // (addresses are short).
-const maxWords = 64
+const maxWords = 24
+
+// firstLen[c] has bit l set when some spelling's first word starts with
+// byte c and has l bytes: a cheap test before the map lookup.
+var firstLen [256]uint64
 
 // AppendForms appends the slots of the normalised value s to dst. It does not
 // allocate when s has no slot and dst has room.
@@ -210,6 +221,12 @@ func AppendForms(dst []Slot, s string) []Slot {
 		return dst // too many words to be an address part: no slots
 	}
 	for k := 0; k < n; {
+		// a slot starts at the first word, before a number-like word or
+		// among the last maxTrailing words: skip the lookup elsewhere
+		if k != 0 && k < n-maxTrailing && !numberLike(s[starts[k+1]:ends[k+1]]) {
+			k++
+			continue
+		}
 		sp, ok := match(s, starts[:n], ends[:n], k)
 		if !ok {
 			k++
@@ -224,6 +241,9 @@ func AppendForms(dst []Slot, s string) []Slot {
 // match finds the spelling recognised at word k, if any.
 func match(s string, starts, ends []int, k int) (spelling, bool) {
 	n := len(starts)
+	if firstLen[s[starts[k]]]&(1<<min(ends[k]-starts[k], 63)) == 0 {
+		return spelling{}, false
+	}
 	list := byFirst[s[starts[k]:ends[k]]]
 	for _, sp := range list {
 		w := len(sp.words)

@@ -1,7 +1,9 @@
 package fingerprint
 
 import (
-	"sort"
+	"cmp"
+	"encoding/binary"
+	"slices"
 
 	"github.com/huella/huella/internal/register"
 )
@@ -13,7 +15,10 @@ const canaryPIDBase = 1 << 62
 // Copy arranges one recipient's copy from the register's rows, given in
 // ascending person id: it marks each row, inserts the canaries and orders
 // each block of OrderBlock rows by OrderKey, passing the rows (in the
-// schema's order, all fields) to emit. Memory holds one block.
+// schema's order, all fields) to emit, or, for an encoded copy, their
+// encodings to write. Memory holds one block; an encoded copy holds it as
+// one byte arena (no pointers for the garbage collector to scan, rows read
+// back in order of the arena when they are formatted).
 type Copy struct {
 	m        *Marker
 	schema   *register.Schema
@@ -24,6 +29,14 @@ type Copy struct {
 	rows     int
 	canaries int
 	last     register.Record
+
+	// encoded mode
+	encode  func(dst []byte, rec register.Record) []byte
+	write   func([]byte) error
+	arena   []byte
+	eblock  []encodedRow
+	scratch register.Record
+
 	// fromINE[i] is the INE index of schema field i (-1: none); own[i] tells
 	// whether a canary brings field i itself (else it copies the donor's).
 	fromINE []int
@@ -34,6 +47,11 @@ type Copy struct {
 type keyedRow struct {
 	key uint64
 	rec register.Record
+}
+
+type encodedRow struct {
+	key      uint64
+	off, end uint32
 }
 
 // NewCopy starts a copy cut at asOf. taken reports a CURP or clave that
@@ -55,17 +73,68 @@ func (m *Marker) NewCopy(schema *register.Schema, asOf register.Date, taken func
 	return c
 }
 
+// NewEncodedCopy is NewCopy for a writer that formats rows itself: encode
+// appends a marked row's bytes to dst; write receives, block by block in the
+// copy's order, the bytes of each row (valid only during the call).
+func (m *Marker) NewEncodedCopy(schema *register.Schema, asOf register.Date, taken func(curp, clave string) bool, encode func(dst []byte, rec register.Record) []byte, write func([]byte) error) *Copy {
+	c := m.NewCopy(schema, asOf, taken, nil)
+	c.encode, c.write = encode, write
+	return c
+}
+
 // Add appends the register's row of a person. Rows must come in ascending
-// person id. rec is copied.
+// person id. rec is not modified nor kept.
 func (c *Copy) Add(personID uint64, rec register.Record) error {
-	r := append(register.Record(nil), rec...)
-	c.last = r
+	var r register.Record
+	if c.encode != nil {
+		c.scratch = append(c.scratch[:0], rec...)
+		r = c.scratch
+	} else {
+		r = append(register.Record(nil), rec...)
+	}
+	c.m.markInPlace(personID, r)
 	c.rows++
-	if err := c.push(personID, c.m.Mark(personID, r)); err != nil {
+	o := c.m.order.eval(personBlock(personID))
+	if err := c.pushKey(binary.BigEndian.Uint64(o[0:8]), r); err != nil {
 		return err
 	}
-	if c.canCan && c.m.canaryAfter(personID) {
-		return c.addCanary(r)
+	draw := c.canCan && c.m.params.CanaryRate > 0 && unit64(binary.BigEndian.Uint64(o[8:16])) < c.m.params.CanaryRate
+	if draw || c.canaries == 0 {
+		c.last = append(c.last[:0], r...) // the donor of a canary (the last row when none is drawn)
+	}
+	if draw {
+		return c.addCanary(c.last)
+	}
+	return nil
+}
+
+// AddEncoded appends a row that MarkRow marked (giving key and canaryAfter)
+// and the caller encoded as row, to an encoded copy. marked is the marked
+// record (the donor of a canary); neither is kept.
+func (c *Copy) AddEncoded(key uint64, row []byte, canaryAfter bool, marked register.Record) error {
+	c.rows++
+	if err := c.pushEncoded(key, row); err != nil {
+		return err
+	}
+	draw := c.canCan && canaryAfter
+	if draw || c.canaries == 0 {
+		c.last = append(c.last[:0], marked...)
+	}
+	if draw {
+		return c.addCanary(c.last)
+	}
+	return nil
+}
+
+func (c *Copy) pushEncoded(key uint64, row []byte) error {
+	if c.m.params.OrderBlock <= 0 {
+		return c.write(row)
+	}
+	off := len(c.arena)
+	c.arena = append(c.arena, row...)
+	c.eblock = append(c.eblock, encodedRow{key, uint32(off), uint32(len(c.arena))})
+	if len(c.eblock) >= c.m.params.OrderBlock || len(c.arena) >= 1<<31 {
+		return c.flush()
 	}
 	return nil
 }
@@ -89,14 +158,28 @@ func (c *Copy) addCanary(donor register.Record) error {
 	}
 	c.canaries++
 	pid := uint64(canaryPIDBase + i)
-	return c.push(pid, c.m.Mark(pid, rec))
+	c.m.markInPlace(pid, rec)
+	return c.pushKey(c.m.OrderKey(pid), rec)
 }
 
-func (c *Copy) push(pid uint64, rec register.Record) error {
+func (c *Copy) pushKey(key uint64, rec register.Record) error {
+	if c.encode != nil {
+		if c.m.params.OrderBlock <= 0 {
+			c.arena = c.encode(c.arena[:0], rec)
+			return c.write(c.arena)
+		}
+		off := len(c.arena)
+		c.arena = c.encode(c.arena, rec)
+		c.eblock = append(c.eblock, encodedRow{key, uint32(off), uint32(len(c.arena))})
+		if len(c.eblock) >= c.m.params.OrderBlock || len(c.arena) >= 1<<31 {
+			return c.flush()
+		}
+		return nil
+	}
 	if c.m.params.OrderBlock <= 0 {
 		return c.emit(rec)
 	}
-	c.block = append(c.block, keyedRow{c.m.OrderKey(pid), rec})
+	c.block = append(c.block, keyedRow{key, rec})
 	if len(c.block) >= c.m.params.OrderBlock {
 		return c.flush()
 	}
@@ -104,7 +187,18 @@ func (c *Copy) push(pid uint64, rec register.Record) error {
 }
 
 func (c *Copy) flush() error {
-	sort.Slice(c.block, func(i, j int) bool { return c.block[i].key < c.block[j].key })
+	if c.encode != nil {
+		slices.SortFunc(c.eblock, func(a, b encodedRow) int { return cmp.Compare(a.key, b.key) })
+		for _, r := range c.eblock {
+			if err := c.write(c.arena[r.off:r.end]); err != nil {
+				return err
+			}
+		}
+		c.eblock = c.eblock[:0]
+		c.arena = c.arena[:0]
+		return nil
+	}
+	slices.SortFunc(c.block, func(a, b keyedRow) int { return cmp.Compare(a.key, b.key) })
 	for i := range c.block {
 		if err := c.emit(c.block[i].rec); err != nil {
 			return err

@@ -255,7 +255,14 @@ func symbolOf(group int, d posDraw, cm *classMix) int {
 // returns rec itself when nothing changes, else a new record; rec is never
 // modified.
 func (m *Marker) Mark(personID uint64, rec register.Record) register.Record {
-	out, copied := rec, false
+	return m.mark(personID, rec, false)
+}
+
+// markInPlace marks rec itself.
+func (m *Marker) markInPlace(personID uint64, rec register.Record) { m.mark(personID, rec, true) }
+
+func (m *Marker) mark(personID uint64, rec register.Record, inPlace bool) register.Record {
+	out, copied := rec, inPlace
 	for _, f := range m.fields {
 		if f.index >= len(rec) {
 			continue
@@ -305,20 +312,31 @@ func pickSpelling(class, g int, cm *classMix, w float64) int {
 	return k
 }
 
+// Clone is a marker with the same marks and its own scratch space, for
+// another goroutine.
+func (m *Marker) Clone() *Marker {
+	c := *m
+	c.pos = prf{m.pos.b, new([32]byte)}
+	c.bits = prf{m.bits.b, new([32]byte)}
+	c.order = prf{m.order.b, new([32]byte)}
+	c.slots, c.spell = nil, nil
+	return &c
+}
+
+// MarkRow marks rec in place and returns the person's order key and whether
+// the copy inserts a canary after the row: the per-row work of a Copy,
+// for callers that spread it over goroutines (one Clone each) and hand the
+// results, in register order, to Copy.AddEncoded.
+func (m *Marker) MarkRow(personID uint64, rec register.Record) (key uint64, canaryAfter bool) {
+	m.markInPlace(personID, rec)
+	o := m.order.eval(personBlock(personID))
+	return binary.BigEndian.Uint64(o[0:8]), m.params.CanaryRate > 0 && unit64(binary.BigEndian.Uint64(o[8:16])) < m.params.CanaryRate
+}
+
 // OrderKey is the copy's sort key of a person inside an order block.
 func (m *Marker) OrderKey(personID uint64) uint64 {
 	o := m.order.eval(personBlock(personID))
 	return binary.BigEndian.Uint64(o[0:8])
-}
-
-// canaryAfter tells whether the copy inserts a canary after the person's
-// row: a keyed draw with probability CanaryRate.
-func (m *Marker) canaryAfter(personID uint64) bool {
-	if m.params.CanaryRate <= 0 {
-		return false
-	}
-	o := m.order.eval(personBlock(personID))
-	return unit64(binary.BigEndian.Uint64(o[8:16])) < m.params.CanaryRate
 }
 
 func (m *Marker) String() string {

@@ -28,15 +28,20 @@ func subkey(key []byte, label, releaseID string) []byte {
 	return h.Sum(nil)
 }
 
-// prf is AES-256 keyed by a subkey, used as a PRF on 16-byte blocks.
-type prf struct{ b cipher.Block }
+// prf is AES-256 keyed by a subkey, used as a PRF on 16-byte blocks. Its
+// scratch buffer (so that no block escapes to the heap) makes it unsafe for
+// concurrent use.
+type prf struct {
+	b   cipher.Block
+	buf *[32]byte
+}
 
 func newPRF(key []byte, label, releaseID string) prf {
 	b, err := aes.NewCipher(subkey(key, label, releaseID))
 	if err != nil {
 		panic(err) // a 32-byte key never fails
 	}
-	return prf{b}
+	return prf{b, new([32]byte)}
 }
 
 // position is the block of a mark position: pid ‖ field ‖ slot ‖ 0x00 0x00.
@@ -57,8 +62,9 @@ func personBlock(pid uint64) (b [16]byte) {
 }
 
 func (p prf) eval(in [16]byte) (out [16]byte) {
-	p.b.Encrypt(out[:], in[:])
-	return out
+	*(*[16]byte)(p.buf[0:16]) = in
+	p.b.Encrypt(p.buf[16:32], p.buf[0:16])
+	return *(*[16]byte)(p.buf[16:32])
 }
 
 // fieldID is FNV-1a 32 of the field name: positions are keyed by field name,

@@ -18,6 +18,12 @@ type rowWriter interface {
 	Close() error
 }
 
+// encoder is a rowWriter whose rows are bytes written in sequence: the copy
+// keeps a block of encoded rows instead of records.
+type encoder interface {
+	Encode(dst []byte, rec register.Record, cols []int) []byte
+}
+
 var writers = map[string]func(w *bufio.Writer, schema *register.Schema, fields []string) (rowWriter, error){
 	"csv":   newCSV,
 	"jsonl": newJSONL,
@@ -46,17 +52,19 @@ func newCSV(w *bufio.Writer, _ *register.Schema, fields []string) (rowWriter, er
 }
 
 func (c *csvWriter) Row(rec register.Record, cols []int) error {
-	b := c.buf[:0]
+	c.buf = c.Encode(c.buf[:0], rec, cols)
+	_, err := c.w.Write(c.buf)
+	return err
+}
+
+func (c *csvWriter) Encode(b []byte, rec register.Record, cols []int) []byte {
 	for i, k := range cols {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		b = appendCSV(b, rec[k])
 	}
-	b = append(b, '\n')
-	c.buf = b
-	_, err := c.w.Write(b)
-	return err
+	return append(b, '\n')
 }
 
 func (c *csvWriter) Close() error { return nil }
@@ -109,7 +117,12 @@ func newJSONL(w *bufio.Writer, _ *register.Schema, fields []string) (rowWriter, 
 }
 
 func (j *jsonlWriter) Row(rec register.Record, cols []int) error {
-	b := j.buf[:0]
+	j.buf = j.Encode(j.buf[:0], rec, cols)
+	_, err := j.w.Write(j.buf)
+	return err
+}
+
+func (j *jsonlWriter) Encode(b []byte, rec register.Record, cols []int) []byte {
 	for i, k := range cols {
 		b = append(b, j.keys[i]...)
 		b = appendJSONString(b, rec[k])
@@ -117,10 +130,7 @@ func (j *jsonlWriter) Row(rec register.Record, cols []int) error {
 	if len(cols) == 0 {
 		b = append(b, '{')
 	}
-	b = append(b, '}', '\n')
-	j.buf = b
-	_, err := j.w.Write(b)
-	return err
+	return append(b, '}', '\n')
 }
 
 func (j *jsonlWriter) Close() error { return nil }
@@ -209,7 +219,13 @@ func sqlIdent(s string) string {
 }
 
 func (s *sqlWriter) Row(rec register.Record, cols []int) error {
-	b := append(s.buf[:0], s.prefix...)
+	s.buf = s.Encode(s.buf[:0], rec, cols)
+	_, err := s.w.Write(s.buf)
+	return err
+}
+
+func (s *sqlWriter) Encode(b []byte, rec register.Record, cols []int) []byte {
+	b = append(b, s.prefix...)
 	for i, k := range cols {
 		if i > 0 {
 			b = append(b, ", "...)
@@ -224,10 +240,7 @@ func (s *sqlWriter) Row(rec register.Record, cols []int) error {
 		}
 		b = append(b, '\'')
 	}
-	b = append(b, ");\n"...)
-	s.buf = b
-	_, err := s.w.Write(b)
-	return err
+	return append(b, ");\n"...)
 }
 
 func (s *sqlWriter) Close() error { return nil }

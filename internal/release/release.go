@@ -182,9 +182,7 @@ func Write(ctx context.Context, key []byte, schema *register.Schema, src Source,
 		return nil, fmt.Errorf("release: %w", err)
 	}
 
-	rows, params, err := stream(ctx, key, id, schema, src, asOf, fields, o, func(rec register.Record) error {
-		return w.Row(rec, cols)
-	})
+	rows, params, err := stream(ctx, key, id, schema, src, asOf, fields, o, w, bw, cols)
 	if err != nil {
 		return nil, fmt.Errorf("release: %w", err)
 	}
@@ -224,8 +222,10 @@ func Write(ctx context.Context, key []byte, schema *register.Schema, src Source,
 	return &Result{ID: id, AsOf: asOf, Rows: rows, SHA256: sum, Params: params, Entry: e}, nil
 }
 
-// stream feeds the register as of asOf through a fingerprinted copy to emit.
-func stream(ctx context.Context, key []byte, id string, schema *register.Schema, src Source, asOf register.Date, fields []string, o Options, emit func(register.Record) error) (int64, fingerprint.Params, error) {
+// stream feeds the register as of asOf through a fingerprinted copy to w
+// (which writes to bw), columns cols. A writer that encodes rows as bytes
+// goes through streamParallel; others (xlsx) get records, one goroutine.
+func stream(ctx context.Context, key []byte, id string, schema *register.Schema, src Source, asOf register.Date, fields []string, o Options, w rowWriter, bw *bufio.Writer, cols []int) (int64, fingerprint.Params, error) {
 	p := o.Params
 	if p.Format == "" {
 		p = fingerprint.DefaultParams()
@@ -242,6 +242,9 @@ func stream(ctx context.Context, key []byte, id string, schema *register.Schema,
 			return true
 		}
 		return false
+	}
+	if enc, ok := w.(encoder); ok {
+		return streamParallel(ctx, key, id, schema, src, asOf, fields, o, p, statsRows, enc, bw, cols, taken)
 	}
 	type held struct {
 		pid uint64
@@ -263,7 +266,7 @@ func stream(ctx context.Context, key []byte, id string, schema *register.Schema,
 			if o.Progress != nil && count&0xFFFF == 0 {
 				o.Progress(count)
 			}
-			return emit(rec)
+			return w.Row(rec, cols)
 		})
 		for _, h := range head {
 			if err := cp.Add(h.pid, h.rec); err != nil {

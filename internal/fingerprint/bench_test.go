@@ -1,0 +1,83 @@
+package fingerprint
+
+import (
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/huella/huella/internal/register"
+)
+
+// cpuTime is the process's user + system CPU time: on a shared machine it
+// measures the work better than the wall clock.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func benchEncode(dst []byte, rec register.Record) []byte {
+	for i, v := range rec {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, v...)
+	}
+	return append(dst, '\n')
+}
+
+// BenchmarkCopy is the cost of a fingerprinted copy per row (marks,
+// canaries, keyed order in blocks of 65,536) over encoding the same rows in
+// register order (BenchmarkPlain). The rows come from memory.
+//
+//	go test ./internal/fingerprint -run '^$' -bench 'Copy|Plain'
+func BenchmarkCopy(b *testing.B) {
+	reg := testRegister(100_000, 12)
+	stats := NewFormStats()
+	for _, ps := range reg[:20000] {
+		stats.Add(ine, ps.rec)
+	}
+	var total int
+	b.ResetTimer()
+	c0 := cpuTime()
+	for i := 0; i < b.N; i++ {
+		m := NewMarker(testKey, "bench", ine, nil, DefaultParams(), stats)
+		c := m.NewEncodedCopy(ine, register.MustDate("2018-06-01"), nil, benchEncode, func(p []byte) error { total += len(p); return nil })
+		for _, ps := range reg {
+			c.Add(ps.pid, ps.rec)
+		}
+		c.Close()
+	}
+	b.ReportMetric(float64((cpuTime()-c0).Nanoseconds())/float64(b.N*len(reg)), "cpu-ns/row")
+}
+
+func BenchmarkPlain(b *testing.B) {
+	reg := testRegister(100_000, 12)
+	var buf []byte
+	var total int
+	b.ResetTimer()
+	c0 := cpuTime()
+	for i := 0; i < b.N; i++ {
+		for _, ps := range reg {
+			buf = benchEncode(buf[:0], ps.rec)
+			total += len(buf)
+		}
+	}
+	b.ReportMetric(float64((cpuTime()-c0).Nanoseconds())/float64(b.N*len(reg)), "cpu-ns/row")
+}
+
+func BenchmarkMark(b *testing.B) {
+	reg := testRegister(10_000, 13)
+	m := NewMarker(testKey, "bench", ine, nil, DefaultParams(), nil)
+	rec := make(register.Record, len(ine.Fields))
+	b.ResetTimer()
+	c0 := cpuTime()
+	for i := 0; i < b.N; i++ {
+		ps := reg[i%len(reg)]
+		copy(rec, ps.rec)
+		m.markInPlace(ps.pid, rec)
+	}
+	b.ReportMetric(float64((cpuTime()-c0).Nanoseconds())/float64(b.N), "cpu-ns/row")
+	_ = strings.Join(rec, ",")
+}
