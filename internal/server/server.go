@@ -285,8 +285,12 @@ func (s *Server) handle(pattern string, role Role, h http.HandlerFunc) {
 		if path != "/cases/upload" {
 			r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
 		}
-		if role != RoleNone || path == "/login" {
+		if role != RoleNone || path == "/login" || path == "/check" {
 			sess = s.sessions.get(r)
+			if sess != nil && role == RoleNone {
+				// Public pages show who is logged in, nothing more.
+				r = r.WithContext(context.WithValue(r.Context(), sessionKey, sess))
+			}
 		}
 		if role != RoleNone {
 			if sess == nil {
