@@ -267,15 +267,18 @@ func (s *Server) handle(pattern string, role Role, h http.HandlerFunc) {
 			s.metrics.inflight.Add(-1)
 			d := time.Since(start)
 			s.metrics.observe(path, rec.code, d)
+			level := slog.LevelInfo
+			if path == "/healthz" || path == "/metrics" || path == "/static/" || path == "/api/exposure/evaluate" || path == "/api/exposure/cases/{id}/buckets/{index}" {
+				level = slog.LevelDebug // frequent and public: only when asked for
+			}
+			if !s.log.Enabled(r.Context(), level) {
+				return
+			}
 			attrs := []any{"method", r.Method, "route", path, "status", rec.code, "ms", float64(d.Microseconds()) / 1000, "bytes", rec.n}
 			if sess != nil {
 				attrs = append(attrs, "user", sess.user)
 			}
-			if path != "/healthz" && path != "/metrics" && path != "/static/" && path != "/api/exposure/evaluate" {
-				s.log.Info("http", attrs...)
-			} else {
-				s.log.Debug("http", attrs...)
-			}
+			s.log.Log(r.Context(), level, "http", attrs...)
 		}()
 		w = rec
 		hdr := w.Header()
