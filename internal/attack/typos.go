@@ -10,11 +10,11 @@ import (
 // The defaults (DefaultTypoRates) put at least one error in about a third
 // of the rows: hand-typed lists, far heavier than a census's keying errors.
 type TypoRates struct {
-	Transpose      float64 // two adjacent letters of a name swapped
-	Drop           float64 // one letter of a name dropped
-	SwapGiven      float64 // "JOSE LUIS" written "LUIS JOSE" (compound given names)
-	NoMaterno      float64 // second surname missing
-	DayMonthSwap   float64 // birth date with day and month swapped (day ≤ 12)
+	Transpose    float64 // two adjacent letters of a name swapped
+	Drop         float64 // one letter of a name dropped
+	SwapGiven    float64 // "JOSE LUIS" written "LUIS JOSE" (compound given names)
+	NoMaterno    float64 // second surname missing
+	DayMonthSwap float64 // birth date with day and month swapped (day ≤ 12)
 }
 
 // DefaultTypoRates are the rates of the keyless-linkage benchmark.
@@ -22,7 +22,7 @@ var DefaultTypoRates = TypoRates{Transpose: 0.15, Drop: 0.15, SwapGiven: 0.10, N
 
 // TypoCount is what Typos did.
 type TypoCount struct {
-	Rows, RowsChanged                                   int
+	Rows, RowsChanged                                      int
 	Transposed, Dropped, SwappedGiven, NoMaterno, DayMonth int
 }
 

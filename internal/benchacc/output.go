@@ -194,4 +194,3 @@ func datedOf(c *Cell) string {
 	}
 	return fmt.Sprintf("%d/%d", c.Covered, c.Trials)
 }
-

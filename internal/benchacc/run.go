@@ -35,8 +35,8 @@ type Config struct {
 	// Only, when not empty, runs only the attacks whose names contain one
 	// of these strings (and skips keyless linkage unless one is "linkage").
 	Only    []string
-	Workers int // trials analysed at once (default 2)
-	Dir                        string // working folder (default: a new temporary folder, removed after)
+	Workers int    // trials analysed at once (default 2)
+	Dir     string // working folder (default: a new temporary folder, removed after)
 	// Progress, when set, reports what is being built and trials done.
 	Progress func(msg string, done, total int)
 }
@@ -268,16 +268,16 @@ func sizeName(n int) string {
 
 // outcome is one trial's result.
 type outcome struct {
-	kind       Kind
-	expect     string
-	verdict    string
-	leakers    []string // release ids
-	accused    []string
-	releases   int
-	truth      register.Date // cut of the leaked copy (single leaks)
-	cutoff     *report.Cutoff
-	rows       int
-	note       string
+	kind     Kind
+	expect   string
+	verdict  string
+	leakers  []string // release ids
+	accused  []string
+	releases int
+	truth    register.Date // cut of the leaked copy (single leaks)
+	cutoff   *report.Cutoff
+	rows     int
+	note     string
 }
 
 func (o *outcome) tally(c *Cell) {

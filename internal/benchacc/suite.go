@@ -13,10 +13,10 @@ type Kind int
 
 // The kinds of leak.
 const (
-	Single    Kind = iota // one recipient's copy
-	Collude2              // two recipients' copies mixed
-	Collude3              // three recipients' copies mixed
-	NotOurs               // another register entirely
+	Single   Kind = iota // one recipient's copy
+	Collude2             // two recipients' copies mixed
+	Collude3             // three recipients' copies mixed
+	NotOurs              // another register entirely
 )
 
 // Attack is one row group of the table: what is done to the copy.
