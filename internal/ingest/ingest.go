@@ -16,6 +16,7 @@ import (
 	"os"
 	"path"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/charmap"
@@ -114,11 +115,14 @@ type Reader struct {
 
 	sample   [][]string
 	sampleAt int
-	pending  []string // a row read past the sample, handed out after it
+	pending  [][]string // rows read past the sample (for the header decision), handed out after it
 	eof      bool
 	err      error
 	skips    skipper
 	width    int // expected fields per row; 0 when unknown
+
+	mu   sync.Mutex // held by the pipeline's producer while it parses
+	pipe *pipeline
 }
 
 // skipper collects skips; sources share it with the Reader.
@@ -167,6 +171,7 @@ func Open(name string, opt Options) (*Reader, error) {
 		r.Close()
 		return nil, err
 	}
+	r.startPipeline()
 	return r, nil
 }
 
@@ -309,7 +314,12 @@ func (r *Reader) readSample() error {
 	if r.opt.MaxRows > 0 && int64(limit) > r.opt.MaxRows {
 		limit = int(r.opt.MaxRows)
 	}
-	want := limit + 1 // one more: a possible header, or the row after the sample
+	// Read at least 100 rows to decide on preamble and header; those past
+	// the sample are handed out after it.
+	want := max(limit, 100) + 1
+	if r.opt.MaxRows > 0 {
+		want = min(want, int(r.opt.MaxRows)+1)
+	}
 	var rows [][]string
 	var lines []int64
 	for len(rows) < want {
@@ -372,8 +382,8 @@ func (r *Reader) readSample() error {
 	}
 	rows = kept
 	if len(rows) > limit {
-		r.pending = rows[limit]
-		rows = rows[:limit]
+		r.pending = rows[limit:]
+		rows = rows[:limit:limit]
 	}
 	r.sample = rows
 	if len(r.sample) == 0 && r.err == nil && r.eof && r.skips.count > 0 {
@@ -440,7 +450,8 @@ func (r *Reader) Sample() [][]string { return r.sample }
 // Next returns the next data row, or io.EOF after the last one. The returned
 // slice is reused by the following call (copy it to keep it); the strings
 // in it are not. Any other error ends the read: rows returned before it are
-// good, Info tells how many.
+// good, Info tells how many. Delimited text is parsed ahead on another
+// goroutine; a Reader is still for one goroutine at a time.
 func (r *Reader) Next() ([]string, error) {
 	if r.opt.MaxRows > 0 && r.info.Rows >= r.opt.MaxRows {
 		return nil, io.EOF
@@ -450,9 +461,9 @@ func (r *Reader) Next() ([]string, error) {
 		r.info.Rows++
 		return r.sample[r.sampleAt-1], nil
 	}
-	if r.pending != nil {
-		row := r.pending
-		r.pending = nil
+	if len(r.pending) > 0 {
+		row := r.pending[0]
+		r.pending = r.pending[1:]
 		r.info.Rows++
 		return row, nil
 	}
@@ -461,6 +472,19 @@ func (r *Reader) Next() ([]string, error) {
 	}
 	if r.eof {
 		return nil, io.EOF
+	}
+	if r.pipe != nil {
+		row, err := r.nextPiped()
+		if err != nil {
+			if err == io.EOF {
+				r.eof = true
+			} else {
+				r.err = err
+			}
+			return nil, err
+		}
+		r.info.Rows++
+		return row, nil
 	}
 	for {
 		row, err := r.src.next()
@@ -488,6 +512,8 @@ func (r *Reader) Next() ([]string, error) {
 // called before the end, or for zip and XLSX, Info hashes the file in a
 // separate pass.
 func (r *Reader) Info() Info {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if r.info.SHA256 == "" {
 		if r.raw != nil && r.eof {
 			// Hash what the decoder did not need (e.g. gzip padding).
@@ -510,6 +536,7 @@ func (r *Reader) Info() Info {
 
 // Close releases the file.
 func (r *Reader) Close() error {
+	r.stopPipeline()
 	for i := len(r.closers) - 1; i >= 0; i-- {
 		r.closers[i].Close()
 	}

@@ -171,6 +171,10 @@ func TestFormats(t *testing.T) {
 			if res.err != nil {
 				t.Fatalf("read: %v", res.err)
 			}
+			// A one-row sample: the rest goes through the pipeline.
+			if res1 := readAll(t, p, Options{SampleRows: 1}); !reflect.DeepEqual(res1.rows, res.rows) || !reflect.DeepEqual(res1.header, res.header) {
+				t.Errorf("with a 1-row sample: header %q rows %q", res1.header, res1.rows)
+			}
 			if res.info.Format != tc.format || res.info.Encoding != tc.enc || res.info.Compression != tc.compression {
 				t.Errorf("format/encoding/compression = %s/%s/%s, want %s/%s/%s", res.info.Format, res.info.Encoding, res.info.Compression, tc.format, tc.enc, tc.compression)
 			}
@@ -344,7 +348,15 @@ func TestBadInput(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			res := readAll(t, write(t, "in", tc.data), tc.opt)
+			p := write(t, "in", tc.data)
+			res := readAll(t, p, tc.opt)
+			small := tc.opt
+			small.SampleRows = 1
+			if res1 := readAll(t, p, small); len(res1.rows) != len(res.rows) || (res1.err == nil) != (res.err == nil) ||
+				res1.info.SkippedCount != res.info.SkippedCount || res1.info.Truncated != res.info.Truncated {
+				t.Errorf("with a 1-row sample: %d rows, err %v, skips %v; without: %d rows, err %v, skips %v",
+					len(res1.rows), res1.err, res1.info.Skipped, len(res.rows), res.err, res.info.Skipped)
+			}
 			if tc.wantErr != "" {
 				if res.err == nil || !strings.Contains(res.err.Error(), tc.wantErr) {
 					t.Fatalf("err = %v, want one containing %q", res.err, tc.wantErr)
