@@ -32,6 +32,7 @@ func newBatch(nf int) *batch {
 		pids: make([]uint64, batchRows), vals: make([]string, batchRows*nf),
 		keys: make([]uint64, batchRows), can: make([]bool, batchRows),
 		ends: make([]uint32, batchRows), done: make(chan struct{}, 1),
+		out: make([]byte, 0, batchRows*256),
 	}
 }
 
