@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -624,5 +625,25 @@ func TestRateLimiterRefill(t *testing.T) {
 		if got := l.allow(s.key, s.n); got != s.want {
 			t.Errorf("step %d: allow(%s, %d) = %v, want %v", i, s.key, s.n, got, s.want)
 		}
+	}
+}
+
+func TestWasmServedGzipped(t *testing.T) {
+	e := newTestEnv(t, nil)
+	req, _ := http.NewRequest("GET", e.ts.URL+"/static/check.wasm", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	zr, err := gzip.NewReader(resp.Body)
+	if err != nil || resp.Header.Get("Content-Encoding") != "gzip" || resp.Header.Get("Content-Type") != "application/wasm" {
+		t.Fatalf("check.wasm: %v, headers %v", err, resp.Header)
+	}
+	got, _ := io.ReadAll(zr)
+	want, _ := os.ReadFile("static/check.wasm")
+	if !bytes.Equal(got, want) {
+		t.Fatalf("gunzipped wasm: %d bytes, want %d", len(got), len(want))
 	}
 }
