@@ -178,7 +178,7 @@ type Config struct {
 // Result is one analysis.
 type Result struct {
 	Report   *report.Report
-	Affected []string // CURPs of the affected people, sorted
+	Affected []string // CURPs of the affected people, by person id
 }
 
 // rowState is what is kept of a matched row.
@@ -562,14 +562,29 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 	// Exposure.
 	var affected []string
 	if rep.Verdict != report.NotOurs {
-		seen := map[uint64]bool{}
+		// Each person once, in person order (a sort of integers: cheaper
+		// than a set, and deterministic).
+		order := make([]int32, len(matched))
+		for i := range order {
+			order[i] = int32(i)
+		}
+		slices.SortFunc(order, func(a, b int32) int {
+			pa, pb := matched[a].person, matched[b].person
+			switch {
+			case pa < pb:
+				return -1
+			case pa > pb:
+				return 1
+			}
+			return int(a - b)
+		})
 		rep.Affected.ByEntidad = map[string]int{}
 		secs := map[[2]string]int{}
-		for _, st := range matched {
-			if seen[st.person] {
+		for k, i := range order {
+			st := &matched[i]
+			if k > 0 && matched[order[k-1]].person == st.person {
 				continue
 			}
-			seen[st.person] = true
 			rep.Affected.People++
 			rep.Affected.ByEntidad[st.entidad]++
 			secs[[2]string{st.entidad, st.seccion}]++
@@ -587,7 +602,6 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 			}
 			return a.Seccion < b.Seccion
 		})
-		sort.Strings(affected)
 	}
 	if rep.Affected.ByEntidad == nil {
 		rep.Affected.ByEntidad = map[string]int{}

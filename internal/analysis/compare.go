@@ -77,6 +77,46 @@ func (c *comparer) key(f int, v string) string {
 	return v
 }
 
+// hash is the 32-bit FNV-1a hash of key(f, v), computed without building
+// the key when it can (no allocation for the usual normalised ASCII value);
+// 0 means absent.
+func (c *comparer) hash(f int, v string) uint32 {
+	if v == "" {
+		return 0
+	}
+	switch c.kind[f] {
+	case cmpAddr:
+		v = addr.Canonical(v)
+	case cmpExact:
+		v = strings.TrimSpace(v)
+	default:
+		v = ident.Normalize(v)
+	}
+	i := 0
+	if c.kind[f] == cmpCode {
+		for i < len(v)-1 && v[i] == '0' {
+			i++
+		}
+	}
+	if i == len(v) {
+		return 0
+	}
+	x := uint32(2166136261)
+	for ; i < len(v); i++ {
+		b := v[i]
+		if b == 0xC3 && i+1 < len(v) && v[i+1] == 0x91 && c.kind[f] != cmpExact { // Ñ → N
+			b = 'N'
+			i++
+		}
+		x ^= uint32(b)
+		x *= 16777619
+	}
+	if x == 0 {
+		return 1
+	}
+	return x
+}
+
 // agreement of one leaked row with one version.
 type agreement struct {
 	compared, agreeing         int // over every visible non-empty field

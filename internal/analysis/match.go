@@ -71,20 +71,7 @@ func (m *matcher) hash(f int, v string) uint32 {
 	if v == "" {
 		return 0
 	}
-	k := m.cmp.key(f, v)
-	if k == "" {
-		return 0
-	}
-	// FNV-1a, 32 bits
-	x := uint32(2166136261)
-	for i := 0; i < len(k); i++ {
-		x ^= uint32(k[i])
-		x *= 16777619
-	}
-	if x == 0 {
-		return 1
-	}
-	return x
+	return m.cmp.hash(f, v)
 }
 
 // add records one leaked row.
@@ -268,13 +255,14 @@ func (m *matcher) lookup(ctx context.Context, reg Register) error {
 // lookups once the leak has more than a few percent of the register.
 func (m *matcher) scan(ctx context.Context, versions func(ctx context.Context, fn func(v *register.Version) error) error) error {
 	m.out = make([]rowOut, m.rows())
-	byCURP := make(map[string][]int32, m.rows())
-	byClave := map[string][]int32{}
+	// Rows by key: a map from the key's 64-bit hash to the first row, and
+	// a chain of the rows sharing it (no string keys, no slice per key).
+	curpIdx, claveIdx := newKeyIndex(m.rows()), newKeyIndex(0)
 	for row := range m.out {
 		if k := m.curp[row]; k != "" {
-			byCURP[k] = append(byCURP[k], int32(row))
+			curpIdx.add(k, row)
 		} else if k := m.clave[row]; k != "" {
-			byClave[k] = append(byClave[k], int32(row))
+			claveIdx.add(k, row)
 		}
 	}
 	var (
@@ -313,13 +301,12 @@ func (m *matcher) scan(ctx context.Context, versions func(ctx context.Context, f
 			flush()
 			person = v.PersonID
 		}
-		rc := byCURP[peekKey(v.Record, m.iCURP)]
-		rk := byClave[peekKey(v.Record, m.iClave)]
-		if len(rc) == 0 && len(rk) == 0 {
+		n0, k0 := len(rowsC), len(rowsK)
+		rowsC = curpIdx.rows(peekKey(v.Record, m.iCURP), m.curp, rowsC)
+		rowsK = claveIdx.rows(peekKey(v.Record, m.iClave), m.clave, rowsK)
+		if len(rowsC) == n0 && len(rowsK) == k0 {
 			return nil
 		}
-		rowsC = append(rowsC, rc...)
-		rowsK = append(rowsK, rk...)
 		var c cand
 		c, arena = m.candOf(v, arena)
 		group = append(group, c)
@@ -330,4 +317,45 @@ func (m *matcher) scan(ctx context.Context, versions func(ctx context.Context, f
 	}
 	flush()
 	return nil
+}
+
+// keyIndex finds the rows holding a key.
+type keyIndex struct {
+	head map[uint64]int32 // key hash → first row + 1
+	next []int32          // row → next row + 1 with the same hash, 0 at the end
+}
+
+func newKeyIndex(n int) *keyIndex {
+	return &keyIndex{head: make(map[uint64]int32, n)}
+}
+
+func hash64(k string) uint64 {
+	x := uint64(14695981039346656037)
+	for i := 0; i < len(k); i++ {
+		x ^= uint64(k[i])
+		x *= 1099511628211
+	}
+	return x
+}
+
+func (ix *keyIndex) add(k string, row int) {
+	for len(ix.next) <= row {
+		ix.next = append(ix.next, 0)
+	}
+	h := hash64(k)
+	ix.next[row] = ix.head[h]
+	ix.head[h] = int32(row + 1)
+}
+
+// rows appends to dst the rows whose key (keys[row]) is k.
+func (ix *keyIndex) rows(k string, keys []string, dst []int32) []int32 {
+	if k == "" || len(ix.head) == 0 {
+		return dst
+	}
+	for r := ix.head[hash64(k)]; r != 0; r = ix.next[r-1] {
+		if keys[r-1] == k {
+			dst = append(dst, r-1)
+		}
+	}
+	return dst
 }
