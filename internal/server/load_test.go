@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -176,10 +177,14 @@ func TestLoad(t *testing.T) {
 		wg                 sync.WaitGroup
 		boundN             int64
 		elapsed, boundTime time.Duration
+		boundCPU, loadCPU  time.Duration
 	)
 	for round := range rounds {
+		c0 := processCPU()
 		boundN += measureBound(boundWin)
 		boundTime += boundWin
+		c1 := processCPU()
+		boundCPU += c1 - c0
 		inLoad.Store(true)
 		loadCtx, loadCancel := context.WithTimeout(context.Background(), loadWin)
 		start := time.Now()
@@ -223,6 +228,7 @@ func TestLoad(t *testing.T) {
 		}
 		wg.Wait()
 		elapsed += time.Since(start)
+		loadCPU += processCPU() - c1
 		loadCancel()
 		inLoad.Store(false)
 	}
@@ -258,6 +264,10 @@ func TestLoad(t *testing.T) {
 	t.Logf("OPRF evaluation bound: %.0f evaluations/s on %d CPUs (%d windows of %v)", bound, runtime.GOMAXPROCS(0), rounds, boundWin)
 	t.Logf("exposure checks over HTTP: %d in %v = %.0f/s = %.0f%% of the bound; %d workers", checks.Load(), elapsed.Round(time.Millisecond), rate, 100*rate/bound, workers)
 	t.Logf("latency per check (one evaluate request; buckets cached): p50 %v p90 %v p99 %v max %v", pct(.5), pct(.9), pct(.99), pct(1))
+	boundPerCPU := float64(boundN) / boundCPU.Seconds()
+	ratePerCPU := float64(checks.Load()) / loadCPU.Seconds()
+	t.Logf("per CPU-second of this process: %.0f evaluations vs %.0f checks (server, load generator and uploads) = %.0f%%; CPU used: %.0f%% of %d CPUs while bounding, %.0f%% under load",
+		boundPerCPU, ratePerCPU, 100*ratePerCPU/boundPerCPU, 100*boundCPU.Seconds()/boundTime.Seconds()/float64(runtime.GOMAXPROCS(0)), runtime.GOMAXPROCS(0), 100*loadCPU.Seconds()/elapsed.Seconds()/float64(runtime.GOMAXPROCS(0)))
 	t.Logf("uploads alongside: %d accepted, %d failed; answers verified: %d, wrong: %d; errors: %v", uploads.Load(), uploadErrs.Load(), len(sample), wrong, errs)
 	if len(errs) > 0 || wrong > 0 || uploadErrs.Load() > 0 {
 		t.Errorf("errors during the load test")
@@ -327,4 +337,11 @@ func (c *rawConn) post(path string, body []byte) ([]byte, error) {
 		return nil, fmt.Errorf("evaluate: %s", strings.TrimSpace(status))
 	}
 	return out, nil
+}
+
+// processCPU is the user+system CPU time this process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
