@@ -72,7 +72,6 @@ import (
 	"crypto/subtle"
 	"embed"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -84,7 +83,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -876,14 +874,3 @@ func (s *Server) notFoundOr500(w http.ResponseWriter, r *http.Request, err error
 	}
 	s.fail(w, r, 500, "err.generic", err)
 }
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-func shortHex(b []byte) string { return hex.EncodeToString(b) }
