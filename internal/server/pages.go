@@ -309,9 +309,17 @@ func (s *Server) runAnalysis(j *job, path, name string) {
 	s.analyzeMu.Lock()
 	defer s.analyzeMu.Unlock()
 	start := time.Now()
-	id, err := s.cfg.Analyze(s.baseCtx, path, name, func(stage string, done, total int64) {
-		s.jobs.update(j, func(j *job) { j.Stage, j.Done, j.Total = stage, done, total })
-	})
+	id, err := func() (id string, err error) {
+		// A bug in the analysis of one odd file must not take the server down.
+		defer func() {
+			if p := recover(); p != nil {
+				err = fmt.Errorf("analysis crashed: %v", p)
+			}
+		}()
+		return s.cfg.Analyze(s.baseCtx, path, name, func(stage string, done, total int64) {
+			s.jobs.update(j, func(j *job) { j.Stage, j.Done, j.Total = stage, done, total })
+		})
+	}()
 	s.jobs.update(j, func(j *job) {
 		j.Finished = true
 		if err != nil {

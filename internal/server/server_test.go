@@ -647,3 +647,31 @@ func TestWasmServedGzipped(t *testing.T) {
 		t.Fatalf("gunzipped wasm: %d bytes, want %d", len(got), len(want))
 	}
 }
+
+func TestAnalysisPanicIsAFailedJob(t *testing.T) {
+	e := newTestEnv(t, func(c *Config) {
+		c.Analyze = func(context.Context, string, string, func(string, int64, int64)) (string, error) { panic("odd file") }
+	})
+	b := e.browser()
+	b.login("ines")
+	req, _ := http.NewRequest("POST", e.ts.URL+"/cases/upload", strings.NewReader("x"))
+	req.Header.Set("X-CSRF-Token", b.csrf)
+	resp, err := b.hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var j struct{ Job string }
+	json.NewDecoder(resp.Body).Decode(&j)
+	resp.Body.Close()
+	for range 200 {
+		_, st := b.do("GET", "/jobs/"+j.Job, nil, nil)
+		if strings.Contains(st, `"finished": true`) {
+			if !strings.Contains(st, "analysis crashed: odd file") {
+				t.Fatalf("job: %s", st)
+			}
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("job did not finish")
+}
