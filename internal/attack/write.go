@@ -2,6 +2,7 @@ package attack
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -61,7 +62,16 @@ func Write(w io.Writer, t *Table, f Format) error {
 	case CSV:
 		return writeCSV(w, t)
 	case CSVLatin1:
-		return writeCSV(charmap.ISO8859_1.NewEncoder().Writer(&latin1Safe{w}), t)
+		var b bytes.Buffer
+		if err := writeCSV(&b, t); err != nil {
+			return err
+		}
+		enc, err := charmap.ISO8859_1.NewEncoder().String(latin1Safe(b.String()))
+		if err != nil {
+			return err
+		}
+		_, err = io.WriteString(w, enc)
+		return err
 	case JSON, JSONL:
 		return writeJSON(w, t, f == JSONL)
 	case SQL:
@@ -70,20 +80,14 @@ func Write(w io.Writer, t *Table, f Format) error {
 	return fmt.Errorf("attack: format %q cannot be streamed", f)
 }
 
-// latin1Safe replaces what Latin-1 cannot hold with '?' before encoding.
-type latin1Safe struct{ w io.Writer }
-
-func (l *latin1Safe) Write(p []byte) (int, error) {
-	s := strings.Map(func(r rune) rune {
+// latin1Safe replaces what Latin-1 cannot hold with '?'.
+func latin1Safe(s string) string {
+	return strings.Map(func(r rune) rune {
 		if r > 0xff {
 			return '?'
 		}
 		return r
-	}, string(p))
-	if _, err := io.WriteString(l.w, s); err != nil {
-		return 0, err
-	}
-	return len(p), nil
+	}, s)
 }
 
 func writeCSV(w io.Writer, t *Table) error {

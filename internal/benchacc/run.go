@@ -346,10 +346,16 @@ func (w *world) trial(ctx context.Context, j job, base string) (*outcome, error)
 		if j.att.Kind == Collude3 {
 			k = 3
 		}
-		c := r.IntN(len(Cuts))
-		for len(w.byCut[c]) < k {
-			c = r.IntN(len(Cuts))
+		var cuts []int
+		for c, rs := range w.byCut {
+			if len(rs) >= k {
+				cuts = append(cuts, c)
+			}
 		}
+		if len(cuts) == 0 {
+			return nil, fmt.Errorf("%d colluders need %d releases at one cut: release to at least %d recipients", k, k, k*len(Cuts))
+		}
+		c := cuts[r.IntN(len(cuts))]
 		pick := slices.Clone(w.byCut[c])
 		r.Shuffle(len(pick), func(a, b int) { pick[a], pick[b] = pick[b], pick[a] })
 		pick = pick[:k]
