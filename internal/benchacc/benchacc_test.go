@@ -22,8 +22,8 @@ func TestRun(t *testing.T) {
 		NotOursTrials:   map[int]int{300: 1},
 		CollusionTrials: map[int]int{1000: 1},
 		LinkageTrials:   1, LinkageRows: 300,
-		Only:            []string{"as released", "rows shuffled", "not ours", "3 copies mixed row-wise", "30% rows appended", "linkage"},
-		Dir:             t.TempDir(),
+		Only: []string{"as released", "rows shuffled", "not ours", "3 copies mixed row-wise", "30% rows appended", "linkage"},
+		Dir:  t.TempDir(),
 	}
 	res, err := Run(context.Background(), cfg)
 	if err != nil {
