@@ -80,7 +80,7 @@ func TestKillMidLoad(t *testing.T) {
 	after := fingerprint(t, ref)
 
 	rng := rand.New(rand.NewPCG(1, 2))
-	for _, mode := range []string{"reading", "ingest", "random", "random"} {
+	for _, mode := range []string{"reading", "ingest", "random"} {
 		t.Run(mode, func(t *testing.T) {
 			cmd := exec.Command(os.Args[0], "-test.run=^TestFaultChild$", "-test.count=1")
 			cmd.Env = append(os.Environ(), "HUELLA_FAULT_STORE="+path, "HUELLA_FAULT_FILE="+p2, "HUELLA_FAULT_MODE="+mode)

@@ -202,12 +202,14 @@ type person struct {
 }
 
 // keyTable maps the values of one person_key field to people (indexes into
-// loader.people), as an open-addressing multimap over a byte arena.
+// loader.people), as an open-addressing multimap over a byte arena. A slot
+// holds the upper 32 bits of the value's hash and its entry, so most
+// non-matching slots are skipped without reading the arena.
 type keyTable struct {
 	seed  maphash.Seed
 	data  []byte
 	ref   []keyRef // one per entry
-	slots []uint32 // entry index + 1; 0 is empty
+	slots []uint64 // hash>>32 << 32 | entry index + 1; 0 is empty
 	n     int
 }
 
@@ -217,23 +219,23 @@ type keyRef struct {
 }
 
 func newKeyTable() *keyTable {
-	return &keyTable{seed: maphash.MakeSeed(), slots: make([]uint32, 1024)}
-}
-
-func (t *keyTable) value(e uint32) string {
-	r := t.ref[e]
-	return string(t.data[r.off : r.off+r.len])
+	return &keyTable{seed: maphash.MakeSeed(), slots: make([]uint64, 1024)}
 }
 
 // each calls fn for the people holding value, until fn returns false.
 func (t *keyTable) each(value string, fn func(person uint32) bool) {
+	h := maphash.String(t.seed, value)
+	tag := h >> 32
 	mask := uint64(len(t.slots) - 1)
-	for i := maphash.String(t.seed, value) & mask; ; i = (i + 1) & mask {
+	for i := h & mask; ; i = (i + 1) & mask {
 		s := t.slots[i]
 		if s == 0 {
 			return
 		}
-		r := t.ref[s-1]
+		if s>>32 != tag {
+			continue
+		}
+		r := t.ref[uint32(s)-1]
 		if int(r.len) == len(value) && string(t.data[r.off:r.off+r.len]) == value {
 			if !fn(r.person) {
 				return
@@ -264,15 +266,16 @@ func (t *keyTable) add(value string, person uint32) {
 func (t *keyTable) place(e uint32) {
 	mask := uint64(len(t.slots) - 1)
 	r := t.ref[e-1]
-	i := maphash.String(t.seed, string(t.data[r.off:r.off+r.len])) & mask
+	h := maphash.String(t.seed, string(t.data[r.off:r.off+r.len]))
+	i := h & mask
 	for t.slots[i] != 0 {
 		i = (i + 1) & mask
 	}
-	t.slots[i] = e
+	t.slots[i] = h>>32<<32 | uint64(e)
 }
 
 func (t *keyTable) grow() {
-	t.slots = make([]uint32, 2*len(t.slots))
+	t.slots = make([]uint64, 2*len(t.slots))
 	for e := range t.ref {
 		t.place(uint32(e + 1))
 	}

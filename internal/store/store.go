@@ -27,10 +27,14 @@
 //
 // Every row is validated first (see ParseError); invalid CURPs and claves de
 // elector are counted, never dropped or fixed. One Load call commits all its
-// files at once or nothing: the new keys are sorted in memory, written as
-// sorted tables (SSTs) in DIR/tmp and handed to Pebble's Ingest, which adds
-// them in one atomic manifest edit. A crash before that edit leaves the
-// store as it was (leftover tables in DIR/tmp are removed at the next Open).
+// files at once or nothing: the new keys are sorted in memory (the records
+// of the last file's new people, whose ids are above every other key of the
+// load, stream straight into tables as they are read), written as sorted
+// tables (SSTs) in DIR/tmp and handed to Pebble's Ingest, which adds them in
+// one atomic manifest edit. A crash before that edit leaves the store as it
+// was (leftover tables in DIR/tmp are removed at the next Open). Nothing is
+// written through Pebble's WAL or memtables, so a load costs one write of
+// its tables.
 //
 // # Layout
 //
@@ -65,6 +69,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -114,10 +119,13 @@ type quietLogger struct{}
 func (quietLogger) Infof(string, ...any)         {}
 func (quietLogger) Fatalf(f string, args ...any) { panic(fmt.Sprintf("pebble: "+f, args...)) }
 
+// pebbleOptions are the store's Pebble options; the caller unrefs the
+// cache after Open (the DB holds its own reference).
 func pebbleOptions() *pebble.Options {
 	return &pebble.Options{
 		FormatMajorVersion: pebble.FormatNewest,
 		Logger:             quietLogger{},
+		Cache:              pebble.NewCache(128 << 20),
 	}
 }
 
@@ -132,6 +140,7 @@ func Create(path string, schema *register.Schema) error {
 	opts := pebbleOptions()
 	opts.ErrorIfExists = true
 	db, err := pebble.Open(filepath.Join(path, "db"), opts)
+	opts.Cache.Unref()
 	if err != nil {
 		return fmt.Errorf("create store %s: %w", path, err)
 	}
@@ -172,6 +181,7 @@ func Open(path string, schema *register.Schema) (*Store, error) {
 	opts := pebbleOptions()
 	opts.ErrorIfNotExists = true
 	db, err := pebble.Open(filepath.Join(path, "db"), opts)
+	opts.Cache.Unref()
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
@@ -349,6 +359,12 @@ func (s *Store) scanVersions(ctx context.Context, lower, upper []byte, keep func
 		return err
 	}
 	defer it.Close()
+	return s.scanIter(ctx, it, lower, upper, keep, fn)
+}
+
+// scanIter is scanVersions on an open iterator, from SeekGE(lower) while
+// keys are below upper.
+func (s *Store) scanIter(ctx context.Context, it *pebble.Iterator, lower, upper []byte, keep func(from, to register.Date) bool, fn func(v *register.Version) error) error {
 	var (
 		v    = register.Version{Record: make(register.Record, len(s.schema.Fields))}
 		raw  []byte
@@ -365,7 +381,7 @@ func (s *Store) scanVersions(ctx context.Context, lower, upper []byte, keep func
 		}
 		return fn(&v)
 	}
-	for it.First(); it.Valid(); it.Next() {
+	for it.SeekGE(lower); it.Valid() && bytes.Compare(it.Key(), upper) < 0; it.Next() {
 		if n++; n&4095 == 0 && ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -471,24 +487,29 @@ func (s *Store) byKey(field int, value string) ([]register.Version, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer it.Close()
 	var pids []uint64
-	for it.First(); it.Valid(); it.Next() {
+	for it.SeekGE(lo); it.Valid() && bytes.HasPrefix(it.Key(), lo); it.Next() {
 		if k := it.Key(); len(k) == len(lo)+8 {
 			pids = append(pids, binary.BigEndian.Uint64(k[len(lo):]))
 		}
 	}
-	err = it.Error()
-	it.Close()
-	if err != nil {
+	if err := it.Error(); err != nil {
 		return nil, fmt.Errorf("%s %q: %w", s.schema.Fields[field].Name, value, err)
 	}
 	var out []register.Version
 	for _, pid := range pids {
-		vs, err := s.Person(pid)
+		plo := versionKey(nil, pid, 0, 0)[:9]
+		it.SetBounds(plo, prefixEnd(plo))
+		err := s.scanIter(context.Background(), it, plo, prefixEnd(plo), nil, func(v *register.Version) error {
+			c := *v
+			c.Record = slices.Clone(v.Record)
+			out = append(out, c)
+			return nil
+		})
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s %q: person %d: %w", s.schema.Fields[field].Name, value, pid, err)
 		}
-		out = append(out, vs...)
 	}
 	return out, nil
 }
