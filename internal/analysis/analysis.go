@@ -546,7 +546,7 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 		est = nil
 	}
 	if est != nil {
-		rep.Cutoff = cutoffOf(est)
+		rep.Cutoff = cutoffOf(est, cfg.Known.Snapshots)
 		rep.Cutoff.OtherCuts = otherCuts(mt, dated, est, cfg.Known)
 		if len(rep.Cutoff.OtherCuts) > 0 {
 			o := rep.Cutoff.OtherCuts[0]
@@ -666,7 +666,7 @@ func hasLinkFields(s *register.Schema, visible []bool) bool {
 		(v(register.FNacimiento) || v(register.FEntidad))
 }
 
-func cutoffOf(e *dating.Estimate) *report.Cutoff {
+func cutoffOf(e *dating.Estimate, snapshots []register.Date) *report.Cutoff {
 	c := &report.Cutoff{
 		Earliest: e.Earliest.String(), Latest: e.Latest.String(),
 		BestEarliest: e.BestFrom.String(), BestLatest: e.BestTo.String(),
@@ -685,7 +685,20 @@ func cutoffOf(e *dating.Estimate) *report.Cutoff {
 		notes = append(notes, "the band reaches the first instant the store knows: the copy may be earlier")
 	}
 	if e.SnapshotsOnly {
-		notes = append(notes, "the store holds snapshots only: the cut is known to a snapshot or the span between two")
+		var in []string
+		for _, d := range snapshots {
+			if d >= e.Earliest && d <= e.Latest {
+				in = append(in, d.String())
+			}
+		}
+		switch len(in) {
+		case 0:
+			notes = append(notes, "the store holds snapshots only: the copy falls between two snapshots")
+		case 1:
+			notes = append(notes, "the store holds snapshots only: the copy shows the register as the "+in[0]+" snapshot holds it; changes are known only to have happened between snapshots, hence the band")
+		default:
+			notes = append(notes, "the store holds snapshots only: the cut is known to a snapshot or the span between two")
+		}
 	}
 	if e.Disjoint {
 		notes = append(notes, fmt.Sprintf("%d other stretches of days agree with nearly as many rows (the rows are consistent with several cuts)", len(e.Runs)-1))
