@@ -515,13 +515,17 @@ func (r *Reader) Info() Info {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.info.SHA256 == "" {
-		if r.raw != nil && r.eof {
+		if r.raw != nil && r.eof && r.f != nil {
 			// Hash what the decoder did not need (e.g. gzip padding).
 			if _, err := io.Copy(r.raw.h, r.f); err == nil {
 				r.info.SHA256 = hex.EncodeToString(r.raw.h.Sum(nil))
 			}
-		} else if sum, err := hashFile(r.info.Path); err == nil {
-			r.info.SHA256 = sum
+			r.raw = nil
+		}
+		if r.info.SHA256 == "" {
+			if sum, err := hashFile(r.info.Path); err == nil {
+				r.info.SHA256 = sum
+			}
 		}
 	}
 	info := r.info
