@@ -347,7 +347,7 @@ func Render(r Results, parts []PerfDoc) string {
 		if !ok {
 			return "—"
 		}
-		return fmt.Sprintf("%.2f %s", v, mark(v >= GoalLoadVsPG))
+		return fmt.Sprintf("%.2f %s (CPU: %s)", v, mark(v >= GoalLoadVsPG), cpuRatio(s.PGLoad.BackendCPU, s.Load.CPU))
 	}, judge(func(s *Size) (bool, bool) { v, ok := loadRatio(s); return v >= GoalLoadVsPG, ok }, false))
 
 	row("release: unmarked write of the same rows", "", func(s *Size) string {
@@ -367,7 +367,7 @@ func Render(r Results, parts []PerfDoc) string {
 		if !ok {
 			return "—"
 		}
-		return fmt.Sprintf("%.2f× %s", v, mark(v <= GoalReleaseRatio))
+		return fmt.Sprintf("%.2f× %s (CPU: %s)", v, mark(v <= GoalReleaseRatio), cpuRatio(s.Release.CPU, s.Unmarked.CPU))
 	}, judge(func(s *Size) (bool, bool) { v, ok := relRatio(s); return v <= GoalReleaseRatio, ok }, false))
 	if len(cols) >= 2 {
 		small := cols[0].size
@@ -400,7 +400,7 @@ func Render(r Results, parts []PerfDoc) string {
 		if !ok {
 			return "—"
 		}
-		return fmt.Sprintf("%.2f× %s", v, mark(v >= GoalVsPG))
+		return fmt.Sprintf("%.2f× %s (CPU: %s)", v, mark(v >= GoalVsPG), cpuRatio(s.PGJoin.BackendCPU, s.Dump.CPU))
 	}, judge(func(s *Size) (bool, bool) { v, ok := pgRatio(s); return v >= GoalVsPG, ok }, false))
 	row("(b) floor: hand-rolled CSV parse of the same file", "", func(s *Size) string {
 		return fmt.Sprintf("%s (%s rows/s; CPU %s)", secs(s.Floor.Wall), count(int(rate(int(s.FloorRows), s.Floor.Wall))), secs(s.Floor.CPU))
@@ -416,7 +416,7 @@ func Render(r Results, parts []PerfDoc) string {
 		if !ok {
 			return "—"
 		}
-		return fmt.Sprintf("%.1f× %s", v, mark(v <= GoalVsFloor))
+		return fmt.Sprintf("%.1f× %s (CPU: %s)", v, mark(v <= GoalVsFloor), cpuRatio(s.Dump.CPU, s.Floor.CPU))
 	}, judge(func(s *Size) (bool, bool) { v, ok := floorRatio(s); return v <= GoalVsFloor, ok }, false))
 	row("analysis: full dump, peak RSS", "< 4 GiB at 10M", func(s *Size) string {
 		return mib(s.Dump.RSS)
@@ -449,7 +449,9 @@ func Render(r Results, parts []PerfDoc) string {
 		}
 	}
 	p("\n")
-	p("✔ goal met at that size, ✘ missed. The verdict column judges the sizes a goal is about (\"at 10M\":\n")
+	p("✔ goal met at that size, ✘ missed, judged on wall time; the CPU-time ratio beside it is steadier\n")
+	p("on a loaded machine but favours single-threaded work (PostgreSQL's backend, one core) over work\n")
+	p("spread on both cores (huella). The verdict column judges the sizes a goal is about (\"at 10M\":\n")
 	p("sizes of 10M people or more). An analysis cell ends with what the analysis answered for the\n")
 	p("benchmark's leak (the first recipient's copy): \"ours, A accused\" is the right answer.\n\n")
 
@@ -577,6 +579,14 @@ func answer(a *Analysis) string {
 		s += " **(wrong)**"
 	}
 	return "— " + s
+}
+
+// cpuRatio is a/b of two CPU times, "—" when b is 0.
+func cpuRatio(a, b float64) string {
+	if b <= 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.2f×", a/b)
 }
 
 func rate(n int, secs float64) float64 {
