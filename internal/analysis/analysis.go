@@ -5,12 +5,18 @@
 //
 // # Steps
 //
-//  1. Link. A row with a CURP or clave de elector is looked up in the store
-//     (every version of every person who ever held it); among the persons
-//     found, the one whose versions agree best with the row wins. Rows with
-//     no key, or a key the store does not know, go to the probabilistic
-//     linker (package linkage), built only when such rows exist.
-//
+//  1. Link. Every row is read once into a compact form: the 32-bit FNV-1a
+//     hash of the comparison form of each visible field, its CURP and its
+//     clave (the first MaxObservations rows are also kept whole, for
+//     attribution). A leak with fewer rows than 1/50 of the store's versions
+//     is then linked by lookups (store.ByCURP, then ByClave: every version of
+//     every person who ever held the key); a larger one by a single scan of
+//     the store, comparing each person's versions with the rows that hold
+//     one of the person's keys. Among the persons found, the one whose best
+//     version agrees on most fields wins. Rows no key linked go to the
+//     probabilistic linker (package linkage), built over the whole store
+//     only when at least 2% of the rows (and 5) need it and the leak has the
+//     fields it blocks on.
 //  2. Compare. Each visible field of the row is compared with each version
 //     of its person in comparison form: ident.Normalize, Ñ→N, addresses in
 //     addr.Canonical form (copies change abbreviations on purpose), codes

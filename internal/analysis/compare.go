@@ -123,44 +123,4 @@ type agreement struct {
 	distCompared, distAgreeing int // over distinguishing fields
 }
 
-func (a agreement) exact() bool { return a.compared > 0 && a.agreeing == a.compared }
-
-// better orders agreements: more agreeing fields first, then fewer compared
-// (a version with a missing value is not better than one that agrees).
-func (a agreement) better(b agreement) bool {
-	if a.agreeing != b.agreeing {
-		return a.agreeing > b.agreeing
-	}
-	return a.distAgreeing > b.distAgreeing
-}
-
-// compare compares the keys of a leaked row (rowKeys[f] = "" when absent)
-// with a version's record; perField, when not nil, counts per field.
-func (c *comparer) compare(rowKeys []string, rec register.Record, perField []fieldCount) agreement {
-	var a agreement
-	for f, k := range rowKeys {
-		if k == "" || f >= len(rec) {
-			continue
-		}
-		ok := c.key(f, rec[f]) == k
-		a.compared++
-		if ok {
-			a.agreeing++
-		}
-		if c.distinguishing[f] {
-			a.distCompared++
-			if ok {
-				a.distAgreeing++
-			}
-		}
-		if perField != nil {
-			perField[f].compared++
-			if ok {
-				perField[f].agreeing++
-			}
-		}
-	}
-	return a
-}
-
 type fieldCount struct{ compared, agreeing int }
