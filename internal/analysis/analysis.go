@@ -17,6 +17,7 @@
 //     probabilistic linker (package linkage), built over the whole store
 //     only when at least 2% of the rows (and 5) need it and the leak has the
 //     fields it blocks on.
+//
 //  2. Compare. Each visible field of the row is compared with each version
 //     of its person in comparison form: ident.Normalize, Ñ→N, addresses in
 //     addr.Canonical form (copies change abbreviations on purpose), codes
@@ -27,15 +28,13 @@
 //     not shared by every register of the same people: addresses, sección,
 //     municipio, localidad, postal code, credential numbers, clave de
 //     elector, registration date. A matched row is ours when at least 80% of
-//     its compared distinguishing fields agree with one version. With N rows,
-//     M matched, O ours and D the distinguishing agreement over matched rows:
-//
-//     not_ours                  M < max(3, 1% of N), or D < 50% and M < 30% of N
-//     same_people_other_source  D < 50% (keys match, our wording does not), or
-//     no distinguishing field is visible and no recipient is accused
-//     ours                      O ≥ 90% of N
-//     partial                   O ≥ max(3, 1% of N): the rest is from elsewhere
-//
+//     its compared distinguishing fields agree with one version. With N
+//     rows, M matched, O ours and D the distinguishing agreement over matched
+//     rows, the verdict is not_ours when M < max(3, 1% of N), or D < 50% and
+//     M < 30% of N; else same_people_other_source when D < 50% (keys match,
+//     our wording does not) or no distinguishing field is visible and no
+//     recipient is accused; else ours when O ≥ 90% of N; else partial when
+//     O ≥ max(3, 1% of N) (the rest is from elsewhere).
 //     A leak is never called ours on keys alone.
 //
 //  4. Dating. Each exact row adds the union of the validity intervals of its
