@@ -616,6 +616,17 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 	}
 
 	rep.Limitations = limitations(rep, cfg, est, anyDist, probRows, n, maxObs)
+	if anyDist {
+		onlyCodes := true
+		for f, v := range visible {
+			if v && cmp.distinguishing[f] && s.Fields[f].Kind != register.KindCode {
+				onlyCodes = false
+			}
+		}
+		if onlyCodes {
+			rep.Limitations = append(rep.Limitations, "Only coded fields (sección, municipio, localidad, postal code) distinguish our copy here: another register of the same people that uses the same sections would agree with them too.")
+		}
+	}
 	if skippedProb > 0 {
 		rep.Limitations = append(rep.Limitations, fmt.Sprintf("%d rows whose keys the register does not know (canaries of a copy, damaged keys or other people) were not linked by name: too few to be worth a pass over the whole register.", skippedProb))
 	}
