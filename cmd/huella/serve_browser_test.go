@@ -35,7 +35,7 @@ func TestServeDemoBrowser(t *testing.T) {
 		t.Skip("skipping the demo browser test in -short mode")
 	}
 	work := t.TempDir()
-	if _, e, code := huellaRun(t, "", "", "demo", "--people", "400", "--work", work); code != 0 {
+	if _, e, code := huellaRun(t, "", "", "demo", "--people", "200", "--work", work); code != 0 {
 		t.Fatalf("demo: exit %d: %s", code, e)
 	}
 	dir := filepath.Join(work, "ws")
