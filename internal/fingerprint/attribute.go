@@ -280,6 +280,9 @@ func AttributeWith(key []byte, releases []Release, obs []Observation, o Options)
 
 // carrier makes a CarrierEvidence from a natural-log bound.
 func carrier(name string, lnBound float64, detail string) CarrierEvidence {
+	if math.IsNaN(lnBound) || lnBound > 0 {
+		lnBound = 0 // a failed computation proves nothing
+	}
 	l10 := lnBound / math.Ln10
 	if math.IsInf(lnBound, -1) {
 		l10 = math.Inf(-1)

@@ -324,7 +324,7 @@ func TestAttributeSingleLeak(t *testing.T) {
 		if a := accused(evs); len(a) != 1 || a[0] != "rel-4" {
 			t.Fatalf("accused %v, want [rel-4]", a)
 		}
-		if evs[4].Carriers[0].Log10Bound > -6 {
+		if !(evs[4].Carriers[0].Log10Bound <= -6) {
 			t.Errorf("marks alone weak: %+v", evs[4].Carriers[0])
 		}
 	})
@@ -609,6 +609,43 @@ func TestChernoffExact(t *testing.T) {
 		}
 		if b := math.Exp(chernoffLog(terms, s)); b < exact {
 			t.Errorf("s=%g: bound %g below exact %g", s, b, exact)
+		}
+	}
+}
+
+// TestChernoffPerfectLeak: a leak that agrees with a copy everywhere (the
+// largest possible score) gets the exact probability of that outcome, a
+// finite and tiny bound; scores above the maximum are impossible.
+func TestChernoffPerfectLeak(t *testing.T) {
+	shape := newShape(3)
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, m := range []int{1, 10, 2233, 20000} {
+		terms := make([]markTerm, m)
+		s, want := 0.0, 0.0
+		for j := range terms {
+			rr := shape.t + r.Float64()*(math.Pi/2-2*shape.t)
+			p := math.Sin(rr) * math.Sin(rr)
+			x := 0
+			if r.Float64() < p {
+				x = 1
+			}
+			terms[j] = newTerm(p, x) // the leak shows the copy's symbol
+			s += score(x, x, p)
+			if x == 1 {
+				want += math.Log(p)
+			} else {
+				want += math.Log1p(-p)
+			}
+		}
+		got := chernoffLog(terms, s)
+		if math.IsNaN(got) || math.IsInf(got, 0) || math.Abs(got-want) > 1e-6*math.Abs(want) {
+			t.Errorf("m=%d: ln bound %g, want ln P(best everywhere) = %g", m, got, want)
+		}
+		if b := chernoffLog(terms, s*0.9); math.IsNaN(b) || b < want || b > 0 || (m > 100 && b > -100) {
+			t.Errorf("m=%d: 0.9 of the maximum: ln bound %g", m, b)
+		}
+		if b := chernoffLog(terms, s+1); !math.IsInf(b, -1) {
+			t.Errorf("m=%d: impossible score: ln bound %g", m, b)
 		}
 	}
 }

@@ -50,71 +50,81 @@ func score(x, y int, p float64) float64 {
 	}
 }
 
-// markTerm is one scored position for the bound: the log-probabilities of
-// the innocent's two symbols and the scores they would get.
+// markTerm is one scored position for the bound, written around its best
+// outcome so the exponent never subtracts large numbers: the innocent's
+// symbol gets score gMax with log-probability lpMax, or gMax − delta
+// (delta > 0) with log-probability lpMin.
 type markTerm struct {
-	lp1, lp0 float64 // ln p, ln(1−p)
-	g1, g0   float64 // score of a holder of 1, of 0
+	lpMax, lpMin float64
+	gMax, delta  float64
 }
 
 func newTerm(p float64, y int) markTerm {
-	return markTerm{math.Log(p), math.Log1p(-p), score(1, y, p), score(0, y, p)}
-}
-
-// logMGF is ln E[exp(λ g(X, y))] for X ~ Bernoulli(p).
-func (t markTerm) logMGF(lambda float64) float64 {
-	a := t.lp1 + lambda*t.g1
-	b := t.lp0 + lambda*t.g0
-	if a < b {
-		a, b = b, a
+	g1, g0 := score(1, y, p), score(0, y, p)
+	l1, l0 := math.Log(p), math.Log1p(-p)
+	if g1 >= g0 {
+		return markTerm{l1, l0, g1, g1 - g0}
 	}
-	return a + math.Log1p(math.Exp(b-a))
-}
-
-// dLogMGF is the derivative of logMGF in λ: the mean of g under the tilted law.
-func (t markTerm) dLogMGF(lambda float64) float64 {
-	a := t.lp1 + lambda*t.g1
-	b := t.lp0 + lambda*t.g0
-	if a >= b {
-		w := math.Exp(b - a)
-		return (t.g1 + w*t.g0) / (1 + w)
-	}
-	w := math.Exp(a - b)
-	return (w*t.g1 + t.g0) / (1 + w)
+	return markTerm{l0, l1, g0, g0 - g1}
 }
 
 // chernoffLog is ln of the Chernoff bound on P(S ≥ s) for an innocent whose
 // symbols X_j are independent Bernoulli(p_j):
 //
-//	ln P(S ≥ s) ≤ min over λ ≥ 0 of  −λ·s + Σ_j ln E[exp(λ·g_j(X_j))].
+//	ln P(S ≥ s) ≤ min over λ ≥ 0 of  −λ·s + Σ_j ln E[exp(λ·g_j(X_j))]
+//	            = min over λ ≥ 0 of  λ·(S_max − s) + Σ_j ln(P_j(best) + P_j(other)·e^{−λ·Δ_j})
 //
-// Every λ gives a valid bound; the minimum is found by bisection on the
-// derivative (the exponent is convex in λ). It returns 0 (bound 1) when
-// s ≤ 0.
+// where S_max = Σ_j (best score at j) and Δ_j the gap to the other score;
+// the second form is the same number without cancellation. Every λ gives a
+// valid bound; the exponent is convex, its minimum is found by bisection on
+// the derivative. When s ≥ S_max the bound is its limit λ → ∞,
+// Σ_j ln P_j(best) — the exact probability of the best outcome everywhere —
+// and −∞ when s > S_max (impossible). It returns 0 (bound 1) when s ≤ 0.
 func chernoffLog(terms []markTerm, s float64) float64 {
 	if s <= 0 || len(terms) == 0 {
 		return 0
 	}
+	smax, allBest := 0.0, 0.0
+	for _, t := range terms {
+		smax += t.gMax
+		allBest += t.lpMax
+	}
+	slack := smax - s
+	if slack < -1e-9*math.Max(1, math.Abs(smax)) {
+		return math.Inf(-1)
+	}
+	if slack <= 0 {
+		return allBest
+	}
 	exponent := func(l float64) float64 {
-		e := -l * s
+		e := l * slack
 		for _, t := range terms {
-			e += t.logMGF(l)
+			e += logAdd(t.lpMax, t.lpMin-l*t.delta)
 		}
 		return e
 	}
 	deriv := func(l float64) float64 {
-		d := -s
+		d := slack
 		for _, t := range terms {
-			d += t.dLogMGF(l)
+			// −Δ · P_λ(other)
+			a, b := t.lpMax, t.lpMin-l*t.delta
+			if b > a {
+				d -= t.delta / (1 + math.Exp(a-b))
+			} else {
+				d -= t.delta * math.Exp(b-a) / (1 + math.Exp(b-a))
+			}
 		}
 		return d
 	}
-	// bracket the minimum: the derivative is −s < 0 at 0 and increasing
 	lo, hi := 0.0, 1.0/math.Sqrt(float64(len(terms)))
-	for i := 0; i < 60 && deriv(hi) < 0; i++ {
+	i := 0
+	for ; i < 200 && deriv(hi) < 0; i++ {
 		lo, hi = hi, hi*2
 	}
-	for i := 0; i < 30; i++ {
+	if i == 200 {
+		return math.Min(0, math.Max(allBest, exponent(hi)))
+	}
+	for i := 0; i < 40; i++ {
 		mid := (lo + hi) / 2
 		if deriv(mid) < 0 {
 			lo = mid
