@@ -302,7 +302,7 @@ func analyse(j int, header string, sample [][]string) *colInfo {
 	c.cells = make([]string, len(sample))
 	for i, r := range sample {
 		if j < len(r) {
-			v := ident.Normalize(r[j])
+			v := trimFloatZero(ident.Normalize(r[j]))
 			c.cells[i] = v
 			if v != "" {
 				c.vals = append(c.vals, v)
@@ -1031,7 +1031,9 @@ func (c *colInfo) converter(field string) func(string) string {
 			return ""
 		}
 	case register.FEntidad:
-		return func(s string) string { return entidadCode(ident.Normalize(s)) }
+		return func(s string) string { return entidadCode(trimFloatZero(ident.Normalize(s))) }
+	case register.FCIC:
+		return func(s string) string { return trimFloatZero(ident.Normalize(s)) }
 	case register.FMunicipio:
 		return padder(3)
 	case register.FSeccion, register.FLocalidad:
@@ -1042,7 +1044,7 @@ func (c *colInfo) converter(field string) func(string) string {
 		return padder(13)
 	case register.FEmision:
 		return func(s string) string {
-			s = ident.Normalize(s)
+			s = trimFloatZero(ident.Normalize(s))
 			if _, ok := intIn(s, 1900, 2100); ok {
 				return s
 			}
@@ -1060,7 +1062,21 @@ func (c *colInfo) converter(field string) func(string) string {
 }
 
 func padder(n int) func(string) string {
-	return func(s string) string { return pad(ident.Normalize(s), n) }
+	return func(s string) string { return pad(trimFloatZero(ident.Normalize(s)), n) }
+}
+
+// trimFloatZero undoes a spreadsheet's or a data frame's "1929.0".
+func trimFloatZero(s string) string {
+	n := len(s)
+	if n < 3 || s[n-2] != '.' || s[n-1] != '0' {
+		return s
+	}
+	for i := 0; i < n-2; i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return s
+		}
+	}
+	return s[:n-2]
 }
 
 // pad zero-pads a number to n digits; anything else is left as it is.

@@ -173,7 +173,7 @@ func testVariants(t *testing.T, rows int) {
 	bare, bareOK := 0, 0 // no header and no keys
 	recTotal, recOK := 0, 0
 	miss := map[string]int{}
-	const variants = 120
+	variants := map[int]int{300: 40, 30: 200}[rows]
 	for k := 0; k < variants; k++ {
 		v := makeVariant(r, recs, schema)
 		m := Infer(schema, v.header, v.rows)
@@ -267,6 +267,11 @@ func TestInferCases(t *testing.T) {
 				return strings.TrimSpace(r[schema.Index(register.FPaterno)] + " " + r[schema.Index(register.FMaterno)])
 			}},
 			[]string{register.FNombre, register.FPaterno}, map[int]string{1: "full:paterno,materno"}},
+		{"pandas floats", []string{"seccion", "cp", "entidad"},
+			[]func(register.Record) string{col(register.FSeccion, func(s string) string { return strings.TrimLeft(s, "0") + ".0" }),
+				col(register.FCodigoPostal, func(s string) string { return strings.TrimLeft(s, "0") + ".0" }),
+				col(register.FEntidad, func(s string) string { return strings.TrimLeft(s, "0") + ".0" })},
+			[]string{register.FSeccion, register.FCodigoPostal, register.FEntidad}, nil},
 		{"no header, US dates, lower case", nil,
 			[]func(register.Record) string{col(register.FNacimiento, usDate), col(register.FNombre, strings.ToLower), col(register.FPaterno, strings.ToLower)},
 			[]string{register.FNacimiento, register.FNombre, register.FPaterno}, map[int]string{0: "MM/DD/YYYY"}},
