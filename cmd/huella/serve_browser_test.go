@@ -130,6 +130,11 @@ func TestServeDemoBrowser(t *testing.T) {
 	if tb := text("#releases"); !strings.Contains(tb, "PARTIDO NUEVO") || !strings.Contains(tb, "2021-02-15") {
 		t.Fatalf("the new release is not listed: %q", tb)
 	}
+	// Download the new copy as the page's link does.
+	head, err := chromedp.Run(ctx, chromedp.Evaluate[string](`fetch(document.querySelector("#releases tbody tr a").href).then(r => r.status + " " + r.headers.get("Content-Disposition")).catch(e => "" + e)`, chromedp.EvalAwaitPromise))
+	if err != nil || !strings.HasPrefix(head, "200 attachment") {
+		t.Fatalf("download of the new release: %q, %v", head, err)
+	}
 
 	do("verify the ledger",
 		chromedp.Navigate(base+"/ledger"),
