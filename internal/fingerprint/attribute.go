@@ -90,8 +90,9 @@ type Options struct {
 	// lets canaries be regenerated exactly. nil: the first attempts.
 	Taken func(curp, clave string) bool
 	// MaxMarks caps the address positions scored (default 20,000: more
-	// than any code length needs); MaxOrder caps the persons in the order
-	// statistic (default 1,000,000). The first in leak order are used.
+	// than any code length needs); MaxOrder caps the persons read for the
+	// order statistic and the marks (default 1,000,000). The first in leak
+	// order are used; canaries are looked for in every row.
 	MaxMarks, MaxOrder int
 }
 
@@ -128,11 +129,25 @@ func AttributeWith(key []byte, releases []Release, obs []Observation, o Options)
 		o.MaxOrder = 1000000
 	}
 	schema := o.Schema
-	idx := make([]int, len(obs))
-	for i := range idx {
-		idx[i] = i
+	// leak order: obs as given when already by Row (the usual case: no
+	// index of a 90M-row dump), else a sorted index
+	var idx []int
+	for i := 1; i < len(obs); i++ {
+		if obs[i].Row < obs[i-1].Row {
+			idx = make([]int, len(obs))
+			for i := range idx {
+				idx[i] = i
+			}
+			sort.SliceStable(idx, func(a, b int) bool { return obs[idx[a]].Row < obs[idx[b]].Row })
+			break
+		}
 	}
-	sort.SliceStable(idx, func(a, b int) bool { return obs[idx[a]].Row < obs[idx[b]].Row })
+	at := func(i int) int {
+		if idx == nil {
+			return i
+		}
+		return idx[i]
+	}
 
 	// The persons in leak order, first occurrence only: each position is
 	// scored once, so an innocent's symbols stay independent.
@@ -140,7 +155,6 @@ func AttributeWith(key []byte, releases []Release, obs []Observation, o Options)
 	var people []uint64
 	var positions []position
 	pos := newPRF(key, labelPosition, "")
-	var unlinked []int
 	var fieldsInLeak []int
 	for i, f := range schema.Fields {
 		if markable(f) {
@@ -149,22 +163,19 @@ func AttributeWith(key []byte, releases []Release, obs []Observation, o Options)
 	}
 	presentAddr := 0
 	var slots []addr.Slot
-	for _, k := range idx {
-		ob := &obs[k]
+	for i := range obs {
+		ob := &obs[at(i)]
 		if ob.PersonID == 0 {
-			unlinked = append(unlinked, k)
 			continue
 		}
 		if seen[ob.PersonID] {
 			continue
 		}
-		if len(people) >= o.MaxOrder && len(positions) >= o.MaxMarks {
-			break
+		if len(people) >= o.MaxOrder {
+			break // the first MaxOrder persons are plenty for every carrier
 		}
 		seen[ob.PersonID] = true
-		if len(people) < o.MaxOrder {
-			people = append(people, ob.PersonID)
-		}
+		people = append(people, ob.PersonID)
 		for _, fi := range fieldsInLeak {
 			if len(positions) >= o.MaxMarks || fi >= len(ob.Leaked) || ob.Leaked[fi] == "" {
 				continue
@@ -183,7 +194,7 @@ func AttributeWith(key []byte, releases []Release, obs []Observation, o Options)
 
 	nrel := len(releases)
 	out := make([]Evidence, nrel)
-	canaryHits := findCanaries(key, releases, obs, unlinked, schema, o.Taken)
+	canaryHits := findCanaries(key, releases, obs, schema, o.Taken)
 	var orderTail []float64 // shared by every release: depends on n only
 	for r, rel := range releases {
 		p := rel.Params
@@ -313,11 +324,8 @@ func mixFromParams(shape codeShape, p Params) []classMix {
 // unlinked rows whose CURP is one of the release's canary candidates, whose
 // other identity values agree where present, and that agree on the clave or
 // on both the given name and the first surname.
-func findCanaries(key []byte, releases []Release, obs []Observation, unlinked []int, schema *register.Schema, taken func(curp, clave string) bool) []int {
+func findCanaries(key []byte, releases []Release, obs []Observation, schema *register.Schema, taken func(curp, clave string) bool) []int {
 	hits := make([]int, len(releases))
-	if len(unlinked) == 0 {
-		return hits
-	}
 	type cand struct {
 		rel int
 		rec register.Record
@@ -337,8 +345,14 @@ func findCanaries(key []byte, releases []Release, obs []Observation, unlinked []
 	}
 	curpIdx := schema.Index(register.FCURP)
 	counted := map[string]bool{}
-	for _, k := range unlinked {
+	if len(byCURP) == 0 {
+		return hits
+	}
+	for k := range obs {
 		ob := &obs[k]
+		if ob.PersonID != 0 {
+			continue
+		}
 		curp := ob.CURP
 		if curp == "" && curpIdx >= 0 && curpIdx < len(ob.Leaked) {
 			curp = ob.Leaked[curpIdx]
