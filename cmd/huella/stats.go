@@ -78,10 +78,10 @@ Examples:
 				return nil
 			}
 			fmt.Fprintf(env.Stdout, "span:     %s to %s\n\n", out.First, out.Last)
-			tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-			fmt.Fprintf(tw, "as of\tkind\trows\tpeople valid\t\tfile\t\n")
+			tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintf(tw, "as of\tkind\trows\tpeople valid\tfile\n")
 			for _, l := range out.Loads {
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t\t%s\t\n", l.AsOf, l.Kind, l.Rows, l.PeopleValid, l.File)
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\n", l.AsOf, l.Kind, l.Rows, l.PeopleValid, l.File)
 			}
 			return tw.Flush()
 		},

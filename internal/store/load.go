@@ -99,7 +99,11 @@ func (s *Store) Load(ctx context.Context, in []LoadInput, progress func(rows int
 		pos  int
 	}
 	jobs := make([]job, len(in))
+	var size int64
 	for i, x := range in {
+		if fi, err := os.Stat(x.Path); err == nil {
+			size += fi.Size()
+		}
 		kind, err := s.peekKind(x.Path)
 		if err != nil {
 			return nil, err
@@ -134,6 +138,10 @@ func (s *Store) Load(ctx context.Context, in []LoadInput, progress func(rows int
 		versions: newSorter(), index: newKeySorter(),
 		tableOpts: sstable.WriterOptions{TableFormat: s.db.FormatMajorVersion().MaxTableFormat(), Parallelism: true}}
 	defer func() { l.fresh.close() }()
+	// Room for the index entries of every row (rows are rarely under 100
+	// bytes), so the largest slice of a load is not copied as it grows;
+	// pages not used are never touched.
+	l.index.ents = make([]inlineKey, 0, min(size/100*int64(len(s.keyFields)), 1<<31))
 	if st.Versions > 0 && jobs[len(jobs)-1].kind == KindSnapshot {
 		if err := l.readPeople(ctx); err != nil {
 			return nil, fmt.Errorf("load: read the store: %w", err)
