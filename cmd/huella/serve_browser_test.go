@@ -29,6 +29,9 @@ func TestServeDemoBrowser(t *testing.T) {
 		bin, _ = exec.LookPath(n)
 	}
 	if bin == "" {
+		if os.Getenv("HUELLA_REQUIRE_BROWSER") != "" {
+			t.Fatal("no chromium binary found and HUELLA_REQUIRE_BROWSER is set (install with .ci/install-chromium.sh)")
+		}
 		t.Skip("no chromium binary found (install with .ci/install-chromium.sh or set HUELLA_CHROMIUM): skipping browser test")
 	}
 	if testing.Short() {

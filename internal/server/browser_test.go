@@ -31,6 +31,9 @@ func newBrowser(t *testing.T) context.Context {
 	t.Helper()
 	bin := chromium()
 	if bin == "" {
+		if os.Getenv("HUELLA_REQUIRE_BROWSER") != "" {
+			t.Fatal("no chromium binary found and HUELLA_REQUIRE_BROWSER is set (install with .ci/install-chromium.sh)")
+		}
 		t.Skip("no chromium binary found (install with .ci/install-chromium.sh or set HUELLA_CHROMIUM): skipping browser test")
 	}
 	opts := []chromedp.ExecAllocatorOption{
