@@ -831,6 +831,9 @@ func limitations(rep *report.Report, cfg Config, est *dating.Estimate, anyDist b
 	out := []string{
 		"The register known to the store runs from " + cfg.Known.First.String() + " to " + cfg.Known.Last.String() + "; nothing is known of it outside that span.",
 	}
+	if rep.Input.Truncated {
+		out = append(out, fmt.Sprintf("The file is truncated (it ends in the middle of a record or of its compression stream): only the %d rows before the cut were analysed.", rep.Input.Rows))
+	}
 	if rep.Input.Skipped > 0 {
 		out = append(out, fmt.Sprintf("%d parts of the file could not be read as rows and were skipped.", rep.Input.Skipped))
 	}

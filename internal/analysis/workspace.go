@@ -300,7 +300,7 @@ func OpenLeak(path string, schema *register.Schema) (*Leak, func(), error) {
 			return report.Input{
 				Name: filepath.Base(path), SHA256: info.SHA256, Rows: int(info.Rows),
 				Format: info.Format, Encoding: info.Encoding, Compression: info.Compression,
-				Skipped: int(info.SkippedCount),
+				Skipped: int(info.SkippedCount), Truncated: info.Truncated,
 			}
 		},
 	}

@@ -6,7 +6,7 @@
 //
 //	{"format": "huella analysis v1",
 //	 "analysis_id": "a1-<24 hex>",
-//	 "input": {"name", "sha256", "rows", "format", "encoding", "compression", "skipped"},
+//	 "input": {"name", "sha256", "rows", "format", "encoding", "compression", "skipped", "truncated"},
 //	 "columns": [{"index", "header", "field", "extra", "confidence"}],
 //	 "verdict": "ours" | "partial" | "same_people_other_source" | "not_ours",
 //	 "verdict_reason": "...",
@@ -99,7 +99,8 @@ type Input struct {
 	Format      string `json:"format"`
 	Encoding    string `json:"encoding"`
 	Compression string `json:"compression,omitempty"`
-	Skipped     int    `json:"skipped"` // rows the reader could not use
+	Skipped     int    `json:"skipped"`             // rows the reader could not use
+	Truncated   bool   `json:"truncated,omitempty"` // the file ends in the middle of a record or stream
 }
 
 // Column is one column of the leak and the register field it holds.
