@@ -14,13 +14,15 @@ import (
 //	pass 0  birth date, sex, entidad          (names damaged)
 //	pass 1  birth date, phonetic(paterno)     (given name damaged, person moved)
 //	pass 2  birth date, phonetic(given name)  (first surname damaged)
-//	pass 3  birth year, phonetic(paterno), phonetic(given name)  (day or month wrong)
-//	pass 4  entidad, seccion, phonetic(paterno)                  (birth date wrong)
-//	pass 5  entidad, seccion, phonetic(given name)               (birth date and surname wrong)
+//	pass 3  birth year, sex, phonetic(paterno), phonetic(given name)  (day or month wrong)
+//	pass 4  entidad, seccion, phonetic(paterno)                       (birth date wrong)
+//	pass 5  entidad, seccion, sex, phonetic(given name)               (birth date and surname wrong)
 //
 // The given name's code is its first token in the register; a row probes
 // each of its tokens, which finds swapped names ("LUIS JOSE" for "JOSE
-// LUIS"). Rows whose day and month can be swapped also probe the swapped date.
+// LUIS"). Rows whose day and month can be swapped also probe the swapped
+// date. Sex splits the two passes with the largest blocks (a common surname
+// and a common given name); a row without sex probes both.
 const nPasses = 6
 
 // blockTable holds (key, version) entries sorted by key, 32-bit keys packed
@@ -61,7 +63,7 @@ func (ix *Index) verKeys(v *ver) (keys [nPasses]uint32, ok [nPasses]bool) {
 	b := uint64(v.birth)
 	var year uint64
 	if v.hasBirth {
-		y, _, _ := v.birth.YMD()
+		y, _, _ := civil(v.birth)
 		year = uint64(y)
 	}
 	set := func(p int, cond bool, a, bb, c uint64) {
@@ -72,9 +74,9 @@ func (ix *Index) verKeys(v *ver) (keys [nPasses]uint32, ok [nPasses]bool) {
 	set(0, v.hasBirth && v.sex != 0 && v.ent != 0, b, uint64(v.sex), ent)
 	set(1, v.hasBirth && pat != 0, b, pat, 0)
 	set(2, v.hasBirth && nom != 0, b, nom, 0)
-	set(3, v.hasBirth && pat != 0 && nom != 0, year, pat, nom)
+	set(3, v.hasBirth && pat != 0 && nom != 0, year, pat, nom<<8|uint64(v.sex))
 	set(4, v.ent != 0 && v.sec != 0 && pat != 0, ent, sec, pat)
-	set(5, v.ent != 0 && v.sec != 0 && nom != 0, ent, sec, nom)
+	set(5, v.ent != 0 && v.sec != 0 && nom != 0, ent, sec, nom<<8|uint64(v.sex))
 	return keys, ok
 }
 
@@ -162,10 +164,16 @@ func rowKeys(r *prepared) []uint32 {
 			add(2, uint64(d), n, 0)
 		}
 	}
+	sexes := []uint64{uint64(r.sex)}
+	if r.sex == 0 {
+		sexes = []uint64{'H', 'M'}
+	}
 	if r.hasBirth && pat != 0 {
-		y, _, _ := r.birth.YMD()
+		y, _, _ := civil(r.birth)
 		for _, n := range noms {
-			add(3, uint64(y), pat, n)
+			for _, sx := range sexes {
+				add(3, uint64(y), pat, n<<8|sx)
+			}
 		}
 	}
 	if r.ent != "" && r.sec != "" {
@@ -173,7 +181,9 @@ func rowKeys(r *prepared) []uint32 {
 			add(4, ent, sec, pat)
 		}
 		for _, n := range noms {
-			add(5, ent, sec, n)
+			for _, sx := range sexes {
+				add(5, ent, sec, n<<8|sx)
+			}
 		}
 	}
 	return out

@@ -1,6 +1,7 @@
 package linkage
 
 import (
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -41,7 +42,7 @@ type ver struct {
 	nombre, paterno, materno uint32 // names table
 	calle, colonia           uint32 // addr table
 	ent, mun, sec, num, cp   uint32 // codes table
-	cic, ocr, emi            uint32 // codes table
+	cic, ocr, emi            uint32 // hash32: credential numbers are unique, interning them would not pay
 	sex                      byte
 	hasBirth                 bool
 }
@@ -83,8 +84,9 @@ type Index struct {
 	opts   Options
 
 	names, addr, codes *strtab
-	sorted             []uint32    // names id → id of its token-sorted form
-	nameCount          [3][]uint32 // per name field (nombre, paterno, materno): versions holding each id
+	sorted             []uint32     // names id → id of its token-sorted form
+	nameCount          [3][]uint32  // per name field (nombre, paterno, materno): people holding each id
+	logTF              [3][]float32 // log2 of each id's share of people, floored at 1/people
 	vers               []ver
 
 	keys   []keyEntry // CURP and clave hashes, sorted
@@ -138,9 +140,9 @@ func (ix *Index) Add(v *register.Version) {
 	x.sec = c.intern(codeKey(field(r, p.sec)))
 	x.num = c.intern(codeKey(field(r, p.num)))
 	x.cp = c.intern(codeKey(field(r, p.cp)))
-	x.cic = c.intern(codeKey(field(r, p.cic)))
-	x.ocr = c.intern(codeKey(field(r, p.ocr)))
-	x.emi = c.intern(codeKey(field(r, p.emi)))
+	x.cic = hash32(codeKey(field(r, p.cic)))
+	x.ocr = hash32(codeKey(field(r, p.ocr)))
+	x.emi = hash32(codeKey(field(r, p.emi)))
 	vi := uint32(len(ix.vers))
 	ix.vers = append(ix.vers, x)
 	if k := keyOf(field(r, p.curp)); k != 0 {
@@ -184,6 +186,19 @@ func keyOf(s string) uint64 {
 	return h
 }
 
+// hash32 is a 32-bit hash of s, 0 only for "". Two credential numbers that
+// collide compare equal: one chance in 4·10⁹, and only on one field.
+func hash32(s string) uint32 {
+	if s == "" {
+		return 0
+	}
+	h := fnv64(s)
+	if x := uint32(h>>32) ^ uint32(h); x != 0 {
+		return x
+	}
+	return 1
+}
+
 func fnv64(s string) uint64 {
 	h := uint64(14695981039346656037)
 	for i := 0; i < len(s); i++ {
@@ -195,7 +210,7 @@ func fnv64(s string) uint64 {
 
 // Freeze sorts the versions by person, builds the key and block tables,
 // counts value frequencies and estimates the u probabilities from random
-// pairs of versions. It releases the intern maps of names and addresses.
+// pairs of versions. It releases the intern maps.
 func (ix *Index) Freeze() {
 	if ix.frozen {
 		return
@@ -258,9 +273,15 @@ func (ix *Index) Freeze() {
 			}
 		}
 	}
+	for f := range ix.nameCount {
+		ix.logTF[f] = make([]float32, len(ix.nameCount[f]))
+		for id, c := range ix.nameCount[f] {
+			ix.logTF[f][id] = float32(math.Log2(float64(max(c, 1)) / float64(max(ix.people, 1))))
+		}
+	}
 	ix.blocks = ix.buildBlocks()
 	ix.prior = ix.priorModel()
-	ix.names.m, ix.addr.m = nil, nil
+	ix.names.m, ix.addr.m, ix.codes.m = nil, nil, nil
 }
 
 // personRange is the range of versions of the person holding version vi.

@@ -12,8 +12,8 @@
 //  1. Blocking. The row is compared only with the versions that share a key
 //     with it in one of six passes (see block.go): birth date + sex +
 //     entidad; birth date + phonetic code of the first surname; birth date +
-//     phonetic code of a given name; birth year + both codes; entidad +
-//     sección + either code. Each pass leaves out a different field, so a
+//     phonetic code of a given name; birth year + sex + both codes;
+//     entidad + sección + either code (+ sex with the given name's). Each pass leaves out a different field, so a
 //     typo in any one field still finds the person. A block larger than
 //     Options.MaxBlock is skipped (the other passes cover it).
 //  2. Comparison. Each (row, version) pair gets a level per field: names
@@ -195,7 +195,7 @@ func (ix *Index) Fit(recs []register.Record) *Model {
 		step = (len(recs) + n - 1) / n
 	}
 	nSample := (len(recs) + step - 1) / step
-	perRow := make([][]gamma, nSample)
+	perRow := make([]map[gamma]int, nSample)
 	parallel(nSample, func(lo, hi int) {
 		var s scratch
 		for k := lo; k < hi; k++ {
@@ -203,10 +203,10 @@ func (ix *Index) Fit(recs []register.Record) *Model {
 			if len(ix.exactPersons(&s)) > 0 {
 				continue
 			}
-			var gs []gamma
+			gs := map[gamma]int{}
 			ix.eachCandidateVersion(&s, func(v *ver) {
 				g, _ := ix.compare(&s.p, v, nil)
-				gs = append(gs, g)
+				gs[g]++
 			})
 			perRow[k] = gs
 		}

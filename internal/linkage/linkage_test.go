@@ -104,6 +104,28 @@ type testRegister struct {
 	ix     *Index
 	byID   map[uint64][]register.Version
 	people []genPerson
+	// pool, in lean registers (benchmarks), replaces byID and people: a
+	// sample of the versions valid at leakCut, the only ones leak draws.
+	pool []register.Version
+}
+
+// newLeanRegister is newTestRegister keeping only the index and a pool of
+// poolN versions valid at leakCut, so that a benchmark's heap is the index
+// (a heap full of records would bill the benchmark for their GC scans).
+func newLeanRegister(tb testing.TB, n int, seed uint64, poolN int) *testRegister {
+	s := register.INE()
+	tr := &testRegister{schema: s, ix: NewIndex(s)}
+	people := genPeople(n, seed, 1)
+	g := genRNG{rand.New(rand.NewPCG(seed, 1234))}
+	p := float64(poolN) / float64(n)
+	genVersions(people, seed, s, func(v *register.Version) {
+		tr.ix.Add(v)
+		if v.ValidAt(leakCut) && g.Float64() < p {
+			tr.pool = append(tr.pool, *v)
+		}
+	})
+	tr.ix.Freeze()
+	return tr
 }
 
 var (
@@ -138,8 +160,19 @@ func newTestRegister(tb testing.TB, n int, seed uint64) *testRegister {
 	return tr
 }
 
-// leak draws rows as of cut from the register: each a version valid then.
+// leakCut is the cut-off of every test leak.
+var leakCut = register.MustDate("2016-06-01")
+
+// leak draws rows as of leakCut from the register: each a version valid then.
 func (tr *testRegister) leak(g genRNG, n int, cut register.Date) (recs []register.Record, truth []register.Version) {
+	if tr.pool != nil {
+		for len(recs) < n {
+			v := tr.pool[g.IntN(len(tr.pool))]
+			recs = append(recs, v.Record)
+			truth = append(truth, v)
+		}
+		return recs, truth
+	}
 	for len(recs) < n {
 		p := tr.people[g.IntN(len(tr.people))]
 		for _, v := range tr.byID[p.id] {

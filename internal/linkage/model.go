@@ -2,6 +2,7 @@ package linkage
 
 import (
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/huella/huella/internal/register"
@@ -75,6 +76,7 @@ var priorM = [nFields][maxLevels]float64{
 // the weight of the sameSeccionFields when the pair shares the sección.
 type Model struct {
 	M, U, W, USame, WSame [nFields][maxLevels]float64
+	LogM                  [nFields][maxLevels]float64 // log2 m
 	// Lambda is, after EM, the share of rows whose person was among their
 	// candidates (π in em).
 	Lambda float64
@@ -101,6 +103,7 @@ func refuse(prior *Model, why string) *Model {
 func (m *Model) setWeights() {
 	for f := 0; f < nFields; f++ {
 		for l := 1; l <= nLevels[f]; l++ {
+			m.LogM[f][l] = math.Log2(m.M[f][l])
 			m.W[f][l] = math.Log2(m.M[f][l] / m.U[f][l])
 			m.WSame[f][l] = math.Log2(m.M[f][l] / m.USame[f][l])
 			if l > 1 {
@@ -253,13 +256,76 @@ type prepared struct {
 	sex                    byte
 	ent, mun, sec, num, cp string
 	calle, colonia         string
-	cic, ocr, emi          string
-	present                int // fields present, for the no-evidence check
+	cic, ocr, emi          uint32 // hash32
+	calleSorted            string
+
+	// memo caches levels by (field, interned id) for this row: candidates
+	// share names and streets (HERNANDEZ thousands of times), and
+	// Jaro–Winkler is the costliest step. nil disables it.
+	memo *memoTable
+}
+
+const (
+	memoNombre = iota
+	memoPaterno
+	memoMaterno
+	memoCalle
+	memoColonia
+)
+
+// memoTable is a small open-addressing cache, emptied in O(1) by bumping
+// its generation. When it fills up, levels are computed without caching.
+type memoTable struct {
+	gen  uint32
+	used int
+	slot [1024]memoSlot
+}
+
+type memoSlot struct {
+	key   uint64
+	gen   uint32
+	level uint8
+}
+
+func (t *memoTable) reset() {
+	t.gen++
+	t.used = 0
+}
+
+// memoized returns the cached level of (kind, id) or computes and stores it.
+func (p *prepared) memoized(kind int, id uint32, compute func() int) int {
+	t := p.memo
+	if t == nil {
+		return compute()
+	}
+	k := uint64(kind)<<32 | uint64(id)
+	h := (k * 0x9e3779b97f4a7c15) >> 54 // 10 bits
+	for i := uint64(0); i < 16; i++ {
+		s := &t.slot[(h+i)&1023]
+		if s.gen != t.gen {
+			if t.used >= 700 {
+				break
+			}
+			l := compute()
+			*s = memoSlot{k, t.gen, uint8(l)}
+			t.used++
+			return l
+		}
+		if s.key == k {
+			return int(s.level)
+		}
+	}
+	return compute()
 }
 
 func (ix *Index) prepare(r register.Record, p *prepared) {
 	ps := ix.pos
-	*p = prepared{}
+	memo := p.memo
+	if memo == nil {
+		memo = new(memoTable)
+	}
+	memo.reset()
+	*p = prepared{memo: memo}
 	p.curp = strings.ToUpper(strings.TrimSpace(field(r, ps.curp)))
 	p.clave = strings.ToUpper(strings.TrimSpace(field(r, ps.clave)))
 	p.nombre = nameKey(field(r, ps.nombre))
@@ -275,10 +341,11 @@ func (ix *Index) prepare(r register.Record, p *prepared) {
 	p.num = codeKey(field(r, ps.num))
 	p.cp = codeKey(field(r, ps.cp))
 	p.calle = addrKey(field(r, ps.calle))
+	p.calleSorted = sortedTokens(p.calle)
 	p.colonia = addrKey(field(r, ps.colonia))
-	p.cic = codeKey(field(r, ps.cic))
-	p.ocr = codeKey(field(r, ps.ocr))
-	p.emi = codeKey(field(r, ps.emi))
+	p.cic = hash32(codeKey(field(r, ps.cic)))
+	p.ocr = hash32(codeKey(field(r, ps.ocr)))
+	p.emi = hash32(codeKey(field(r, ps.emi)))
 }
 
 // prepareVer fills p from an indexed version (for u estimation).
@@ -288,7 +355,7 @@ func (ix *Index) prepareVer(v *ver, p *prepared) {
 		nombre: n[v.nombre], nombreSorted: n[ix.sorted[v.nombre]], paterno: n[v.paterno],
 		materno: n[v.materno], birth: v.birth, hasBirth: v.hasBirth, sex: v.sex,
 		ent: c[v.ent], mun: c[v.mun], sec: c[v.sec], num: c[v.num], cp: c[v.cp],
-		calle: a[v.calle], colonia: a[v.colonia], cic: c[v.cic], ocr: c[v.ocr], emi: c[v.emi],
+		calle: a[v.calle], calleSorted: sortedTokens(a[v.calle]), colonia: a[v.colonia], cic: v.cic, ocr: v.ocr, emi: v.emi,
 	}
 }
 
@@ -328,8 +395,8 @@ func dateLevel(a, b register.Date) int {
 	if s, ok := swapDayMonth(a); ok && s == b {
 		return 2
 	}
-	ya, ma, da := a.YMD()
-	yb, mb, db := b.YMD()
+	ya, ma, da := civil(a)
+	yb, mb, db := civil(b)
 	same := 0
 	if ya == yb {
 		same++
@@ -354,9 +421,9 @@ func dateLevel(a, b register.Date) int {
 func (ix *Index) compare(p *prepared, v *ver, md *Model) (gamma, float64) {
 	var g gamma
 	var l [nFields]int
-	l[fNombre] = ix.nameLevel(p.nombre, p.nombreSorted, v.nombre)
-	l[fPaterno] = ix.nameLevel(p.paterno, p.paterno, v.paterno)
-	l[fMaterno] = ix.nameLevel(p.materno, p.materno, v.materno)
+	l[fNombre] = p.memoized(memoNombre, v.nombre, func() int { return ix.nameLevel(p.nombre, p.nombreSorted, v.nombre) })
+	l[fPaterno] = p.memoized(memoPaterno, v.paterno, func() int { return ix.nameLevel(p.paterno, p.paterno, v.paterno) })
+	l[fMaterno] = p.memoized(memoMaterno, v.materno, func() int { return ix.nameLevel(p.materno, p.materno, v.materno) })
 	if p.hasBirth && v.hasBirth {
 		l[fNacimiento] = dateLevel(p.birth, v.birth)
 	}
@@ -386,13 +453,16 @@ func (ix *Index) compare(p *prepared, v *ver, md *Model) (gamma, float64) {
 		}
 	}
 	if p.calle != "" && v.calle != 0 {
-		vc := ix.addr.s[v.calle]
-		street := 3
-		if p.calle == vc {
-			street = 1
-		} else if jaroWinkler(p.calle, vc) >= 0.9 || sortedTokens(p.calle) == sortedTokens(vc) {
-			street = 2
-		}
+		street := p.memoized(memoCalle, v.calle, func() int {
+			vc := ix.addr.s[v.calle]
+			switch {
+			case p.calle == vc:
+				return 1
+			case jaroWinkler(p.calle, vc) >= 0.9 || p.calleSorted == sortedTokens(vc):
+				return 2
+			}
+			return 3
+		})
 		numDiffers := p.num != "" && v.num != 0 && p.num != c[v.num]
 		switch {
 		case street == 3:
@@ -404,11 +474,13 @@ func (ix *Index) compare(p *prepared, v *ver, md *Model) (gamma, float64) {
 		}
 	}
 	if p.colonia != "" && v.colonia != 0 {
-		vc := ix.addr.s[v.colonia]
-		l[fColonia] = 2
-		if p.colonia == vc || jaroWinkler(p.colonia, vc) >= 0.9 {
-			l[fColonia] = 1
-		}
+		l[fColonia] = p.memoized(memoColonia, v.colonia, func() int {
+			vc := ix.addr.s[v.colonia]
+			if p.colonia == vc || jaroWinkler(p.colonia, vc) >= 0.9 {
+				return 1
+			}
+			return 2
+		})
 	}
 	if p.cp != "" && v.cp != 0 {
 		l[fCP] = 2
@@ -417,12 +489,9 @@ func (ix *Index) compare(p *prepared, v *ver, md *Model) (gamma, float64) {
 		}
 	}
 	agree, differ := 0, 0
-	for _, pair := range [3]struct {
-		s  string
-		id uint32
-	}{{p.cic, v.cic}, {p.ocr, v.ocr}, {p.emi, v.emi}} {
-		if pair.s != "" && pair.id != 0 {
-			if pair.s == c[pair.id] {
+	for _, pair := range [3][2]uint32{{p.cic, v.cic}, {p.ocr, v.ocr}, {p.emi, v.emi}} {
+		if pair[0] != 0 && pair[1] != 0 {
+			if pair[0] == pair[1] {
 				agree++
 			} else {
 				differ++
@@ -444,7 +513,6 @@ func (ix *Index) compare(p *prepared, v *ver, md *Model) (gamma, float64) {
 		w += md.weight(f, l[f], l[fSeccion] == 1)
 	}
 	if md != nil {
-		n := float64(ix.people)
 		for f, id := range [3]uint32{v.nombre, v.paterno, v.materno} {
 			if l[f] == 0 || l[f] > 3 {
 				continue
@@ -453,8 +521,7 @@ func (ix *Index) compare(p *prepared, v *ver, md *Model) (gamma, float64) {
 			// name is a typo of the register's value, and a typo of a
 			// common name is as weak evidence as the common name: its
 			// weight is capped the same way.
-			tf := math.Max(float64(ix.nameCount[f][id])/n, 1/n)
-			tfW := math.Log2(md.M[f][l[f]] / tf)
+			tfW := md.LogM[f][l[f]] - float64(ix.logTF[f][id])
 			if l[f] == 1 {
 				w += tfW - md.W[f][1]
 			} else if tfW < md.W[f][l[f]] {
@@ -466,18 +533,43 @@ func (ix *Index) compare(p *prepared, v *ver, md *Model) (gamma, float64) {
 }
 
 // batchPairs holds the comparison vectors of a batch's candidate pairs, row
-// by row: the candidates of row i are vec[off[i]:off[i+1]].
+// by row and compressed: pats holds each distinct vector once; the
+// candidates of row i are the (pattern, count) entries ent[off[i]:off[i+1]].
 type batchPairs struct {
-	vec []gamma
-	off []int
+	pats  []gamma
+	index map[gamma]int32
+	ent   []patCount
+	off   []int
+	pairs int
 }
 
-func (b *batchPairs) addRow(gs []gamma) {
+type patCount struct {
+	pat   int32
+	count float64
+}
+
+func (b *batchPairs) addRow(gs map[gamma]int) {
 	if len(b.off) == 0 {
 		b.off = append(b.off, 0)
+		b.index = map[gamma]int32{}
 	}
-	b.vec = append(b.vec, gs...)
-	b.off = append(b.off, len(b.vec))
+	keys := make([]gamma, 0, len(gs))
+	for g := range gs {
+		keys = append(keys, g)
+	}
+	slices.Sort(keys) // the same batch gives the same sums, bit for bit
+	for _, g := range keys {
+		n := gs[g]
+		k, ok := b.index[g]
+		if !ok {
+			k = int32(len(b.pats))
+			b.pats = append(b.pats, g)
+			b.index[g] = k
+		}
+		b.ent = append(b.ent, patCount{k, float64(n)})
+		b.pairs += n
+	}
+	b.off = append(b.off, len(b.ent))
 }
 
 // em estimates m from a batch's candidate pairs by EM, keeping u at its
@@ -501,60 +593,70 @@ func (b *batchPairs) addRow(gs []gamma) {
 // matches than among non-matches (EM then found another latent class, such
 // as "same household").
 func em(prior *Model, b *batchPairs) *Model {
-	rows := len(b.off) - 1
+	rows := max(len(b.off)-1, 0)
 	if rows < 50 {
 		return refuse(prior, "fewer than 50 rows to estimate from")
 	}
 	md := *prior
-	md.EM, md.Pairs = true, len(b.vec)
+	md.EM, md.Pairs = true, b.pairs
 	pi := 0.9
-	var logLR, logLRSame [nFields][maxLevels]float64
+	patLR := make([]float64, len(b.pats)) // log L(γ) per distinct vector
 	lr := make([]float64, 0, 64)
-	for it := 1; it <= 100; it++ {
+	for it := 1; it <= 40; it++ {
+		var logLR, logLRSame [nFields][maxLevels]float64
 		for f := 0; f < nFields; f++ {
 			for l := 1; l <= nLevels[f]; l++ {
 				logLR[f][l] = math.Log(md.M[f][l] / md.U[f][l])
 				logLRSame[f][l] = math.Log(md.M[f][l] / md.USame[f][l])
 			}
 		}
-		var num [nFields][maxLevels]float64
-		var den [nFields]float64
+		for k, g := range b.pats {
+			t := &logLR
+			if g.level(fSeccion) == 1 {
+				t = &logLRSame
+			}
+			x := 0.0
+			for f := 0; f < nFields; f++ {
+				x += t[f][g.level(f)]
+			}
+			patLR[k] = x
+		}
+		post := make([]float64, len(b.pats)) // Σ posterior per distinct vector
 		matched := 0.0
 		for i := 0; i < rows; i++ {
-			gs := b.vec[b.off[i]:b.off[i+1]]
-			if len(gs) == 0 {
+			es := b.ent[b.off[i]:b.off[i+1]]
+			n := 0.0
+			top := math.Inf(-1)
+			for _, e := range es {
+				n += e.count
+				top = math.Max(top, patLR[e.pat])
+			}
+			if n == 0 {
 				continue
 			}
 			// scaled by the largest log-ratio to stay finite
 			lr = lr[:0]
-			top := math.Inf(-1)
-			for _, g := range gs {
-				x := 0.0
-				t := &logLR
-				if g.level(fSeccion) == 1 {
-					t = &logLRSame
-				}
-				for f := 0; f < nFields; f++ {
-					x += t[f][g.level(f)]
-				}
-				lr = append(lr, x)
-				top = math.Max(top, x)
-			}
-			prior := pi / float64(len(gs))
 			sum := 0.0
-			for k := range lr {
-				lr[k] = math.Exp(lr[k] - top)
-				sum += lr[k]
+			for _, e := range es {
+				x := math.Exp(patLR[e.pat] - top)
+				lr = append(lr, x)
+				sum += e.count * x
 			}
+			prior := pi / n
 			z := (1-pi)*math.Exp(-top) + prior*sum
-			for k, g := range gs {
-				p := prior * lr[k] / z
+			for k, e := range es {
+				p := prior * lr[k] / z * e.count
 				matched += p
-				for f := 0; f < nFields; f++ {
-					if l := g.level(f); l != 0 {
-						num[f][l] += p
-						den[f] += p
-					}
+				post[e.pat] += p
+			}
+		}
+		var num [nFields][maxLevels]float64
+		var den [nFields]float64
+		for k, g := range b.pats {
+			for f := 0; f < nFields; f++ {
+				if l := g.level(f); l != 0 {
+					num[f][l] += post[k]
+					den[f] += post[k]
 				}
 			}
 		}
