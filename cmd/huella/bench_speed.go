@@ -114,6 +114,11 @@ Examples:
 			}
 			run, err := benchspeed.Execute(ctx, cfg)
 			if err != nil {
+				if run != nil && len(run.Sizes) > 0 && doc != "-" {
+					if _, derr := rewriteSpeedDoc(env, doc, run); derr != nil {
+						env.Info("%v", derr)
+					}
+				}
 				return err
 			}
 			results := benchspeed.Results{Runs: []benchspeed.Run{*run}}

@@ -135,7 +135,7 @@ func (r Results) ScalingOf() *Scaling {
 	small, large := cols[0], cols[len(cols)-1]
 	s := &Scaling{Small: small.size, Large: large.size, SameRun: small.run == large.run}
 	n1, n2 := float64(small.size.Dump.Rows), float64(large.size.Dump.Rows)
-	if n1 <= 0 || n2 <= 0 {
+	if n1 <= 0 || n2 <= 0 || small.size.Dump.Error != "" || large.size.Dump.Error != "" {
 		return nil
 	}
 	d1, d2 := small.size.Dump, large.size.Dump
@@ -392,7 +392,7 @@ func Render(r Results, parts []PerfDoc) string {
 		return fmt.Sprintf("%s (COPY %s, ANALYZE %s, JOIN %s; %s rows matched)", secs(s.PGJoin.Wall), secs(s.PGJoin.Statements["copy"]), secs(s.PGJoin.Statements["analyze"]), secs(s.PGJoin.Statements["join"]), count(int(s.PGMatched)))
 	}, "")
 	pgRatio := func(s *Size) (float64, bool) {
-		if s.PGJoin == nil || s.Dump.Wall == 0 {
+		if s.PGJoin == nil || s.Dump.Wall == 0 || s.Dump.Error != "" {
 			return 0, false
 		}
 		return s.PGJoin.Wall / s.Dump.Wall, true
@@ -408,7 +408,7 @@ func Render(r Results, parts []PerfDoc) string {
 		return fmt.Sprintf("%s (%s rows/s; CPU %s)", secs(s.Floor.Wall), count(int(rate(int(s.FloorRows), s.Floor.Wall))), secs(s.Floor.CPU))
 	}, "")
 	floorRatio := func(s *Size) (float64, bool) {
-		if s.Floor.Wall == 0 {
+		if s.Floor.Wall == 0 || s.Dump.Error != "" {
 			return 0, false
 		}
 		return s.Dump.Wall / s.Floor.Wall, true
@@ -541,10 +541,10 @@ func missesOf(r Results, cols []column, sc *Scaling) []string {
 		if s.People >= 10_000_000 && s.Sample.Wall > GoalSampleSeconds {
 			out = append(out, fmt.Sprintf("%s: the 1,000-row sample took %s end to end (CPU %s)%s", n, secs(s.Sample.Wall), secs(s.Sample.CPU), loaded(s)))
 		}
-		if s.PGJoin != nil && s.PGJoin.Wall/s.Dump.Wall < GoalVsPG {
+		if s.PGJoin != nil && s.Dump.Error == "" && s.PGJoin.Wall/s.Dump.Wall < GoalVsPG {
 			out = append(out, fmt.Sprintf("%s: the full dump took %s (CPU %s), PostgreSQL COPY + JOIN %s (backend CPU %s): %.2f×, not ≥ %.0f×%s", n, secs(s.Dump.Wall), secs(s.Dump.CPU), secs(s.PGJoin.Wall), secs(s.PGJoin.BackendCPU), s.PGJoin.Wall/s.Dump.Wall, GoalVsPG, loaded(s)))
 		}
-		if s.Floor.Wall > 0 && s.Dump.Wall/s.Floor.Wall > GoalVsFloor {
+		if s.Floor.Wall > 0 && s.Dump.Error == "" && s.Dump.Wall/s.Floor.Wall > GoalVsFloor {
 			out = append(out, fmt.Sprintf("%s: the full dump took %.1f× the floor parse (%s vs %s; CPU %s vs %s)", n, s.Dump.Wall/s.Floor.Wall, secs(s.Dump.Wall), secs(s.Floor.Wall), secs(s.Dump.CPU), secs(s.Floor.CPU)))
 		}
 		if s.People >= 10_000_000 && s.Dump.RSS >= GoalDumpRSSMiB {
@@ -580,6 +580,9 @@ func loaded(s *Size) string {
 }
 
 func answer(a *Analysis) string {
+	if a.Error != "" {
+		return "— **failed**: " + strings.ReplaceAll(strings.ReplaceAll(a.Error, "\n", " "), "|", "/")
+	}
 	who := "nobody accused"
 	if len(a.Accused) > 0 {
 		var short []string

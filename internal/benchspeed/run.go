@@ -65,6 +65,7 @@ type Analysis struct {
 	Verdict           string    `json:"verdict"`
 	AttributionStatus string    `json:"attribution_status"`
 	Accused           []string  `json:"accused"`
+	Error             string    `json:"error,omitempty"` // the analysis failed (e.g. killed when out of memory)
 }
 
 // Size is everything measured for one register size.
@@ -132,7 +133,8 @@ type runner struct {
 	pg  *Postgres
 }
 
-// Execute runs the benchmark for every size of cfg.People.
+// Execute runs the benchmark for every size of cfg.People. On an error it
+// returns the run with the sizes measured before it, and the error.
 func Execute(ctx context.Context, cfg Config) (*Run, error) {
 	if cfg.SampleRuns <= 0 {
 		cfg.SampleRuns = 3
@@ -166,7 +168,9 @@ func Execute(ctx context.Context, cfg Config) (*Run, error) {
 	for _, n := range cfg.People {
 		s, err := r.size(ctx, n)
 		if err != nil {
-			return nil, fmt.Errorf("bench speed, %d people: %w", n, err)
+			// The sizes measured so far are kept: the caller may record them.
+			run.Seconds = time.Since(run.Start).Seconds()
+			return run, fmt.Errorf("bench speed, %d people: %w", n, err)
 		}
 		run.Sizes = append(run.Sizes, *s)
 	}
@@ -333,6 +337,9 @@ func (r *runner) size(ctx context.Context, people int) (*Size, error) {
 	}
 	s.Floor = Measure{Wall: time.Since(t0).Seconds(), CPU: selfCPU() - c0}
 	s.FloorRows = fl.Rows
+	if s.CopyRows == 0 {
+		s.CopyRows = fl.Rows
+	}
 	s.LoadAfter = loadAvg()
 	return s, nil
 }
@@ -345,12 +352,14 @@ func (r *runner) huella(ctx context.Context, args ...string) (Measure, []byte, e
 	t0 := time.Now()
 	err := cmd.Run()
 	m := Measure{Wall: time.Since(t0).Seconds()}
+	if cmd.ProcessState != nil {
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			m.CPU = tv(ru.Utime) + tv(ru.Stime)
+			m.RSS = float64(ru.Maxrss) / 1024 // Linux: KiB
+		}
+	}
 	if err != nil {
 		return m, nil, fmt.Errorf("huella %s: %w\n%s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
-	}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		m.CPU = tv(ru.Utime) + tv(ru.Stime)
-		m.RSS = float64(ru.Maxrss) / 1024 // Linux: KiB
 	}
 	return m, stdout.Bytes(), nil
 }
@@ -360,7 +369,16 @@ func (r *runner) analyze(ctx context.Context, ws, path, jsonOut string) (*Analys
 	os.Remove(jsonOut)
 	m, _, err := r.huella(ctx, "analyze", "--dir", ws, path, "--json", jsonOut)
 	if err != nil {
-		return nil, err
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		// A failed analysis is a figure too (how long, how much memory
+		// before it died): recorded, and the run goes on.
+		msg := err.Error()
+		if len(msg) > 300 {
+			msg = msg[:300] + "…"
+		}
+		return &Analysis{Measure: m, Accused: []string{}, Error: msg}, nil
 	}
 	b, err := os.ReadFile(jsonOut)
 	if err != nil {
@@ -392,7 +410,7 @@ func (r *runner) analyze(ctx context.Context, ws, path, jsonOut string) (*Analys
 // Correct reports whether an analysis answered what the benchmark's leak
 // is: ours, and the first recipient's copy, nobody else accused.
 func (a *Analysis) Correct() bool {
-	return a.Verdict == "ours" && len(a.Accused) == 1 && a.Accused[0] == recipients[0]
+	return a.Error == "" && a.Verdict == "ours" && len(a.Accused) == 1 && a.Accused[0] == recipients[0]
 }
 
 func medianMeasure(walls []float64, last Measure) Measure {
