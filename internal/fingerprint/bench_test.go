@@ -81,3 +81,30 @@ func BenchmarkMark(b *testing.B) {
 	b.ReportMetric(float64((cpuTime()-c0).Nanoseconds())/float64(b.N), "cpu-ns/row")
 	_ = strings.Join(rec, ",")
 }
+
+// BenchmarkAttributeSample scores a 1,000-row sample against 20 releases:
+// the attribution part of analysing a forum "proof sample".
+//
+//	go test ./internal/fingerprint -run '^$' -bench AttributeSample
+func BenchmarkAttributeSample(b *testing.B) {
+	reg := testRegister(5000, 21)
+	var rels []Release
+	var leak []register.Record
+	for k := 0; k < 20; k++ {
+		rows, rel := makeCopy(b, "rel-bench-"+string(rune('a'+k)), reg, DefaultParams())
+		rels = append(rels, rel)
+		if k == 7 {
+			leak = rows[:1000]
+		}
+	}
+	obs := observe(reg, leak)
+	b.ResetTimer()
+	c0 := cpuTime()
+	for i := 0; i < b.N; i++ {
+		ev := Attribute(testKey, rels, obs, 1e-6)
+		if !ev[7].Accused {
+			b.Fatal("not accused")
+		}
+	}
+	b.ReportMetric(float64((cpuTime()-c0).Nanoseconds())/float64(b.N)/1e6, "cpu-ms/op")
+}

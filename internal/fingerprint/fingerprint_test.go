@@ -663,3 +663,31 @@ func TestCodeLength(t *testing.T) {
 		t.Errorf("λ for ½ = %g", l)
 	}
 }
+
+// FuzzAttribute feeds arbitrary leaked values and links: Attribute never
+// panics, never returns a NaN, and never accuses on a handful of rows that
+// no copy produced.
+func FuzzAttribute(f *testing.F) {
+	f.Add("AV. JUAREZ MZ 5 LT 3", "COL CENTRO", "S/N", uint64(7), "GAHJ850101HDFRRN09")
+	f.Add("", "", "", uint64(0), "")
+	f.Add("C. HIDALGO", "U HAB EL ROSARIO", "SIN NUMERO", uint64(1<<62), "x")
+	reg := testRegister(50, 31)
+	var rels []Release
+	for k := 0; k < 3; k++ {
+		_, rel := makeCopy(f, fmt.Sprintf("rel-fz-%d", k), reg, testParams())
+		rels = append(rels, rel)
+	}
+	f.Fuzz(func(t *testing.T, calle, colonia, num string, pid uint64, curp string) {
+		var obs []Observation
+		for i := 0; i < 4; i++ {
+			rec := make(register.Record, len(ine.Fields))
+			rec[ineCalle], rec[ineColonia], rec[ineNumExt], rec[ineCURP] = calle, colonia, num, curp
+			obs = append(obs, Observation{Row: 3 - i, PersonID: pid + uint64(i), Leaked: rec, CURP: curp})
+		}
+		for _, e := range Attribute(testKey, rels, obs, 1e-6) {
+			if e.Accused || math.IsNaN(e.Log10Bound) || math.IsNaN(e.Score) {
+				t.Fatalf("%+v", e)
+			}
+		}
+	})
+}
