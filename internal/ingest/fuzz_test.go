@@ -3,6 +3,7 @@ package ingest
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -119,9 +120,29 @@ func FuzzJSON(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Add([]byte(`[{"a":"\u00f1","b":1e5},{"a":true}]`))
+	f.Add([]byte(`{"a":"x\"y","b":-1.5e3,"c":null,"d":true,"a":"z"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		drain(t, t.TempDir(), data, Options{Format: "json"})
 		drain(t, t.TempDir(), data, Options{Format: "jsonl"})
+		// The fast path for flat objects agrees with encoding/json.
+		fast := &jsonRows{skips: &skipper{}}
+		slow := &jsonRows{skips: &skipper{}}
+		line := func() int64 { return 1 }
+		row, ok := fast.flatObject(data, line)
+		if !ok {
+			return
+		}
+		dec := json.NewDecoder(bytes.NewReader(data))
+		if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+			t.Fatalf("flatObject read %q, the decoder does not (%v)", data, err)
+		}
+		want, err := slow.object(dec, line)
+		if err != nil || dec.More() {
+			t.Fatalf("flatObject read %q, the decoder does not (%v)", data, err)
+		}
+		if !reflect.DeepEqual(row, want) || !reflect.DeepEqual(fast.names, slow.names) {
+			t.Fatalf("flatObject %q: %q %q, decoder %q %q", data, fast.names, row, slow.names, want)
+		}
 	})
 }
 

@@ -54,32 +54,153 @@ func (j *jsonRows) object(dec *json.Decoder, line func() int64) ([]string, error
 		if err := dec.Decode(&raw); err != nil {
 			return nil, err
 		}
-		idx, ok := j.keys[key]
-		if !ok {
-			if j.frozen {
-				if !j.ignored[key] {
-					if j.ignored == nil {
-						j.ignored = map[string]bool{}
-					}
-					if len(j.ignored) < 1000 {
-						j.ignored[key] = true
-					}
-					j.skips.add(line(), "key %q is not in the sample's keys: its values are ignored", key)
-				}
-				continue
-			}
-			idx = len(j.names)
-			j.keys[key] = idx
-			j.names = append(j.names, key)
-			row = append(row, "")
-		}
-		row[idx] = jsonText(raw)
+		row = j.member(row, key, jsonText(raw), line)
 	}
 	if _, err := dec.Token(); err != nil { // '}'
 		return nil, err
 	}
 	j.row = row
 	return row, nil
+}
+
+// member sets the value of key in row, adding the key to the header while
+// the sample is read.
+func (j *jsonRows) member(row []string, key, val string, line func() int64) []string {
+	idx, ok := j.keys[key]
+	if !ok {
+		if j.frozen {
+			if !j.ignored[key] {
+				if j.ignored == nil {
+					j.ignored = map[string]bool{}
+				}
+				if len(j.ignored) < 1000 {
+					j.ignored[key] = true
+				}
+				j.skips.add(line(), "key %q is not in the sample's keys: its values are ignored", key)
+			}
+			return row
+		}
+		idx = len(j.names)
+		j.keys[key] = idx
+		j.names = append(j.names, key)
+		row = append(row, "")
+	}
+	row[idx] = val
+	return row
+}
+
+// flatObject reads a one-line object whose values are strings, numbers,
+// booleans or null, the common shape of JSON Lines, without encoding/json;
+// ok is false for anything else (nested values, bad syntax), which the
+// decoder then reads or reports.
+func (j *jsonRows) flatObject(b []byte, line func() int64) (row []string, ok bool) {
+	i := 0
+	ws := func() {
+		for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
+			i++
+		}
+	}
+	str := func() (string, bool) {
+		if i >= len(b) || b[i] != '"' {
+			return "", false
+		}
+		start := i
+		i++
+		esc := false
+		for i < len(b) && b[i] != '"' {
+			if b[i] == '\\' {
+				esc = true
+				i++
+			} else if b[i] < 0x20 {
+				return "", false
+			}
+			i++
+		}
+		if i >= len(b) {
+			return "", false
+		}
+		i++
+		if !esc {
+			return string(b[start+1 : i-1]), true
+		}
+		var s string
+		if json.Unmarshal(b[start:i], &s) != nil {
+			return "", false
+		}
+		return s, true
+	}
+	ws()
+	if i >= len(b) || b[i] != '{' {
+		return nil, false
+	}
+	i++
+	if j.keys == nil {
+		j.keys = map[string]int{}
+	}
+	j.objects = true
+	row = j.row[:0]
+	for range j.names {
+		row = append(row, "")
+	}
+	for first := true; ; first = false {
+		ws()
+		if i < len(b) && b[i] == '}' && first {
+			i++
+			break
+		}
+		key, ok := str()
+		if !ok {
+			return nil, false
+		}
+		ws()
+		if i >= len(b) || b[i] != ':' {
+			return nil, false
+		}
+		i++
+		ws()
+		if i >= len(b) {
+			return nil, false
+		}
+		var val string
+		switch c := b[i]; {
+		case c == '"':
+			if val, ok = str(); !ok {
+				return nil, false
+			}
+		case c == '-' || c >= '0' && c <= '9' || c == 't' || c == 'f' || c == 'n':
+			start := i
+			for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ' ' && b[i] != '\t' {
+				i++
+			}
+			val = string(b[start:i])
+			switch {
+			case val == "null":
+				val = ""
+			case val == "true" || val == "false":
+			case !json.Valid(b[start:i]):
+				return nil, false
+			}
+		default:
+			return nil, false
+		}
+		row = j.member(row, key, val, line)
+		ws()
+		if i < len(b) && b[i] == ',' {
+			i++
+			continue
+		}
+		if i < len(b) && b[i] == '}' {
+			i++
+			break
+		}
+		return nil, false
+	}
+	ws()
+	if i != len(b) {
+		return nil, false
+	}
+	j.row = row
+	return row, true
 }
 
 // array reads the elements of an array whose '[' was consumed.
@@ -383,6 +504,9 @@ func (s *jsonlSource) next() ([]string, error) {
 		b = bytes.TrimSpace(b)
 		if len(b) == 0 {
 			continue
+		}
+		if row, ok := s.flatObject(b, s.line); ok {
+			return row, nil
 		}
 		dec := json.NewDecoder(bytes.NewReader(b))
 		row, err := s.one(dec)
