@@ -112,20 +112,22 @@ Examples:
 			cfg.Progress = func(step string) {
 				env.Info("bench speed: %s (%s)", step, time.Since(start).Round(time.Second))
 			}
+			// The document is rewritten after each size, so that a long run
+			// stopped later keeps what it measured.
+			var results benchspeed.Results
+			var docErr error
+			cfg.SizeDone = func(run *benchspeed.Run) {
+				results = benchspeed.Results{Runs: []benchspeed.Run{*run}}
+				if doc != "-" && docErr == nil {
+					results, docErr = rewriteSpeedDoc(env, doc, run)
+				}
+			}
 			run, err := benchspeed.Execute(ctx, cfg)
 			if err != nil {
-				if run != nil && len(run.Sizes) > 0 && doc != "-" {
-					if _, derr := rewriteSpeedDoc(env, doc, run); derr != nil {
-						env.Info("%v", derr)
-					}
-				}
 				return err
 			}
-			results := benchspeed.Results{Runs: []benchspeed.Run{*run}}
-			if doc != "-" {
-				if results, err = rewriteSpeedDoc(env, doc, run); err != nil {
-					return err
-				}
+			if docErr != nil {
+				return docErr
 			}
 			if jsonOut {
 				b, _ := json.MarshalIndent(run, "", "  ")

@@ -37,6 +37,9 @@ type Config struct {
 	Command    string
 	// Progress, if not nil, is told each step as it starts.
 	Progress func(step string)
+	// SizeDone, if not nil, is given the run so far after each size, so
+	// that a long run can record what it measured before it ends.
+	SizeDone func(run *Run)
 }
 
 // Measure is one measured step: wall-clock seconds, CPU seconds (user +
@@ -173,8 +176,11 @@ func Execute(ctx context.Context, cfg Config) (*Run, error) {
 			return run, fmt.Errorf("bench speed, %d people: %w", n, err)
 		}
 		run.Sizes = append(run.Sizes, *s)
+		run.Seconds = time.Since(run.Start).Seconds()
+		if cfg.SizeDone != nil {
+			cfg.SizeDone(run)
+		}
 	}
-	run.Seconds = time.Since(run.Start).Seconds()
 	return run, nil
 }
 
