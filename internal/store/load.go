@@ -2,6 +2,7 @@ package store
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -568,12 +569,13 @@ func (l *loader) putVersion(pid uint64, from, to register.Date, rec []byte) {
 	l.versions.add(l.kbuf, l.vbuf)
 }
 
-func (l *loader) putFresh(pid uint64, from register.Date, rec []byte) error {
+// putFresh streams a version into the fresh tables; keys must ascend.
+func (l *loader) putFresh(pid uint64, from, to register.Date, rec []byte) error {
 	if l.fresh == nil {
 		l.fresh = &sstWriter{dir: l.dir, name: "fresh", opts: l.tableOpts, maxSize: 128 << 20}
 	}
 	l.kbuf = versionKey(l.kbuf[:0], pid, from, tagRecord)
-	l.vbuf = putDate(l.vbuf[:0], register.NoDate)
+	l.vbuf = putDate(l.vbuf[:0], to)
 	l.vbuf = append(l.vbuf, rec...)
 	return l.fresh.set(l.kbuf, l.vbuf)
 }
@@ -643,7 +645,7 @@ func (l *loader) loadSnapshot(in LoadInput) (LoadResult, error) {
 				l.st.NextID++
 				res.New++
 				if l.last {
-					if err := l.putFresh(pid, t, rec); err != nil {
+					if err := l.putFresh(pid, t, register.NoDate, rec); err != nil {
 						return err
 					}
 				} else {
@@ -707,8 +709,35 @@ type span struct {
 	line     int
 }
 
+// errUnsorted stops a streamed history load whose rows are not in person,
+// valid_from order; it is then loaded again through the in-memory sort.
+var errUnsorted = errors.New("history rows not in order")
+
+// loadHistory loads a history file. When it is the load's last file its
+// versions stream straight into tables while rows come in person order (as
+// synth writes them: grouped by person, ascending valid_from); rows out of
+// that order make it start again with every version sorted in memory.
 func (l *loader) loadHistory(in LoadInput) (LoadResult, error) {
+	if !l.last {
+		return l.loadHistoryOnce(in, false)
+	}
+	base, mark, longMark, rows := l.st.NextID, len(l.index.ents), len(l.index.long.ents), l.rows
+	res, err := l.loadHistoryOnce(in, true)
+	if !errors.Is(err, errUnsorted) {
+		return res, err
+	}
+	l.st.NextID, l.index.ents, l.index.long.ents, l.rows = base, l.index.ents[:mark], l.index.long.ents[:longMark], rows
+	if err := l.fresh.close(); err != nil {
+		return res, err
+	}
+	removeAll(l.fresh.paths)
+	l.fresh = nil
+	return l.loadHistoryOnce(in, false)
+}
+
+func (l *loader) loadHistoryOnce(in LoadInput, stream bool) (LoadResult, error) {
 	res := LoadResult{File: filepath.Base(in.Path), Kind: KindHistory}
+	var lastKey []byte
 	nk := len(l.s.keyFields)
 	ids := map[uint64]uint64{}
 	base := l.st.NextID
@@ -732,7 +761,18 @@ func (l *loader) loadHistory(in LoadInput) (LoadResult, error) {
 			if to != register.NoDate {
 				maxDay = max(maxDay, to)
 			}
-			l.putVersion(pid, from, to, rec)
+			if stream {
+				k := versionKey(l.kbuf[:0], pid, from, tagRecord)
+				if lastKey != nil && bytes.Compare(k, lastKey) <= 0 {
+					return errUnsorted
+				}
+				lastKey = append(lastKey[:0], k...)
+				if err := l.putFresh(pid, from, to, rec); err != nil {
+					return err
+				}
+			} else {
+				l.putVersion(pid, from, to, rec)
+			}
 			l.putIndex(keys, pid)
 			if !l.last {
 				pi := int(pid - base)

@@ -265,6 +265,27 @@ func TestHistoryAgreesWithSnapshots(t *testing.T) {
 	if got, want := asOfRows(t, st, day2), joined(c.recs); !reflect.DeepEqual(got, want) {
 		t.Errorf("as of day2: %d rows, want %d", len(got), len(want))
 	}
+	// The same rows in person order stream into tables: same register.
+	slices.SortFunc(vs, func(a, b register.Version) int {
+		if a.PersonID != b.PersonID {
+			return int(a.PersonID) - int(b.PersonID)
+		}
+		return int(a.ValidFrom) - int(b.ValidFrom)
+	})
+	sorted := filepath.Join(dir, "history-sorted.csv")
+	writeHistory(t, sorted, vs)
+	st2, _ := newStore(t)
+	if _, err := st2.Load(context.Background(), []LoadInput{{Path: sorted}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []register.Date{day1, day2} {
+		if !reflect.DeepEqual(asOfRows(t, st2, d), asOfRows(t, st, d)) {
+			t.Errorf("as of %s: sorted and unsorted history differ", d)
+		}
+	}
+	if s1, s2 := versionCount(t, st), versionCount(t, st2); s1 != s2 || s1 != len(vs) {
+		t.Errorf("versions: %d unsorted, %d sorted, want %d", s1, s2, len(vs))
+	}
 	// A snapshot after the history diffs against it.
 	p3 := filepath.Join(dir, "snapshot-2024-03-31.csv")
 	writeSnapshot(t, p3, c.recs)
@@ -458,4 +479,14 @@ func TestReopenAndSchemaCheck(t *testing.T) {
 	if err := Create(dir, register.INE()); err == nil {
 		t.Errorf("create over an existing store worked")
 	}
+}
+
+// versionCount counts versions by scanning.
+func versionCount(t *testing.T, st *Store) int {
+	t.Helper()
+	n := 0
+	if err := st.Versions(context.Background(), func(*register.Version) error { n++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
