@@ -95,6 +95,7 @@ func (j *jsonRows) member(row []string, key, val string, line func() int64) []st
 // decoder then reads or reports.
 func (j *jsonRows) flatObject(b []byte, line func() int64) (row []string, ok bool) {
 	i := 0
+	ls := string(b) // one string per row: values without escapes are slices of it
 	ws := func() {
 		for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
 			i++
@@ -121,7 +122,7 @@ func (j *jsonRows) flatObject(b []byte, line func() int64) (row []string, ok boo
 		}
 		i++
 		if !esc {
-			return string(b[start+1 : i-1]), true
+			return ls[start+1 : i-1], true
 		}
 		var s string
 		if json.Unmarshal(b[start:i], &s) != nil {
@@ -172,7 +173,7 @@ func (j *jsonRows) flatObject(b []byte, line func() int64) (row []string, ok boo
 			for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ' ' && b[i] != '\t' {
 				i++
 			}
-			val = string(b[start:i])
+			val = ls[start:i]
 			switch {
 			case val == "null":
 				val = ""

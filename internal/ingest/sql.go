@@ -841,10 +841,45 @@ func (s *sqlSource) keep(c byte) {
 	}
 }
 
+func (s *sqlSource) keepBytes(b []byte) {
+	if len(s.buf)+len(b) <= s.lr.max {
+		s.buf = append(s.buf, b...)
+	} else {
+		s.tooBig = true
+	}
+}
+
+// plainRun copies the bytes before the next quote, backslash or newline
+// straight from the read buffer.
+func (s *sqlSource) plainRun(backslash bool) {
+	for {
+		n := s.br.Buffered()
+		if n == 0 {
+			return
+		}
+		b, _ := s.br.Peek(n)
+		k := 0
+		for k < len(b) {
+			c := b[k]
+			if c == '\'' || c == '\n' || c == '\\' && backslash {
+				break
+			}
+			k++
+		}
+		s.keepBytes(b[:k])
+		s.col += k
+		s.br.Discard(k)
+		if k < len(b) {
+			return
+		}
+	}
+}
+
 // str reads a quoted string into buf.
 func (s *sqlSource) str(backslash bool) error {
 	s.readByte() // '
 	for {
+		s.plainRun(backslash)
 		c, err := s.readByte()
 		if err != nil {
 			return s.truncated(err)
