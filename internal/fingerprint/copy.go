@@ -99,8 +99,15 @@ func (c *Copy) Add(personID uint64, rec register.Record) error {
 		return err
 	}
 	draw := c.canCan && c.m.params.CanaryRate > 0 && unit64(binary.BigEndian.Uint64(o[8:16])) < c.m.params.CanaryRate
-	if draw || c.canaries == 0 {
-		c.last = append(c.last[:0], r...) // the donor of a canary (the last row when none is drawn)
+	return c.afterRow(draw, r)
+}
+
+// afterRow inserts the canary drawn after a row, whose residence it takes;
+// the first row is kept as the donor of the canary Close adds when none was
+// drawn.
+func (c *Copy) afterRow(draw bool, r register.Record) error {
+	if draw || c.last == nil {
+		c.last = append(c.last[:0], r...)
 	}
 	if draw {
 		return c.addCanary(c.last)
@@ -116,20 +123,14 @@ func (c *Copy) AddEncoded(key uint64, row []byte, canaryAfter bool, marked regis
 	if err := c.pushEncoded(key, row); err != nil {
 		return err
 	}
-	draw := c.canCan && canaryAfter
-	if draw || c.canaries == 0 {
-		c.last = append(c.last[:0], marked...)
-	}
-	if draw {
-		return c.addCanary(c.last)
-	}
-	return nil
+	return c.afterRow(c.canCan && canaryAfter, marked)
 }
 
 func (c *Copy) pushEncoded(key uint64, row []byte) error {
 	if c.m.params.OrderBlock <= 0 {
 		return c.write(row)
 	}
+	c.grow()
 	off := len(c.arena)
 	c.arena = append(c.arena, row...)
 	c.eblock = append(c.eblock, encodedRow{key, uint32(off), uint32(len(c.arena))})
@@ -168,6 +169,7 @@ func (c *Copy) pushKey(key uint64, rec register.Record) error {
 			c.arena = c.encode(c.arena[:0], rec)
 			return c.write(c.arena)
 		}
+		c.grow()
 		off := len(c.arena)
 		c.arena = c.encode(c.arena, rec)
 		c.eblock = append(c.eblock, encodedRow{key, uint32(off), uint32(len(c.arena))})
@@ -184,6 +186,14 @@ func (c *Copy) pushKey(key uint64, rec register.Record) error {
 		return c.flush()
 	}
 	return nil
+}
+
+// grow sizes the block arena once for a block of ≈256-byte rows.
+func (c *Copy) grow() {
+	if c.arena == nil && c.m.params.OrderBlock > 0 {
+		c.arena = make([]byte, 0, c.m.params.OrderBlock*256)
+		c.eblock = make([]encodedRow, 0, c.m.params.OrderBlock+1)
+	}
 }
 
 func (c *Copy) flush() error {

@@ -111,7 +111,7 @@
 //
 // A copy inserts a canary after the row of person pid when
 // u64(AES(k(order, R), person block)[8:16]) < CanaryRate (default 10⁻⁴), and
-// one after the last row if none was drawn. Canary i is attempt a = 0, 1, …
+// one in the last block if none was drawn (with the first row's residence). Canary i is attempt a = 0, 1, …
 // of the synthetic person of seed HMAC-SHA-256(k(canary, R), i ‖ a)[0:8]
 // (8-byte big-endian i and a) — the first whose CURP and clave belong to no
 // real person (store lookups). The generator (CanaryGen "huella-canary-v1")
