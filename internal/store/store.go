@@ -29,7 +29,8 @@
 // elector are counted, never dropped or fixed. One Load call commits all its
 // files at once or nothing: the new keys are sorted in memory (the records
 // of the last file's new people, whose ids are above every other key of the
-// load, stream straight into tables as they are read), written as sorted
+// load, and a history's versions when its rows come in person order, stream
+// straight into tables as they are read), written as sorted
 // tables (SSTs) in DIR/tmp and handed to Pebble's Ingest, which adds them in
 // one atomic manifest edit. A crash before that edit leaves the store as it
 // was (leftover tables in DIR/tmp are removed at the next Open). Nothing is
