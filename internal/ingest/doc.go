@@ -24,12 +24,18 @@
 //     '|' ';') is the one whose count per line is most consistent.
 //
 // Delimited text follows RFC 4180 leniently: a field that starts with '"'
-// is quoted, "" inside it is one quote, it may span lines; a quote
-// elsewhere is an ordinary character; CRLF or LF ends a record. Lines
-// without a quote take a fast path (one allocation per row). Whether the
-// first row is a header is decided from content: a header cell is text
-// over a column of numbers, dates or codes, or a known column word, or
-// lower case over upper-case data, and never a value that recurs below it.
+// is quoted, "" inside it is one quote, it may span lines (at most 200); a
+// quote elsewhere is an ordinary character; CRLF or LF ends a record. Every
+// row costs one string allocation (its fields are slices of it); rows past
+// the sample are parsed ahead on a goroutine, in order, in batches of 512,
+// so that parsing and the caller's work use two cores. Rows of another
+// width than the header (or, without one, than most sample rows) are
+// skipped, except that a trailing empty field is dropped; leading rows
+// narrower than the table (a title, a date line) are skipped as a
+// preamble. Whether the first row is a header is decided from content over
+// the first 100 rows: a header cell is text over a column of numbers,
+// dates or codes, or a known column word, or lower case over upper-case
+// data, and never a value that recurs below it.
 //
 // SQL dumps: INSERT/REPLACE INTO t [(cols)] VALUES (...),(...); in MySQL
 // style (backquoted names, backslash escapes such as \' and \n) and
@@ -40,7 +46,8 @@
 // table that has any are read; the header is the INSERT or COPY column list,
 // else the table's CREATE TABLE columns. NULL reads as "".
 //
-// JSON values read as text: strings as they are, numbers as written,
+// JSON Lines objects with flat values take a fast path that FuzzJSON checks
+// against encoding/json. JSON values read as text: strings as they are, numbers as written,
 // true/false, null as "", nested objects and arrays as compact JSON. For
 // objects the header is the union of the sample's keys in first-seen order.
 //
