@@ -1,6 +1,7 @@
 package linkage
 
 import (
+	"context"
 	"math/rand/v2"
 	"runtime"
 	"syscall"
@@ -8,13 +9,54 @@ import (
 	"time"
 
 	"github.com/huella/huella/internal/register"
+	"github.com/huella/huella/internal/synth"
 )
 
 // benchPeople makes about a million versions (1.8 versions per person).
 const benchPeople = 555000
 
-// BenchmarkIndexBuild adds about 1M versions and freezes the index; it
-// reports the heap the frozen index holds per version.
+// BenchmarkIndexBuildSynth indexes package synth's padrón of 600,000 people
+// over 2017-2021 (about 1M versions) and reports the heap the frozen index
+// holds per version; generation is outside the timer.
+//
+//	go test ./internal/linkage -run '^$' -bench IndexBuildSynth -benchtime 1x
+func BenchmarkIndexBuildSynth(b *testing.B) {
+	s := register.INE()
+	var vs []register.Version
+	cfg := synth.Config{People: 600000, Seed: 7,
+		Start: register.MustDate("2017-01-01"), End: register.MustDate("2021-12-31")}
+	if err := synth.Generate(context.Background(), cfg, func(v *register.Version) error {
+		vs = append(vs, register.Version{PersonID: v.PersonID, ValidFrom: v.ValidFrom, ValidTo: v.ValidTo,
+			Record: append(register.Record(nil), v.Record...)})
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		runtime.GC()
+		var m0, m1 runtime.MemStats
+		runtime.ReadMemStats(&m0)
+		cpu0 := cpuTime()
+		ix := NewIndex(s)
+		for k := range vs {
+			ix.Add(&vs[k])
+		}
+		ix.Freeze()
+		cpu := cpuTime() - cpu0
+		runtime.GC()
+		runtime.ReadMemStats(&m1)
+		b.ReportMetric(float64(int64(m1.HeapAlloc)-int64(m0.HeapAlloc))/float64(ix.Len()), "heap-B/version")
+		b.ReportMetric(float64(ix.MemoryBytes())/float64(ix.Len()), "est-B/version")
+		b.ReportMetric(float64(ix.Len()), "versions")
+		b.ReportMetric(float64(ix.Len())/cpu.Seconds(), "versions/cpu-s")
+		runtime.KeepAlive(ix)
+	}
+}
+
+// BenchmarkIndexBuild adds about 1M versions of the linkage tests' own
+// generator and freezes the index; it reports the heap the frozen index
+// holds per version (generation is inside the timer here).
 //
 //	go test ./internal/linkage -run '^$' -bench IndexBuild -benchtime 1x
 func BenchmarkIndexBuild(b *testing.B) {

@@ -3,6 +3,7 @@ package linkage
 import (
 	"strings"
 
+	"github.com/huella/huella/internal/addr"
 	"github.com/huella/huella/internal/ident"
 	"github.com/huella/huella/internal/register"
 )
@@ -126,15 +127,17 @@ var addrWords = func() map[string]bool {
 	return m
 }()
 
-// addrKey is the comparison form of an address part: normalised, "S/N",
-// "SN", "S N" and "SIN NUMERO" made "SN", punctuation made spaces, and the
-// type words of addrWords dropped. "Av. Benito Juárez S/N" and "AVENIDA
-// BENITO JUAREZ SIN NUMERO" both become "BENITO JUAREZ SN".
+// addrKey is the comparison form of an address part: addr.Canonical (every
+// equivalent spelling written one way), then "S/N", "SN", "S N" and "SIN
+// NUMERO" made "SN", punctuation made spaces, and the type words of
+// addrWords dropped, which also forgives a leak that changed AVENIDA into
+// CALLE. "Av. Benito Juárez S/N" and "AVENIDA BENITO JUAREZ SIN NUMERO"
+// both become "BENITO JUAREZ SN".
 func addrKey(s string) string {
 	if s == "" {
 		return ""
 	}
-	s = ident.Normalize(s)
+	s = addr.Canonical(s)
 	s = strings.ReplaceAll(s, "S/N", " SN ")
 	b := make([]byte, 0, len(s))
 	for _, r := range s {

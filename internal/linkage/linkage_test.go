@@ -107,6 +107,23 @@ type testRegister struct {
 	// pool, in lean registers (benchmarks), replaces byID and people: a
 	// sample of the versions valid at leakCut, the only ones leak draws.
 	pool []register.Version
+	// stranger, if set, makes the record of someone not in the register.
+	stranger func() register.Record
+}
+
+// strangers are n records of people not in the register.
+func (tr *testRegister) strangers(n int, seed uint64) []register.Record {
+	out := make([]register.Record, 0, n)
+	if tr.stranger != nil {
+		for range n {
+			out = append(out, tr.stranger())
+		}
+		return out
+	}
+	for _, p := range genPeople(n, seed, 1<<40) {
+		out = append(out, p.record(tr.schema))
+	}
+	return out
 }
 
 // newLeanRegister is newTestRegister keeping only the index and a pool of
@@ -219,10 +236,8 @@ func runAccuracy(tb testing.TB, tr *testRegister, seed uint64, nOurs, nOther int
 		applied = append(applied, errs)
 	}
 	// people from elsewhere: same distributions, not in the register
-	var others []genPerson
-	for _, p := range genPeople(nOther, seed+1000, 1<<40) {
-		others = append(others, p)
-		d, _ := damage(g, tr.schema, p.record(tr.schema), true, q)
+	for _, r := range tr.strangers(nOther, seed+1000) {
+		d, _ := damage(g, tr.schema, r, true, q)
 		recs = append(recs, d)
 	}
 	if keep != nil {
