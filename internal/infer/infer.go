@@ -216,9 +216,12 @@ func Infer(schema *register.Schema, header []string, sample [][]string) *Mapping
 		// A column of phone numbers or e-mails (by content, or named so)
 		// stays an extra unless its header names the field.
 		ex := 0.0
-		if c.hint == ExtraPhone || c.hint == ExtraEmail {
+		switch {
+		case c.hint == ExtraPhone || c.hint == ExtraEmail:
 			ex = 0.3 + max(c.phone, c.email)
-		} else if max(c.phone, c.email) >= 0.95 {
+		case c.hint == ExtraOther: // a column named for something the schema lacks
+			ex = 0.8
+		case max(c.phone, c.email) >= 0.95:
 			ex = max(c.phone, c.email)
 		}
 		if cd.score < ex && c.hint != cd.field {
@@ -941,6 +944,7 @@ func init() {
 		register.FOCR:           "ocr",
 		ExtraPhone:              "telefono tel phone celular cel movil mobile whatsapp telefonos tel1 telefono1 phonenumber",
 		ExtraEmail:              "email correo mail correoelectronico emailaddress",
+		ExtraOther:              "distrito district distritofederal distritolocal id folio consecutivo rowid index idx edad age ocupacion occupation profesion observaciones notas notes fuente source",
 		fullName:                "nombrecompleto fullname nombreyapellidos apellidosynombre apellidosynombres nombrecompl",
 		bothSur:                 "apellidos surnames lastnames apellidospaternoymaterno",
 	} {

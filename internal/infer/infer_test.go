@@ -267,6 +267,10 @@ func TestInferCases(t *testing.T) {
 				return strings.TrimSpace(r[schema.Index(register.FPaterno)] + " " + r[schema.Index(register.FMaterno)])
 			}},
 			[]string{register.FNombre, register.FPaterno}, map[int]string{1: "full:paterno,materno"}},
+		{"a party's copy: names, section, district", []string{"NOMBRE", "PATERNO", "MATERNO", "SECCION", "DISTRITO"},
+			[]func(register.Record) string{col(register.FNombre, nil), col(register.FPaterno, nil), col(register.FMaterno, nil),
+				col(register.FSeccion, nil), func(r register.Record) string { return fmt.Sprintf("%02d", 1+len(r[2])%20) }},
+			[]string{register.FNombre, register.FPaterno, register.FMaterno, register.FSeccion, ExtraOther}, nil},
 		{"pandas floats", []string{"seccion", "cp", "entidad"},
 			[]func(register.Record) string{col(register.FSeccion, func(s string) string { return strings.TrimLeft(s, "0") + ".0" }),
 				col(register.FCodigoPostal, func(s string) string { return strings.TrimLeft(s, "0") + ".0" }),
