@@ -57,6 +57,10 @@ type LoadResult struct {
 	PeopleValid               int64 // people valid at AsOf after the load
 }
 
+// indexBudget is how many index entries a load sorts in memory (40 bytes
+// each) before writing them as a run table.
+var indexBudget = 8 << 20
+
 // testHookBeforeIngest runs between writing a load's tables and ingesting
 // them (the fault test kills the process there).
 var testHookBeforeIngest func()
@@ -142,7 +146,8 @@ func (s *Store) Load(ctx context.Context, in []LoadInput, progress func(rows int
 	// Room for the index entries of every row (rows are rarely under 100
 	// bytes), so the largest slice of a load is not copied as it grows;
 	// pages not used are never touched.
-	l.index.ents = make([]inlineKey, 0, min(size/100*int64(len(s.keyFields)), 1<<31))
+	l.index.spill = &spillTo{dir: dir, opts: l.tableOpts, budget: indexBudget}
+	l.index.ents = make([]inlineKey, 0, min(size/100*int64(len(s.keyFields)), int64(indexBudget)))
 	if st.Versions > 0 && jobs[len(jobs)-1].kind == KindSnapshot {
 		if err := l.readPeople(ctx); err != nil {
 			return nil, fmt.Errorf("load: read the store: %w", err)
@@ -586,13 +591,16 @@ func (l *loader) putClosure(pid uint64, from, to register.Date) {
 	l.versions.add(l.kbuf, l.vbuf)
 }
 
-func (l *loader) putIndex(keys []string, pid uint64) {
+func (l *loader) putIndex(keys []string, pid uint64) error {
 	for i, f := range l.s.keyFields {
 		if keys[i] != "" {
 			l.kbuf = indexKey(l.kbuf[:0], f, keys[i], pid)
-			l.index.add(l.kbuf)
+			if err := l.index.add(l.kbuf); err != nil {
+				return fmt.Errorf("write index run: %w", err)
+			}
 		}
 	}
+	return nil
 }
 
 func (l *loader) addPerson(p person, keys []string) {
@@ -651,7 +659,9 @@ func (l *loader) loadSnapshot(in LoadInput) (LoadResult, error) {
 				} else {
 					l.putVersion(pid, t, register.NoDate, rec)
 				}
-				l.putIndex(keys, pid)
+				if err := l.putIndex(keys, pid); err != nil {
+					return err
+				}
 				if !l.last {
 					l.addPerson(person{pid: pid, from: t, to: register.NoDate, hash: h, seen: l.input}, keys)
 				}
@@ -671,7 +681,9 @@ func (l *loader) loadSnapshot(in LoadInput) (LoadResult, error) {
 			}
 			p.from, p.to, p.hash = t, register.NoDate, h
 			l.putVersion(p.pid, t, register.NoDate, rec)
-			l.putIndex(keys, p.pid)
+			if err := l.putIndex(keys, p.pid); err != nil {
+				return err
+			}
 			for k := range l.keys {
 				l.keys[k].add(keys[k], uint32(pi))
 			}
@@ -726,7 +738,13 @@ func (l *loader) loadHistory(in LoadInput) (LoadResult, error) {
 	if !errors.Is(err, errUnsorted) {
 		return res, err
 	}
-	l.st.NextID, l.index.ents, l.index.long.ents, l.rows = base, l.index.ents[:mark], l.index.long.ents[:longMark], rows
+	// A history is the first file of a load (histories sort first and only
+	// go into an empty store), so the index holds only its entries.
+	if mark != 0 || longMark != 0 {
+		return res, fmt.Errorf("load: internal error: history after other files")
+	}
+	l.st.NextID, l.rows = base, rows
+	l.index.reset()
 	if err := l.fresh.close(); err != nil {
 		return res, err
 	}
@@ -773,7 +791,9 @@ func (l *loader) loadHistoryOnce(in LoadInput, stream bool) (LoadResult, error) 
 			} else {
 				l.putVersion(pid, from, to, rec)
 			}
-			l.putIndex(keys, pid)
+			if err := l.putIndex(keys, pid); err != nil {
+				return err
+			}
 			if !l.last {
 				pi := int(pid - base)
 				for len(l.people) <= pi {

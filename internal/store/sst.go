@@ -207,9 +207,20 @@ func removeAll(paths []string) {
 // keySorter sorts keys without values (the index entries), holding keys of
 // up to 32 bytes inline so that sorting and writing them reads memory in
 // order; longer keys go to a kvSorter and the two are merged when written.
+// With spill set, every budget entries are sorted and written as a run table,
+// and each merges the runs: memory stays bounded whatever the load's size.
 type keySorter struct {
-	ents []inlineKey
-	long *kvSorter
+	ents  []inlineKey
+	long  *kvSorter
+	spill *spillTo
+	runs  []string
+}
+
+// spillTo says where and when a keySorter writes runs.
+type spillTo struct {
+	dir    string
+	opts   sstable.WriterOptions
+	budget int // entries held in memory before a run is written
 }
 
 type inlineKey struct {
@@ -240,10 +251,10 @@ func newKeySorter() *keySorter { return &keySorter{long: newSorter()} }
 
 func (s *keySorter) len() int { return len(s.ents) + s.long.len() }
 
-func (s *keySorter) add(key []byte) {
+func (s *keySorter) add(key []byte) error {
 	if len(key) > 32 {
 		s.long.add(key, nil)
-		return
+		return nil
 	}
 	var b [32]byte
 	copy(b[:], key)
@@ -252,6 +263,39 @@ func (s *keySorter) add(key []byte) {
 		e.w[i] = binary.BigEndian.Uint64(b[8*i:])
 	}
 	s.ents = append(s.ents, e)
+	if s.spill != nil && len(s.ents) >= s.spill.budget {
+		return s.writeRun()
+	}
+	return nil
+}
+
+// writeRun sorts the inline entries and writes them as one run table.
+func (s *keySorter) writeRun() error {
+	slices.SortFunc(s.ents, compareInline)
+	sw := &sstWriter{dir: s.spill.dir, name: fmt.Sprintf("run-%03d", len(s.runs)), opts: s.spill.opts, maxSize: 1 << 62}
+	var last inlineKey
+	for i, e := range s.ents {
+		if i > 0 && e == last {
+			continue
+		}
+		last = e
+		if err := sw.set(e.key(), nil); err != nil {
+			sw.close()
+			return err
+		}
+	}
+	if err := sw.close(); err != nil {
+		return err
+	}
+	s.runs = append(s.runs, sw.paths...)
+	s.ents = s.ents[:0]
+	return nil
+}
+
+// reset drops everything added, runs included.
+func (s *keySorter) reset() {
+	removeAll(s.runs)
+	s.runs, s.ents, s.long = nil, s.ents[:0], newSorter()
 }
 
 func (s *keySorter) sort() {
@@ -259,30 +303,102 @@ func (s *keySorter) sort() {
 	s.long.sort()
 }
 
-// each calls fn for each distinct key in order.
+// keySource is one sorted stream of keys for the merge in each.
+type keySource struct {
+	next func() ([]byte, bool)
+	key  []byte
+}
+
+// each calls fn for each distinct key in order: a merge of the run tables,
+// the inline entries and the long keys.
 func (s *keySorter) each(fn func(k, v []byte) error) error {
-	var longKeys [][]byte
-	s.long.each(func(k, _ []byte) error { longKeys = append(longKeys, k); return nil })
-	var last []byte
-	i, j := 0, 0
-	for i < len(s.ents) || j < len(longKeys) {
-		var k []byte
-		if i < len(s.ents) {
-			k = s.ents[i].key()
+	var srcs []*keySource
+	var closers []func()
+	defer func() {
+		for _, c := range closers {
+			c()
 		}
-		if j == len(longKeys) || i < len(s.ents) && bytes.Compare(k, longKeys[j]) <= 0 {
-			i++
-		} else {
-			k = longKeys[j]
-			j++
-		}
-		if last != nil && bytes.Equal(k, last) {
-			continue
-		}
-		if err := fn(k, nil); err != nil {
+	}()
+	for _, p := range s.runs {
+		f, err := os.Open(p)
+		if err != nil {
 			return err
 		}
-		last = k
+		rd, err := sstable.NewSimpleReadable(f)
+		if err != nil {
+			f.Close()
+			return err
+		}
+		r, err := sstable.NewReader(rd, sstable.ReaderOptions{})
+		if err != nil {
+			rd.Close()
+			return err
+		}
+		it, err := r.NewIter(nil, nil)
+		if err != nil {
+			r.Close()
+			return err
+		}
+		closers = append(closers, func() { it.Close(); r.Close() })
+		first := true
+		srcs = append(srcs, &keySource{next: func() ([]byte, bool) {
+			var k *sstable.InternalKey
+			if first {
+				k, _ = it.First()
+				first = false
+			} else {
+				k, _ = it.Next()
+			}
+			if k == nil {
+				return nil, false
+			}
+			return k.UserKey, true
+		}})
+	}
+	i := 0
+	srcs = append(srcs, &keySource{next: func() ([]byte, bool) {
+		if i == len(s.ents) {
+			return nil, false
+		}
+		i++
+		return s.ents[i-1].key(), true
+	}})
+	var longKeys [][]byte
+	s.long.each(func(k, _ []byte) error { longKeys = append(longKeys, k); return nil })
+	j := 0
+	srcs = append(srcs, &keySource{next: func() ([]byte, bool) {
+		if j == len(longKeys) {
+			return nil, false
+		}
+		j++
+		return longKeys[j-1], true
+	}})
+	live := srcs[:0]
+	for _, src := range srcs {
+		if k, ok := src.next(); ok {
+			src.key = k
+			live = append(live, src)
+		}
+	}
+	var last []byte
+	for len(live) > 0 {
+		m := 0
+		for x := 1; x < len(live); x++ {
+			if bytes.Compare(live[x].key, live[m].key) < 0 {
+				m = x
+			}
+		}
+		if last == nil || !bytes.Equal(live[m].key, last) {
+			if err := fn(live[m].key, nil); err != nil {
+				return err
+			}
+			last = append(last[:0], live[m].key...)
+		}
+		if k, ok := live[m].next(); ok {
+			live[m].key = k
+		} else {
+			live = slices.Delete(live, m, m+1)
+		}
 	}
 	return nil
 }

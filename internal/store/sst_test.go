@@ -12,12 +12,16 @@ func TestSorters(t *testing.T) {
 	for _, n := range []int{0, 1, 10, 5000} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(n), 3))
-			ks, kv := newKeySorter(), newSorter()
+			ks, kv, spilled := newKeySorter(), newSorter(), newKeySorter()
+			spilled.spill = &spillTo{dir: t.TempDir(), budget: 300}
 			want := map[string]string{}
 			for i := 0; i < n; i++ {
 				k := strings.Repeat("k", rng.IntN(40)) + fmt.Sprint(rng.IntN(n/2+1))
 				v := fmt.Sprint(i)
 				ks.add([]byte(k))
+				if err := spilled.add([]byte(k)); err != nil {
+					t.Fatal(err)
+				}
 				kv.add([]byte(k), []byte(v))
 				want[k] = v // the last one added wins
 			}
@@ -26,7 +30,10 @@ func TestSorters(t *testing.T) {
 				keys = append(keys, k)
 			}
 			slices.Sort(keys)
-			for _, s := range []sortedKVs{ks, kv} {
+			if n >= 5000 && len(spilled.runs) < 5 {
+				t.Errorf("%d runs written, want at least 5", len(spilled.runs))
+			}
+			for _, s := range []sortedKVs{ks, kv, spilled} {
 				s.sort()
 				var got []string
 				s.each(func(k, v []byte) error {

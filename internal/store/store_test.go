@@ -490,3 +490,30 @@ func versionCount(t *testing.T, st *Store) int {
 	}
 	return n
 }
+
+// TestLoadWithIndexRuns loads with a tiny in-memory index budget, so the
+// index goes through run tables and the merge.
+func TestLoadWithIndexRuns(t *testing.T) {
+	defer func(b int) { indexBudget = b }(indexBudget)
+	indexBudget = 700
+	st, _ := newStore(t)
+	p1, p2, s1, c := twoSnapshots(t, t.TempDir(), 3000)
+	for _, p := range []string{p1, p2} {
+		if _, err := st.Load(context.Background(), []LoadInput{{Path: p}}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := asOfRows(t, st, day2); !reflect.DeepEqual(got, joined(c.recs)) {
+		t.Errorf("as of day2: %d rows", len(got))
+	}
+	for _, r := range s1[:50] {
+		vs, err := st.ByCURP(r[1])
+		if err != nil || len(vs) == 0 || !reflect.DeepEqual(vs[0].Record, r) {
+			t.Fatalf("by curp %s: %v %v", r[1], vs, err)
+		}
+		vc, err := st.ByClave(r[0])
+		if err != nil || !reflect.DeepEqual(vc, vs) {
+			t.Fatalf("by clave %s: %v %v", r[0], vc, err)
+		}
+	}
+}
