@@ -150,8 +150,19 @@ func init() {
 			}
 		}
 		byFirst[f] = list
+		// the lookup table, in the same order
+		b, l := f[0], min(len(f), maxFirst)
+		byShape[b][l] = append(byShape[b][l], list...)
 	}
 }
+
+// maxFirst caps the length index of byShape.
+const maxFirst = 31
+
+// byShape[c][l] lists the spellings whose first word starts with byte c and
+// is l bytes long (maxFirst: that long or longer), longest spelling first
+// within one first word: match looks here instead of hashing every word.
+var byShape [256][maxFirst + 1][]spelling
 
 // SpellingCount is the number of spellings of class c, both groups; a
 // spelling's index counts group 0's spellings first.
@@ -244,10 +255,10 @@ func match(s string, starts, ends []int, k int) (spelling, bool) {
 	if firstLen[s[starts[k]]]&(1<<min(ends[k]-starts[k], 63)) == 0 {
 		return spelling{}, false
 	}
-	list := byFirst[s[starts[k]:ends[k]]]
-	for _, sp := range list {
+	first := s[starts[k]:ends[k]]
+	for _, sp := range byShape[first[0]][min(len(first), maxFirst)] {
 		w := len(sp.words)
-		if k+w > n {
+		if k+w > n || sp.words[0] != first {
 			continue
 		}
 		same := true

@@ -268,9 +268,12 @@ func (m *Marker) mark(personID uint64, rec register.Record, inPlace bool) regist
 			continue
 		}
 		v := rec[f.index]
-		if v == "" || addr.Normal(v) != v {
-			continue // only normal values are marked, so nothing else changes
+		if v == "" {
+			continue
 		}
+		// The register stores normal values (ident.Normalize); a value that
+		// is not is scanned as it is: its slots are whole upper-case words,
+		// and Set rewrites only their bytes.
 		m.slots = addr.AppendForms(m.slots[:0], v)
 		if len(m.slots) == 0 {
 			continue
