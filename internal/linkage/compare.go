@@ -273,7 +273,7 @@ func civil(d register.Date) (y, m, day int) {
 // swapDayMonth is d with day and month exchanged, if that is a real day
 // different from d.
 func swapDayMonth(d register.Date) (register.Date, bool) {
-	y, m, day := d.YMD()
+	y, m, day := civil(d)
 	if day == m || day > 12 {
 		return 0, false
 	}
