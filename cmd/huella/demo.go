@@ -152,19 +152,32 @@ func runDemo(ctx context.Context, env *Env, people, seed int, work string) error
 		return err
 	}
 	defer wsp.Close()
+	var cases []string
 	for i, f := range []string{sample, dump} {
 		aenv := &Env{Stdout: io.Discard, Stderr: env.Stderr, Dir: ws, Args: []string{"analyze", f}}
 		o, err := runAnalysis(ctx, aenv, wsp, f, "")
 		if err != nil {
 			return err
 		}
+		cases = append(cases, o.Report.AnalysisID)
 		fmt.Fprintln(out)
 		step("%d. huella analyze %s", 5+i, filepath.Base(f))
 		fmt.Fprint(out, o.Report.Summary())
 		fmt.Fprintf(out, "  report:      %s\n", filepath.Join(o.CaseDir, "report.html"))
 	}
+	// The people in the leak can now ask, privately, whether they are in it.
+	fmt.Fprintln(out)
+	wsp.Close()
+	for _, id := range cases {
+		if err := exposurePublish(ctx, &Env{Stdout: io.Discard, Stderr: env.Stderr, Dir: ws}, id); err != nil {
+			return fmt.Errorf("demo: publish exposure check for %s: %w", id, err)
+		}
+	}
+	step("7. both leaks published for the private exposure check (OPRF; the server never sees a CURP)")
 	fmt.Fprintf(out, "\nThe seller said 2021; the content says %s, and whose copy it was.\n", demoCuts[0][:4])
-	fmt.Fprintf(out, "Explore: huella ledger list --dir %s · huella serve --dir %s\n", ws, ws)
+	fmt.Fprintf(out, "Explore: huella ledger list --dir %s\n", ws)
+	fmt.Fprintf(out, "Web app: huella user add ana --role custodian --dir %s   (password on stdin)\n", ws)
+	fmt.Fprintf(out, "         huella serve --dir %s   then open http://127.0.0.1:8080/ and /check\n", ws)
 	return nil
 }
 
