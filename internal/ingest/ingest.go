@@ -538,7 +538,8 @@ func (r *Reader) Info() Info {
 	return info
 }
 
-// Close releases the file.
+// Close stops the parse-ahead goroutine and releases the file; call it
+// even after io.EOF.
 func (r *Reader) Close() error {
 	r.stopPipeline()
 	for i := len(r.closers) - 1; i >= 0; i-- {
