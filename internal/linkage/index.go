@@ -84,9 +84,10 @@ type Index struct {
 	opts   Options
 
 	names, addr, codes *strtab
-	sorted             []uint32     // names id → id of its token-sorted form
-	nameCount          [3][]uint32  // per name field (nombre, paterno, materno): people holding each id
-	logTF              [3][]float32 // log2 of each id's share of people, floored at 1/people
+	rawAddr            map[string]uint32 // raw address spelling → addr id, until Freeze
+	sorted             []uint32          // names id → id of its token-sorted form
+	nameCount          [3][]uint32       // per name field (nombre, paterno, materno): people holding each id
+	logTF              [3][]float32      // log2 of each id's share of people, floored at 1/people
 	vers               []ver
 
 	keys   []keyEntry // CURP and clave hashes, sorted
@@ -132,8 +133,8 @@ func (ix *Index) Add(v *register.Version) {
 	x.materno = ix.internName(nameKey(field(r, p.materno)))
 	x.birth, x.hasBirth = parseBirth(field(r, p.nac))
 	x.sex = sexKey(field(r, p.sexo))
-	x.calle = ix.addr.intern(addrKey(field(r, p.calle)))
-	x.colonia = ix.addr.intern(addrKey(field(r, p.colonia)))
+	x.calle = ix.internAddr(field(r, p.calle))
+	x.colonia = ix.internAddr(field(r, p.colonia))
 	c := ix.codes
 	x.ent = c.intern(codeKey(field(r, p.ent)))
 	x.mun = c.intern(codeKey(field(r, p.mun)))
@@ -151,6 +152,24 @@ func (ix *Index) Add(v *register.Version) {
 	if k := keyOf(field(r, p.clave)); k != 0 {
 		ix.keys = append(ix.keys, keyEntry{k ^ claveSalt, vi})
 	}
+}
+
+// internAddr interns the comparison form of an address part, remembering
+// the raw spelling: the same street is written the same way by thousands of
+// rows, and addrKey is the costliest step of Add.
+func (ix *Index) internAddr(raw string) uint32 {
+	if raw == "" {
+		return 0
+	}
+	if id, ok := ix.rawAddr[raw]; ok {
+		return id
+	}
+	id := ix.addr.intern(addrKey(raw))
+	if ix.rawAddr == nil {
+		ix.rawAddr = map[string]uint32{}
+	}
+	ix.rawAddr[strings.Clone(raw)] = id
+	return id
 }
 
 func (ix *Index) internName(s string) uint32 {
@@ -281,7 +300,7 @@ func (ix *Index) Freeze() {
 	}
 	ix.blocks = ix.buildBlocks()
 	ix.prior = ix.priorModel()
-	ix.names.m, ix.addr.m, ix.codes.m = nil, nil, nil
+	ix.names.m, ix.addr.m, ix.codes.m, ix.rawAddr = nil, nil, nil, nil
 }
 
 // personRange is the range of versions of the person holding version vi.

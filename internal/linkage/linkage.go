@@ -31,7 +31,7 @@
 //     copies and leaks spell them differently.
 //  3. Weights. A level ℓ of field f adds W = log2(m_f(ℓ)/u_f(ℓ)) to the pair's
 //     score, m = P(ℓ | same person), u = P(ℓ | different persons). u is
-//     measured on 200,000 random pairs of the register (exact agreement: Σ
+//     measured on 100,000 random pairs of the register (exact agreement: Σ
 //     f_v², the chance two random people share a value). An exact name
 //     agreement uses its value's frequency instead of u (term-frequency
 //     adjustment): JUAN HERNANDEZ agrees for fewer bits than a rare name. m

@@ -140,8 +140,8 @@ type LevelWeight struct {
 
 // uPairs is how many random pairs estimate u, for each of the three
 // populations: any two people, two of the same entidad, two of the same
-// sección (five per person in registers under 40,000 people).
-const uPairs = 200000
+// sección (five per person in registers under 20,000 people).
+const uPairs = 100000
 
 // priorModel estimates u from random pairs of versions of different people
 // (for exact agreement of names and birth dates: u = Σ f_v² over people,
