@@ -18,6 +18,7 @@ import (
 // left out of these leaks: they are nobody.
 func (w *world) linkage(ctx context.Context, cfg Config, dir string, l *Linkage, tick func()) error {
 	l.Verdicts = map[string]int{}
+	l.ByMethod = map[string]int{}
 	keep := slices.DeleteFunc(w.schema.Names(), func(n string) bool { return n == register.FCURP || n == register.FClave })
 	for t := range cfg.LinkageTrials {
 		r := rand.New(rand.NewPCG(w.seed, 0x6c696e6b<<8|uint64(t)))
@@ -59,6 +60,9 @@ func (w *world) linkage(ctx context.Context, cfg Config, dir string, l *Linkage,
 		l.Trials++
 		l.Rows += len(truth)
 		l.Verdicts[res.Report.Verdict]++
+		for m, k := range res.Report.Match.ByMethod {
+			l.ByMethod[m] += k
+		}
 		seen := map[uint64]bool{}
 		for _, curp := range res.Affected {
 			vs, err := w.st.ByCURP(curp)

@@ -3,6 +3,8 @@ package benchacc
 import (
 	"bytes"
 	"fmt"
+	"sort"
+	"strings"
 	"time"
 )
 
@@ -42,7 +44,7 @@ func (r *Result) Markdown(command string) []byte {
 	l := &r.Linkage
 	fmt.Fprintf(&b, "\n## Keyless linkage\n\n%d leaks of up to %d rows of a copy (canaries left out), CURP and clave columns removed, typing errors injected per row (attack.DefaultTypoRates): %d of %d rows changed — %d letters transposed, %d letters dropped, %d given names swapped, %d second surnames missing, %d birth dates with day and month swapped. ",
 		l.Trials, c.LinkageRows, l.Typos.RowsChanged, l.Typos.Rows, l.Typos.Transposed, l.Typos.Dropped, l.Typos.SwappedGiven, l.Typos.NoMaterno, l.Typos.DayMonth)
-	fmt.Fprintf(&b, "Each leak is analysed end to end; the people the analysis reports as affected are compared with the people the rows were cut from.\n\n")
+	fmt.Fprintf(&b, "Each leak is analysed end to end; the people the analysis reports as affected are compared with the people the rows were cut from. Rows linked, by method: %s; verdicts: %s.\n\n", counts(l.ByMethod), counts(l.Verdicts))
 	fmt.Fprintf(&b, "| people in leaks | reported | right | wrong | precision | recall |\n|--:|--:|--:|--:|--:|--:|\n| %d | %d | %d | %d | %.3f%% | %.3f%% |\n",
 		l.Rows, l.Linked, l.TruePositives, l.FalsePositives, 100*l.Precision(), 100*l.Recall())
 	var failures []string
@@ -58,4 +60,20 @@ func (r *Result) Markdown(command string) []byte {
 		}
 	}
 	return b.Bytes()
+}
+
+func counts(m map[string]int) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
 }

@@ -158,8 +158,8 @@ func (r *Result) WriteTable(out io.Writer) {
 	}
 	tw.Flush()
 	l := &r.Linkage
-	fmt.Fprintf(out, "\nkeyless linkage: %d leaks, %d people, %d with typing errors: precision %.3f%%, recall %.3f%%\n",
-		l.Trials, l.Rows, l.Typos.RowsChanged, 100*l.Precision(), 100*l.Recall())
+	fmt.Fprintf(out, "\nkeyless linkage: %d leaks, %d people, %d with typing errors: precision %.3f%%, recall %.3f%% (rows linked by %s)\n",
+		l.Trials, l.Rows, l.Typos.RowsChanged, 100*l.Precision(), 100*l.Recall(), counts(l.ByMethod))
 	fmt.Fprintln(out, "\ntargets:")
 	for _, t := range r.Targets() {
 		fmt.Fprintf(out, "  %-7s %-18s %s\n      goal: %s\n", status(t), t.ID, t.Measured, t.Goal)

@@ -97,7 +97,8 @@ type Linkage struct {
 	TruePositives  int // of them, people who are in the leak
 	FalsePositives int
 	Typos          attack.TypoCount
-	Verdicts       map[string]int
+	Verdicts       map[string]int // verdict → leaks
+	ByMethod       map[string]int // how the analysis linked the rows (report match.by_method)
 }
 
 // Precision is TP / linked.
@@ -327,6 +328,25 @@ func (o *outcome) tally(c *Cell) {
 
 // trial makes one leak, analyses it and says what happened.
 func (w *world) trial(ctx context.Context, j job, base string) (*outcome, error) {
+	o, leak, err := w.leak(j)
+	if err != nil {
+		return nil, err
+	}
+	path := base + "." + j.att.Format.Ext()
+	if err := attack.WriteFile(path, leak, j.att.Format); err != nil {
+		return nil, err
+	}
+	defer os.Remove(path)
+	res, err := w.analyze(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	o.report(res.Report)
+	return o, nil
+}
+
+// leak makes job j's leak: the attacked table, and who made it.
+func (w *world) leak(j job) (*outcome, *attack.Table, error) {
 	seed := w.seedOf(j)
 	r := rand.New(rand.NewPCG(seed, uint64(j.rows)<<20|uint64(j.trial)))
 	o := &outcome{kind: j.att.Kind, expect: j.att.Expect, releases: len(w.rels)}
@@ -353,7 +373,7 @@ func (w *world) trial(ctx context.Context, j job, base string) (*outcome, error)
 			}
 		}
 		if len(cuts) == 0 {
-			return nil, fmt.Errorf("%d colluders need %d releases at one cut: release to at least %d recipients", k, k, k*len(Cuts))
+			return nil, nil, fmt.Errorf("%d colluders need %d releases at one cut: release to at least %d recipients", k, k, k*len(Cuts))
 		}
 		c := cuts[r.IntN(len(cuts))]
 		pick := slices.Clone(w.byCut[c])
@@ -367,23 +387,16 @@ func (w *world) trial(ctx context.Context, j job, base string) (*outcome, error)
 		leak = j.att.Mix(copies, sampleSize(j.rows), r)
 	}
 	o.rows = len(leak.Rows)
-	path := base + "." + j.att.Format.Ext()
-	if err := attack.WriteFile(path, leak, j.att.Format); err != nil {
-		return nil, err
-	}
-	defer os.Remove(path)
-	res, err := w.analyze(ctx, path)
-	if err != nil {
-		return nil, err
-	}
-	rep := res.Report
+	return o, leak, nil
+}
+
+func (o *outcome) report(rep *report.Report) {
 	o.verdict = rep.Verdict
 	o.cutoff = rep.Cutoff
 	for _, a := range rep.Accused() {
 		o.accused = append(o.accused, a.ReleaseID)
 	}
 	o.note = rep.Verdict + "; " + rep.AttributionStatus
-	return o, nil
 }
 
 func sampleSize(n int) int {
