@@ -197,6 +197,34 @@ func BenchmarkRelease(b *testing.B) {
 			return os.Remove(out)
 		})
 	})
+	b.Run("unmarked+fsync", func(b *testing.B) {
+		run(b, func(i int) error {
+			out := filepath.Join(dir, fmt.Sprintf("plainsync-%d.csv", i))
+			f, err := os.Create(out)
+			if err != nil {
+				return err
+			}
+			bw := bufio.NewWriterSize(f, 1<<20)
+			cols := make([]int, len(schema.Fields))
+			for k := range cols {
+				cols[k] = k
+			}
+			w, _ := newCSV(bw, schema, schema.Names())
+			if err := st.AsOf(context.Background(), asOf, func(v *register.Version) error {
+				return w.Row(v.Record, cols)
+			}); err != nil {
+				return err
+			}
+			if err := bw.Flush(); err != nil {
+				return err
+			}
+			if err := f.Sync(); err != nil {
+				return err
+			}
+			f.Close()
+			return os.Remove(out)
+		})
+	})
 	b.Run("release", func(b *testing.B) {
 		run(b, func(i int) error {
 			out := filepath.Join(dir, fmt.Sprintf("rel-%d.csv", i))

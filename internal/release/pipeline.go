@@ -10,8 +10,10 @@ import (
 	"github.com/huella/huella/internal/register"
 )
 
-// batchRows is the rows handed between the goroutines of a release at once.
-const batchRows = 512
+// batchRows is the rows handed between the goroutines of a release at once:
+// large, because on a busy machine every hand-over between goroutines can
+// wait for a time slice.
+const batchRows = 4096
 
 // batch is batchRows rows of the register on their way through a release:
 // read by the producer, marked and encoded by a worker, appended to the copy
@@ -47,9 +49,10 @@ func streamParallel(ctx context.Context, key []byte, id string, schema *register
 	workers := min(max(runtime.GOMAXPROCS(0), 1), 4)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	free := make(chan *batch, 4*workers+4)
-	work := make(chan *batch, 2*workers)
-	ordered := make(chan *batch, 4*workers+4)
+	// few batches in flight: a batch is ≈2 MB
+	free := make(chan *batch, 2*workers+4)
+	work := make(chan *batch, workers)
+	ordered := make(chan *batch, 2*workers+2)
 	get := func() *batch {
 		select {
 		case b := <-free:

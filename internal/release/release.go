@@ -172,7 +172,7 @@ func Write(ctx context.Context, key []byte, schema *register.Schema, src Source,
 		}
 	}()
 	h := sha256.New()
-	bw := bufio.NewWriterSize(io.MultiWriter(f, h), 1<<20)
+	bw := bufio.NewWriterSize(io.MultiWriter(&writeback{f: f}, h), 1<<20)
 	cols := make([]int, len(fields))
 	for i, name := range fields {
 		cols[i] = schema.Index(name)
