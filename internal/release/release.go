@@ -12,11 +12,14 @@
 //     fingerprint.Copy: the first OrderBlock rows give the register's habit
 //     of address forms (fingerprint.FormStats), then every row is marked,
 //     canaries are inserted and each block is put in the copy's keyed order.
-//     Memory holds one block, whatever the register's size.
+//     Memory holds one block, whatever the register's size. For csv, jsonl
+//     and sql one goroutine reads, one per CPU marks and encodes batches of
+//     4,096 rows, and the caller appends them in register order (the bytes
+//     are those of the one-goroutine path, tested).
 //  4. It writes the requested fields, in the requested order, in one of the
 //     formats below, to a temporary file next to the output
 //     ("." + base + ".huella-" + id + ".tmp"), hashing it (SHA-256) as it
-//     goes, and fsyncs it.
+//     goes and starting the kernel's write-back every 8 MiB, and fsyncs it.
 //  5. It appends the ledger entry (id, kind "release", recipient, as-of,
 //     fields, format, rows, sha256, fingerprint parameters — never the key),
 //     which is durable when Append returns.
