@@ -56,7 +56,7 @@ func writeBenchFiles(dir string, n int) error {
 	names := register.INE().Names()
 	files := map[string]*bufio.Writer{}
 	var closers []io.Closer
-	for _, k := range []string{"plain.csv", "quoted.csv", "gz.csv.gz", "rows.jsonl", "dump.sql"} {
+	for _, k := range []string{"plain.csv", "quoted.csv", "gz.csv.gz", "rows.jsonl", "rows.json", "dump.sql"} {
 		f, err := os.Create(filepath.Join(dir, k))
 		if err != nil {
 			return err
@@ -89,6 +89,20 @@ func writeBenchFiles(dir string, n int) error {
 			fmt.Fprintf(j, "%q:%q", names[k], v)
 		}
 		j.WriteString("}\n")
+		a := files["rows.json"]
+		if i == 0 {
+			a.WriteString("[\n")
+		} else {
+			a.WriteString(",\n")
+		}
+		a.WriteByte('{')
+		for k, v := range rec {
+			if k > 0 {
+				a.WriteByte(',')
+			}
+			fmt.Fprintf(a, "%q:%q", names[k], v)
+		}
+		a.WriteByte('}')
 		s := files["dump.sql"]
 		if i%1000 == 0 {
 			if i > 0 {
@@ -101,6 +115,7 @@ func writeBenchFiles(dir string, n int) error {
 		s.WriteString("('" + strings.Join(rec, "','") + "')")
 	}
 	files["dump.sql"].WriteString(";\n")
+	files["rows.json"].WriteString("\n]\n")
 	for _, w := range files {
 		if err := w.Flush(); err != nil {
 			return err
@@ -161,6 +176,7 @@ func BenchmarkCSV(b *testing.B)       { benchRead(b, "plain.csv") }
 func BenchmarkCSVQuoted(b *testing.B) { benchRead(b, "quoted.csv") }
 func BenchmarkCSVGzip(b *testing.B)   { benchRead(b, "gz.csv.gz") }
 func BenchmarkJSONL(b *testing.B)     { benchRead(b, "rows.jsonl") }
+func BenchmarkJSONArray(b *testing.B) { benchRead(b, "rows.json") }
 func BenchmarkSQL(b *testing.B)       { benchRead(b, "dump.sql") }
 
 // BenchmarkEncodingCSV is the standard library's reader on the same file

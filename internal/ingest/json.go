@@ -368,38 +368,47 @@ func (s *jsonSource) next1() ([]string, error) {
 				return nil, io.EOF
 			}
 			s.start = s.dec.InputOffset()
-			if c := peekValue(s.dec, 1); c != "{" && c != "[" && c != "" {
-				var raw json.RawMessage
-				if err := s.dec.Decode(&raw); err != nil {
-					return nil, err
-				}
-				s.row = append(s.row[:0], jsonText(raw))
-				return s.row, nil
-			}
-			t, err := s.dec.Token()
-			if err != nil {
-				return nil, err
-			}
-			if t == json.Delim('{') {
-				return s.object(s.dec, s.line)
-			}
-			return s.array(s.dec)
+			return s.element()
 		case 2:
 			s.start = s.dec.InputOffset()
-			t, err := s.dec.Token()
-			if err == io.EOF {
+			if !s.dec.More() {
+				if _, err := s.dec.Token(); err != io.EOF {
+					return nil, fmt.Errorf("expected a JSON object")
+				}
 				s.state = 3
 				return nil, io.EOF
 			}
-			if err != nil {
-				return nil, err
+			if c := peekValue(s.dec, 1); c != "{" && c != "" {
+				return nil, fmt.Errorf("expected a JSON object, found %q", c)
 			}
-			if t != json.Delim('{') {
-				return nil, fmt.Errorf("expected a JSON object, found %v", t)
-			}
-			return s.object(s.dec, s.line)
+			return s.element()
 		}
 	}
+}
+
+// element reads one row: the value is taken whole (bounded by the
+// trackReader), flat objects take the fast path, others a decoder of their
+// own.
+func (s *jsonSource) element() ([]string, error) {
+	var raw json.RawMessage
+	if err := s.dec.Decode(&raw); err != nil {
+		return nil, err
+	}
+	switch raw[0] {
+	case '{':
+		if row, ok := s.flatObject(raw, s.line); ok {
+			return row, nil
+		}
+		sub := json.NewDecoder(bytes.NewReader(raw))
+		sub.Token()
+		return s.object(sub, s.line)
+	case '[':
+		sub := json.NewDecoder(bytes.NewReader(raw))
+		sub.Token()
+		return s.array(sub)
+	}
+	s.row = append(s.row[:0], jsonText(raw))
+	return s.row, nil
 }
 
 // peekValue is the first n significant bytes of the next value in the
