@@ -66,8 +66,8 @@
 // The index keeps per version about 80 bytes of interned field ids, one
 // 16-byte entry per person key and one 8-byte entry per blocking pass
 // (passes whose key a person's next version repeats are not stored twice),
-// plus each distinct string once: about 150 bytes per version
-// (docs/perf-linkage.md has the measured figure).
+// plus each distinct string once: about 170 bytes per version measured on
+// synth's padrón, 1.7 GB for 10M versions (docs/perf-linkage.md).
 package linkage
 
 import (
@@ -135,8 +135,9 @@ type Match struct {
 	// Versions lists the validity intervals of the person's versions that
 	// agree with the row, in time order.
 	Versions []Span
-	// Weight is the score of the best person (of the linked one when linked);
-	// Second the score of the best other person, -Inf if none.
+	// Weight is the score of the best person (of the linked one when linked),
+	// 0 when there was no candidate; Second the score of the best other
+	// person, 0 when Candidates < 2. Both are finite, so they encode as JSON.
 	Weight, Second float64
 	// Candidates is the number of distinct persons compared.
 	Candidates int
@@ -326,7 +327,7 @@ func (ix *Index) link(rec register.Record, md *Model, s *scratch) Match {
 	} else {
 		vis = ix.candidates(s)
 	}
-	m := Match{Method: MethodNone, Second: math.Inf(-1), Weight: math.Inf(-1)}
+	m := Match{Method: MethodNone}
 	var best, second personScore
 	best.best, second.best = math.Inf(-1), math.Inf(-1)
 	lastHi := uint32(0)
@@ -353,7 +354,10 @@ func (ix *Index) link(rec register.Record, md *Model, s *scratch) Match {
 		m.Reason = "no_candidates"
 		return m
 	}
-	m.Weight, m.Second = best.best, second.best
+	m.Weight = best.best
+	if m.Candidates > 1 {
+		m.Second = second.best
+	}
 	ix.describe(&m, &s.p, md, best)
 	if method == MethodProbabilistic {
 		switch {

@@ -3,6 +3,7 @@ package linkage
 import (
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -452,11 +453,30 @@ func TestEMEstimates(t *testing.T) {
 	}
 }
 
+// TestLinkAllDeterministic: the same batch links the same way, bit for bit
+// (an analysis run twice must give byte-identical reports), whatever the
+// goroutine scheduling.
+func TestLinkAllDeterministic(t *testing.T) {
+	tr := sharedRegister(t, 40000, 1)
+	recs := keylessSample(tr, 1500, 0.25, colsParty)
+	a, b := tr.ix.LinkAll(recs), tr.ix.LinkAll(recs)
+	if !reflect.DeepEqual(a, b) {
+		for i := range a {
+			if !reflect.DeepEqual(a[i], b[i]) {
+				t.Fatalf("row %d: %+v then %+v", i, a[i], b[i])
+			}
+		}
+	}
+	if ma, mb := tr.ix.Fit(recs), tr.ix.Fit(recs); *ma != *mb {
+		t.Errorf("Fit differs between runs:\n%+v\n%+v", ma, mb)
+	}
+}
+
 func TestEmptyAndGarbage(t *testing.T) {
 	tr := sharedRegister(t, 40000, 1)
 	s := tr.schema
 	empty := make(register.Record, len(s.Fields))
-	if m := tr.ix.Link(empty); m.Matched() || m.Reason != "no_candidates" {
+	if m := tr.ix.Link(empty); m.Matched() || m.Reason != "no_candidates" || m.Weight != 0 {
 		t.Errorf("empty row: %+v", m)
 	}
 	short := register.Record{"X"}
@@ -487,6 +507,9 @@ func FuzzLink(f *testing.F) {
 		m := tr.ix.Link(rec)
 		if m.Matched() && len(m.Versions) == 0 {
 			t.Fatalf("linked with no agreeing version: %+v", m)
+		}
+		if math.IsInf(m.Weight, 0) || math.IsNaN(m.Weight) || math.IsInf(m.Second, 0) || math.IsNaN(m.Second) {
+			t.Fatalf("weights not finite: %+v", m)
 		}
 	})
 }
