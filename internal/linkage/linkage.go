@@ -155,18 +155,22 @@ func (m *Match) Matched() bool { return m.Method != MethodNone && m.Method != ""
 // register. LinkAll estimates its own from the batch; see Fit.
 func (ix *Index) Model() *Model { return ix.prior }
 
-// Link links one row with the prior model (no EM).
+// Link links one row with the prior model (no EM). It is safe for
+// concurrent use.
 func (ix *Index) Link(rec register.Record) Match {
-	ix.mustFrozen()
-	var s scratch
-	return ix.link(rec, ix.prior, &s)
+	return ix.LinkWith(ix.prior, rec)
 }
+
+// scratchPool recycles working memory (the memo table is 24 KiB) between
+// single-row calls.
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
 // LinkWith links one row with the given model (from Fit).
 func (ix *Index) LinkWith(md *Model, rec register.Record) Match {
 	ix.mustFrozen()
-	var s scratch
-	return ix.link(rec, md, &s)
+	s := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(s)
+	return ix.link(rec, md, s)
 }
 
 // LinkAll links a batch of rows: it estimates the model on the batch with Fit
