@@ -240,6 +240,10 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 		obs     []Observation
 		pending = map[int]register.Record{}
 	)
+	// The calling goroutine reads and maps the rows (package ingest parses
+	// ahead on a goroutine of its own); workers hash them, and the matcher
+	// takes them batch by batch in row order.
+	rd := newStagePipe(len(s.Fields), mt.addPrep, mt.addFinish)
 	n := 0
 	err := leak.Each(ctx, func(rec register.Record) error {
 		if n%4096 == 0 {
@@ -250,15 +254,16 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 		if n > 0 && n%100_000 == 0 {
 			progress("read", n)
 		}
-		mt.add(rec)
+		rd.put(rec)
 		if n < maxObs {
 			obs = append(obs, Observation{Row: n, Leaked: slices.Clone(rec)})
-		} else if mt.curp[n] == "" && mt.clave[n] == "" && cfg.NewLinker != nil && len(pending) < maxObs {
+		} else if peekKey(rec, mt.iCURP) == "" && peekKey(rec, mt.iClave) == "" && cfg.NewLinker != nil && len(pending) < maxObs {
 			pending[n] = slices.Clone(rec)
 		}
 		n++
 		return nil
 	})
+	rd.close()
 	if err != nil {
 		return nil, err
 	}

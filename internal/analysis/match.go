@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"context"
+	"encoding/binary"
 	"math/bits"
 	"slices"
 	"strings"
@@ -32,8 +33,8 @@ type matcher struct {
 	vis                       []int  // schema index of each visible field
 	distMask                  uint64 // bits of vis that are distinguishing fields
 	hashes                    []uint32
-	curp                      []string // per row: the CURP as leaked, "" none
-	clave                     []string
+	curp                      []key18 // per row: the CURP as leaked, zero: none
+	clave                     []key18
 	out                       []rowOut
 	snapshots                 []register.Date
 	iCURP, iClave, iEnt, iSec int
@@ -74,27 +75,53 @@ func (m *matcher) hash(f int, v string) uint32 {
 	return m.cmp.hash(f, v)
 }
 
-// add records one leaked row.
-func (m *matcher) add(rec register.Record) {
-	for _, f := range m.vis {
-		var v string
-		if f < len(rec) {
-			v = rec[f]
+// addPrep hashes the rows of a batch (any goroutine).
+func (m *matcher) addPrep(b *recBatch) {
+	b.hashes, b.kc, b.kk = b.hashes[:0], b.kc[:0], b.kk[:0]
+	width := len(m.cmp.kind)
+	for i := 0; i < b.n; i++ {
+		rec := b.record(i, width)
+		for _, f := range m.vis {
+			b.hashes = append(b.hashes, m.hash(f, rec[f]))
 		}
-		m.hashes = append(m.hashes, m.hash(f, v))
+		b.kc = append(b.kc, keyOf(rec, m.iCURP))
+		b.kk = append(b.kk, keyOf(rec, m.iClave))
 	}
-	m.curp = append(m.curp, keyOf(rec, m.iCURP))
-	m.clave = append(m.clave, keyOf(rec, m.iClave))
+}
+
+// addFinish records the rows of a batch, in order.
+func (m *matcher) addFinish(b *recBatch) {
+	m.hashes = append(m.hashes, b.hashes...)
+	m.curp = append(m.curp, b.kc...)
+	m.clave = append(m.clave, b.kk...)
+}
+
+// key18 is a CURP or clave de elector (both 18 characters), held without a
+// pointer (a million keys cost the garbage collector nothing); the zero
+// value means none.
+type key18 [18]byte
+
+func (k *key18) none() bool { return *k == key18{} }
+
+func (k *key18) String() string {
+	if k.none() {
+		return ""
+	}
+	return string(k[:])
+}
+
+// toKey18 is k (18 bytes, as peekKey returns it) as a key18.
+func toKey18(k string) (out key18) {
+	if len(k) == len(out) {
+		copy(out[:], k)
+	}
+	return out
 }
 
 // keyOf is the lookup key of field i of a leaked row: upper case, 18
-// characters, or "" (not a key).
-func keyOf(rec register.Record, i int) string {
-	k := peekKey(rec, i)
-	if k == "" {
-		return ""
-	}
-	return strings.Clone(k)
+// characters, or zero (not a key).
+func keyOf(rec register.Record, i int) key18 {
+	return toKey18(peekKey(rec, i))
 }
 
 // peekKey is keyOf without copying: valid while rec is.
@@ -231,15 +258,15 @@ func (m *matcher) lookup(ctx context.Context, reg Register) error {
 				return err
 			}
 		}
-		if k := m.curp[row]; k != "" {
-			vs, err := reg.ByCURP(k)
+		if k := &m.curp[row]; !k.none() {
+			vs, err := reg.ByCURP(k.String())
 			if err != nil {
 				return err
 			}
 			m.evaluate(row, conv(vs), methodCURP)
 		}
-		if k := m.clave[row]; m.out[row].person == 0 && k != "" {
-			vs, err := reg.ByClave(k)
+		if k := &m.clave[row]; m.out[row].person == 0 && !k.none() {
+			vs, err := reg.ByClave(k.String())
 			if err != nil {
 				return err
 			}
@@ -257,12 +284,20 @@ func (m *matcher) scan(ctx context.Context, versions func(ctx context.Context, f
 	m.out = make([]rowOut, m.rows())
 	// Rows by key: a map from the key's 64-bit hash to the first row, and
 	// a chain of the rows sharing it (no string keys, no slice per key).
-	curpIdx, claveIdx := newKeyIndex(m.rows()), newKeyIndex(0)
+	nc, nk := 0, 0
 	for row := range m.out {
-		if k := m.curp[row]; k != "" {
-			curpIdx.add(k, row)
-		} else if k := m.clave[row]; k != "" {
-			claveIdx.add(k, row)
+		if !m.curp[row].none() {
+			nc++
+		} else if !m.clave[row].none() {
+			nk++
+		}
+	}
+	curpIdx, claveIdx := newKeyIndex(nc, m.curp), newKeyIndex(nk, m.clave)
+	for row := range m.out {
+		if !m.curp[row].none() {
+			curpIdx.add(row)
+		} else if !m.clave[row].none() {
+			claveIdx.add(row)
 		}
 	}
 	var (
@@ -290,6 +325,54 @@ func (m *matcher) scan(ctx context.Context, versions func(ctx context.Context, f
 		}
 		group, arena, rowsC, rowsK = group[:0], arena[:0], rowsC[:0], rowsK[:0]
 	}
+	// The store's goroutine iterates and decodes; workers look the keys up
+	// and hash the versions in the leak; one goroutine compares, version
+	// by version in store order.
+	width := len(m.cmp.kind)
+	prep := func(b *recBatch) {
+		b.rows, b.cands, b.arena = b.rows[:0], b.cands[:0], b.arena[:0]
+		if len(b.rc) < b.n {
+			b.rc, b.rk, b.candOf = make([]int32, pipeBatch), make([]int32, pipeBatch), make([]int32, pipeBatch)
+		}
+		for i := 0; i < b.n; i++ {
+			v := b.meta[i]
+			v.Record = b.record(i, width)
+			n0 := len(b.rows)
+			b.rows = curpIdx.rows(keyOf(v.Record, m.iCURP), b.rows)
+			b.rc[i] = int32(len(b.rows))
+			b.rows = claveIdx.rows(keyOf(v.Record, m.iClave), b.rows)
+			b.rk[i] = int32(len(b.rows))
+			b.candOf[i] = -1
+			if len(b.rows) == n0 {
+				continue
+			}
+			var c cand
+			c, b.arena = m.candOf(&v, b.arena)
+			b.candOf[i] = int32(len(b.cands))
+			b.cands = append(b.cands, c)
+		}
+	}
+	finish := func(b *recBatch) {
+		start := int32(0)
+		for i := 0; i < b.n; i++ {
+			if pid := b.meta[i].PersonID; pid != person {
+				flush()
+				person = pid
+			}
+			rc, rk := b.rc[i], b.rk[i]
+			rowsC = append(rowsC, b.rows[start:rc]...)
+			rowsK = append(rowsK, b.rows[rc:rk]...)
+			start = rk
+			if j := b.candOf[i]; j >= 0 {
+				c := b.cands[j]
+				n0 := len(arena)
+				arena = append(arena, c.vh...)
+				c.vh = arena[n0:len(arena):len(arena)]
+				group = append(group, c)
+			}
+		}
+	}
+	vp := newStagePipe(width, prep, finish)
 	n := 0
 	err := versions(ctx, func(v *register.Version) error {
 		if n++; n%65536 == 0 {
@@ -297,21 +380,10 @@ func (m *matcher) scan(ctx context.Context, versions func(ctx context.Context, f
 				return err
 			}
 		}
-		if v.PersonID != person {
-			flush()
-			person = v.PersonID
-		}
-		n0, k0 := len(rowsC), len(rowsK)
-		rowsC = curpIdx.rows(peekKey(v.Record, m.iCURP), m.curp, rowsC)
-		rowsK = claveIdx.rows(peekKey(v.Record, m.iClave), m.clave, rowsK)
-		if len(rowsC) == n0 && len(rowsK) == k0 {
-			return nil
-		}
-		var c cand
-		c, arena = m.candOf(v, arena)
-		group = append(group, c)
+		vp.putVersion(v)
 		return nil
 	})
+	vp.close()
 	if err != nil {
 		return err
 	}
@@ -319,43 +391,67 @@ func (m *matcher) scan(ctx context.Context, versions func(ctx context.Context, f
 	return nil
 }
 
-// keyIndex finds the rows holding a key.
+// keyIndex finds the rows holding a key: an open-addressing table of rows
+// (linear probing, at most half full), each slot with 32 bits of the key's
+// hash so that most probes never touch the keys. Rows sharing a key occupy
+// several slots of the same probe sequence.
 type keyIndex struct {
-	head map[uint64]int32 // key hash → first row + 1
-	next []int32          // row → next row + 1 with the same hash, 0 at the end
+	slots []keySlot
+	mask  uint64
+	keys  []key18 // by row
 }
 
-func newKeyIndex(n int) *keyIndex {
-	return &keyIndex{head: make(map[uint64]int32, n)}
+type keySlot struct {
+	tag uint32
+	row int32 // row + 1; 0: empty
 }
 
-func hash64(k string) uint64 {
-	x := uint64(14695981039346656037)
-	for i := 0; i < len(k); i++ {
-		x ^= uint64(k[i])
-		x *= 1099511628211
+func newKeyIndex(n int, keys []key18) *keyIndex {
+	size := 16
+	for size < 2*n {
+		size *= 2
 	}
-	return x
+	return &keyIndex{slots: make([]keySlot, size), mask: uint64(size - 1), keys: keys}
 }
 
-func (ix *keyIndex) add(k string, row int) {
-	for len(ix.next) <= row {
-		ix.next = append(ix.next, 0)
-	}
-	h := hash64(k)
-	ix.next[row] = ix.head[h]
-	ix.head[h] = int32(row + 1)
+// hash64 mixes the 18 bytes of a key (the multiply-xorshift of
+// SplitMix64 over its three words).
+func hash64(k *key18) uint64 {
+	a := binary.LittleEndian.Uint64(k[0:8])
+	b := binary.LittleEndian.Uint64(k[8:16])
+	c := uint64(binary.LittleEndian.Uint16(k[16:18]))
+	x := a*0x9E3779B97F4A7C15 ^ b
+	x = (x ^ x>>30) * 0xBF58476D1CE4E5B9
+	x ^= c
+	x = (x ^ x>>27) * 0x94D049BB133111EB
+	return x ^ x>>31
 }
 
-// rows appends to dst the rows whose key (keys[row]) is k.
-func (ix *keyIndex) rows(k string, keys []string, dst []int32) []int32 {
-	if k == "" || len(ix.head) == 0 {
-		return dst
-	}
-	for r := ix.head[hash64(k)]; r != 0; r = ix.next[r-1] {
-		if keys[r-1] == k {
-			dst = append(dst, r-1)
+// add indexes row under its key (keys[row], not zero).
+func (ix *keyIndex) add(row int) {
+	h := hash64(&ix.keys[row])
+	for i := h & ix.mask; ; i = (i + 1) & ix.mask {
+		if ix.slots[i].row == 0 {
+			ix.slots[i] = keySlot{tag: uint32(h >> 32), row: int32(row + 1)}
+			return
 		}
 	}
-	return dst
+}
+
+// rows appends to dst the rows whose key is k.
+func (ix *keyIndex) rows(k key18, dst []int32) []int32 {
+	if k.none() {
+		return dst
+	}
+	h := hash64(&k)
+	tag := uint32(h >> 32)
+	for i := h & ix.mask; ; i = (i + 1) & ix.mask {
+		s := ix.slots[i]
+		if s.row == 0 {
+			return dst
+		}
+		if s.tag == tag && ix.keys[s.row-1] == k {
+			dst = append(dst, s.row-1)
+		}
+	}
 }

@@ -1,0 +1,115 @@
+package analysis
+
+import (
+	"runtime"
+
+	"github.com/huella/huella/internal/register"
+)
+
+// pipeBatch is the number of records handed to the workers at once.
+const pipeBatch = 1024
+
+// stagePipe runs a two-stage pipeline over records put by one producer
+// (reading a file, scanning the store): prep runs on batches concurrently
+// on up to GOMAXPROCS workers (hashing, key lookups: pure work), finish runs
+// on one goroutine on the batches in the order they were put (the matcher's
+// state), so that every core is used and the outcome does not depend on
+// scheduling. Records are copied into a few recycled batches (the producer
+// may reuse its record); their strings are kept as they are, so the
+// producer must not mutate a string's bytes.
+type stagePipe struct {
+	width             int
+	work, order, free chan *recBatch
+	done              chan struct{}
+	cur               *recBatch
+}
+
+// recBatch is a batch of records (or versions) and what prep made of them.
+type recBatch struct {
+	vals  []string           // n records of width values
+	meta  []register.Version // versions: everything but the record
+	n     int
+	ready chan struct{}
+	// prep's output
+	hashes []uint32
+	kc, kk []key18
+	cands  []cand
+	arena  []uint32
+	rows   []int32 // per version: the rows of its CURP, then of its clave
+	rc, rk []int32 // per version: end of its CURP rows, of its clave rows in rows
+	candOf []int32 // per version: index in cands, -1 none
+}
+
+// newStagePipe starts the workers and the finishing goroutine.
+func newStagePipe(width int, prep, finish func(b *recBatch)) *stagePipe {
+	workers := max(1, min(runtime.GOMAXPROCS(0), 4))
+	batches := 2*workers + 2
+	p := &stagePipe{width: width, work: make(chan *recBatch, batches), order: make(chan *recBatch, batches),
+		free: make(chan *recBatch, batches), done: make(chan struct{})}
+	for range batches {
+		p.free <- &recBatch{vals: make([]string, pipeBatch*width), meta: make([]register.Version, pipeBatch), ready: make(chan struct{}, 1)}
+	}
+	for range workers {
+		go func() {
+			for b := range p.work {
+				prep(b)
+				b.ready <- struct{}{}
+			}
+		}()
+	}
+	go func() {
+		defer close(p.done)
+		for b := range p.order {
+			<-b.ready
+			finish(b)
+			clear(b.vals[:b.n*width]) // let the strings go
+			b.n = 0
+			p.free <- b
+		}
+	}()
+	return p
+}
+
+// record returns record i of a batch.
+func (b *recBatch) record(i, width int) register.Record {
+	return b.vals[i*width : (i+1)*width]
+}
+
+// put copies one record into the current batch.
+func (p *stagePipe) put(rec register.Record) {
+	if p.cur == nil {
+		p.cur = <-p.free
+	}
+	b := p.cur
+	dst := b.vals[b.n*p.width : (b.n+1)*p.width]
+	copy(dst, rec)
+	b.n++
+	if b.n == pipeBatch {
+		p.send()
+	}
+}
+
+// putVersion copies one version (its record's strings are kept).
+func (p *stagePipe) putVersion(v *register.Version) {
+	if p.cur == nil {
+		p.cur = <-p.free
+	}
+	p.cur.meta[p.cur.n] = register.Version{PersonID: v.PersonID, ValidFrom: v.ValidFrom, ValidTo: v.ValidTo}
+	p.put(v.Record)
+}
+
+func (p *stagePipe) send() {
+	p.order <- p.cur
+	p.work <- p.cur
+	p.cur = nil
+}
+
+// close hands over the last batch and waits until every batch is finished.
+func (p *stagePipe) close() {
+	if p.cur != nil && p.cur.n > 0 {
+		p.send()
+	}
+	close(p.work)
+	close(p.order)
+	<-p.done
+}
