@@ -13,31 +13,36 @@
 //     with it in one of six passes (see block.go): birth date + sex +
 //     entidad; birth date + phonetic code of the first surname; birth date +
 //     phonetic code of a given name; birth year + sex + both codes;
-//     entidad + sección + either code (+ sex with the given name's). Each pass leaves out a different field, so a
-//     typo in any one field still finds the person. A block larger than
-//     Options.MaxBlock is skipped (the other passes cover it).
-//  2. Comparison. Each (row, version) pair gets a level per field: names
-//     by Jaro–Winkler similarity of their comparison forms (ident.Normalize,
-//     Ñ→N, punctuation dropped; given names also compared with their tokens
-//     sorted, so "LUIS JOSE" = "JOSE LUIS"): exact, ≥0.94, ≥0.88 or the
-//     row's tokens within the register's ("GUADALUPE" for "MARIA
-//     GUADALUPE"), different; birth date: exact, day
-//     and month swapped, one of year/month/day differs, different; sex;
-//     geography (same sección, same municipio, same entidad, different);
-//     street and number; colonia and postal code; credential numbers.
-//     Missing values on either side are level 0: no evidence either way.
-//     Address parts are compared in a canonical form with type words and
-//     their abbreviations dropped (CALLE/C./AV./COL./S/N…), since released
-//     copies and leaks spell them differently.
+//     entidad + sección + either code (+ sex with the given name's). Each
+//     pass leaves out a different field, so a typo in any one field still
+//     finds the person. A block larger than Options.MaxBlock is skipped (the
+//     other passes cover it).
+//  2. Comparison. Each (row, version) pair gets a level per field. Names, by
+//     Jaro–Winkler similarity of their comparison forms (ident.Normalize,
+//     Ñ→N, punctuation dropped): exact (also with the tokens sorted: "LUIS
+//     JOSE" = "JOSE LUIS"), ≥0.94, ≥0.88 or the row's tokens within the
+//     register's ("GUADALUPE" for "MARIA GUADALUPE"), different. Birth date:
+//     exact, day and month swapped, one of year/month/day differs,
+//     different. Sex; entidad; sección (same sección, same municipio only,
+//     different: compared only when the entidad agrees). Street and número
+//     exterior, colonia, postal code, in the form of addrKey (addr.Canonical,
+//     then type words and S/N spellings dropped, since released copies and
+//     leaks spell them differently). Credential numbers (CIC, OCR, emisión).
+//     A value missing on either side is level 0: no evidence either way.
 //  3. Weights. A level ℓ of field f adds W = log2(m_f(ℓ)/u_f(ℓ)) to the pair's
 //     score, m = P(ℓ | same person), u = P(ℓ | different persons). u is
-//     measured on 100,000 random pairs of the register (exact agreement: Σ
-//     f_v², the chance two random people share a value). An exact name
-//     agreement uses its value's frequency instead of u (term-frequency
-//     adjustment): JUAN HERNANDEZ agrees for fewer bits than a rare name. m
-//     starts from priors and, in LinkAll, is re-estimated by EM on the
-//     batch's candidate pairs (see em), so that a batch full of swapped dates
-//     learns that swapped dates are normal there.
+//     measured on 100,000 random pairs of the register (exact agreement of
+//     names and birth dates: Σ f_v² over people, the chance two random people
+//     share a value); the sección's u on pairs of the same entidad; street,
+//     colonia and postal code have a second u, on pairs of the same sección,
+//     used when the pair shares it (they follow from the sección; counting
+//     them at their national u as well would count one fact twice). An exact
+//     or close name agreement is worth at most log2(m/f_v), f_v the value's
+//     share of people (term-frequency adjustment): JUAN HERNANDEZ agrees for
+//     fewer bits than a rare name. m starts from priors and, in LinkAll, is
+//     re-estimated by EM on the batch's candidate pairs under a
+//     one-match-per-row constraint (see em), so that a batch full of swapped
+//     dates learns that swapped dates are normal there.
 //  4. Decision. A person's score is the best score of their versions. The row
 //     is linked to the best person only if its score W₁ ≥ log2(N) +
 //     Options.Threshold (N people in the register: a stranger's row passes
@@ -48,9 +53,9 @@
 //     thousand, twins, households sharing surnames and address), and a wrong
 //     link is worse than no link.
 //
-// Of the linked person, the versions whose score is within Options.VersionTolerance
-// bits of that person's best are the versions the row agrees with; their
-// validity intervals are what the dating step reads.
+// Of the linked person, the versions whose score is within
+// Options.VersionTolerance bits of that person's best are the versions the
+// row agrees with; their validity intervals are what the dating step reads.
 //
 // # Example
 //
