@@ -90,6 +90,9 @@ func (c *comparer) hash(f int, v string) uint32 {
 	case cmpExact:
 		v = strings.TrimSpace(v)
 	default:
+		if x, ok := hashNormal(v, c.kind[f] == cmpCode); ok {
+			return x
+		}
 		v = ident.Normalize(v)
 	}
 	i := 0
@@ -115,6 +118,60 @@ func (c *comparer) hash(f int, v string) uint32 {
 		return 1
 	}
 	return x
+}
+
+// byteClass: 0 a byte that ident.Normalize keeps as it is, 1 a space,
+// 2 anything else (lower case, other white space, non-ASCII).
+var byteClass = func() (t [256]uint8) {
+	for c := range 256 {
+		switch {
+		case c >= 0x80, 'a' <= c && c <= 'z', c == '\t', c == '\n', c == '\v', c == '\f', c == '\r':
+			t[c] = 2
+		case c == ' ':
+			t[c] = 1
+		}
+	}
+	return t
+}()
+
+// hashNormal is the hash of a value that is already in normal form (plain
+// ASCII, upper case, single inner spaces: what ident.Normalize returns
+// unchanged), in one pass; ok false when v is not, and the caller takes the
+// general path. Codes skip their leading zeros, as hash does.
+func hashNormal(v string, code bool) (x uint32, ok bool) {
+	i := 0
+	if code {
+		for i < len(v)-1 && v[i] == '0' {
+			i++
+		}
+	}
+	x = 2166136261
+	prevSpace := true
+	for j := 0; j < len(v); j++ {
+		b := v[j]
+		switch byteClass[b] {
+		case 2:
+			return 0, false
+		case 1:
+			if prevSpace {
+				return 0, false
+			}
+			prevSpace = true
+		default:
+			prevSpace = false
+		}
+		if j >= i {
+			x ^= uint32(b)
+			x *= 16777619
+		}
+	}
+	if prevSpace { // trailing space (v is not empty)
+		return 0, false
+	}
+	if x == 0 {
+		return 1, true
+	}
+	return x, true
 }
 
 // agreement of one leaked row with one version.
