@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/huella/huella/internal/browsertest"
 )
 
 // TestServeDemoBrowser is the newcomer's path with every real part: after
@@ -89,7 +90,7 @@ func TestServeDemoBrowser(t *testing.T) {
 	base := ts.URL
 
 	do("log in and see the cases",
-		chromedp.Navigate(base+"/"),
+		browsertest.NavigateRetry(base+"/"),
 		chromedp.WaitVisible("#login-form"),
 		chromedp.SendKeys("#user", "ana"),
 		chromedp.SendKeys("#password", "demo-password"),
@@ -124,7 +125,7 @@ func TestServeDemoBrowser(t *testing.T) {
 	do("publish the case for /check", chromedp.Click("#publish"), chromedp.WaitVisible("#is-published"))
 
 	do("issue a release",
-		chromedp.Navigate(base+"/releases"),
+		browsertest.NavigateRetry(base+"/releases"),
 		chromedp.SendKeys("#recipient", "PARTIDO NUEVO"),
 		chromedp.SendKeys("#as-of", "2021-02-15"),
 		chromedp.Click("#issue-submit"),
@@ -140,7 +141,7 @@ func TestServeDemoBrowser(t *testing.T) {
 	}
 
 	do("verify the ledger",
-		chromedp.Navigate(base+"/ledger"),
+		browsertest.NavigateRetry(base+"/ledger"),
 		chromedp.Click("#verify"),
 		chromedp.WaitVisible("#verify-result"),
 	)
@@ -161,7 +162,7 @@ func TestServeDemoBrowser(t *testing.T) {
 		t.Fatalf("affected.csv has no CURP")
 	}
 	do("check an exposed CURP on /check",
-		chromedp.Navigate(base+"/check"),
+		browsertest.NavigateRetry(base+"/check"),
 		chromedp.WaitEnabled("#check-submit"),
 		chromedp.SendKeys("#curp", lines[1]),
 		chromedp.Click("#check-submit"),

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/huella/huella/internal/browsertest"
 )
 
 // chromium finds a Chromium or Chrome binary ($HUELLA_CHROMIUM first).
@@ -113,7 +114,7 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	b.do("open cases", chromedp.Navigate(base+"/cases"), chromedp.WaitVisible("#login-form"))
+	b.do("open cases", browsertest.NavigateRetry(base+"/cases"), chromedp.WaitVisible("#login-form"))
 	if loc := b.location(); !strings.Contains(loc, "/login") {
 		t.Fatalf("without a session /cases went to %s, not the login page", loc)
 	}
@@ -142,7 +143,7 @@ func TestBrowser(t *testing.T) {
 	}
 
 	b.do("issue a release",
-		chromedp.Navigate(base+"/releases"),
+		browsertest.NavigateRetry(base+"/releases"),
 		chromedp.SendKeys("#recipient", "PARTIDO NARANJA"),
 		chromedp.SendKeys("#as-of", "2018-02-15"),
 		chromedp.Click("#issue-submit"),
@@ -153,7 +154,7 @@ func TestBrowser(t *testing.T) {
 	}
 
 	b.do("verify the ledger",
-		chromedp.Navigate(base+"/ledger?lang=en"),
+		browsertest.NavigateRetry(base+"/ledger?lang=en"),
 		chromedp.Click("#verify"),
 		chromedp.WaitVisible("#verify-result"),
 	)
@@ -162,7 +163,7 @@ func TestBrowser(t *testing.T) {
 	}
 
 	b.do("check an exposed CURP on the public page",
-		chromedp.Navigate(base+"/check"),
+		browsertest.NavigateRetry(base+"/check"),
 		chromedp.WaitEnabled("#check-submit"),
 		chromedp.SendKeys("#curp", strings.ToLower(all[42])),
 		chromedp.Click("#check-submit"),
@@ -172,7 +173,7 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("check of an exposed CURP: %q, cases %q (want %s)", res, hit, caseID)
 	}
 	b.do("check a CURP that is not exposed",
-		chromedp.Navigate(base+"/check?lang=es"),
+		browsertest.NavigateRetry(base+"/check?lang=es"),
 		chromedp.WaitEnabled("#check-submit"),
 		chromedp.SendKeys("#curp", all[110]),
 		chromedp.Click("#check-submit"),
