@@ -168,6 +168,18 @@ type event struct {
 // Add records one row consistent with the union of ivs. Rows with no
 // interval are ignored (they date nothing).
 func (c *Counter) Add(ivs []Interval) {
+	if len(ivs) == 1 { // the usual row: one version agrees; nothing to merge
+		iv := ivs[0]
+		if iv.To <= iv.From {
+			return
+		}
+		c.rows++
+		c.events = append(c.events, event{iv.From, +1})
+		if iv.To != register.NoDate {
+			c.events = append(c.events, event{iv.To, -1})
+		}
+		return
+	}
 	ivs = Merge(ivs)
 	if len(ivs) == 0 {
 		return
