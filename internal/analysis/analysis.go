@@ -94,6 +94,13 @@ type Leak struct {
 	Each func(ctx context.Context, fn func(rec register.Record) error) error
 	// Input describes the file once Each has returned (hash, rows, format).
 	Input func() report.Input
+	// Rows and Map, when both are set, are the first pass of Each in two
+	// parts, so that the rows are mapped on every core: Rows calls fn with
+	// every row as read (the slice may be reused, its strings are kept);
+	// Map fills a record in schema order from one row and must be safe
+	// for concurrent use.
+	Rows func(ctx context.Context, fn func(row []string) error) error
+	Map  func(row []string, dst register.Record) register.Record
 }
 
 // Register is what the analysis reads of the store (*store.Store fits).
@@ -240,30 +247,64 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 		obs     []Observation
 		pending = map[int]register.Record{}
 	)
-	// The calling goroutine reads and maps the rows (package ingest parses
-	// ahead on a goroutine of its own); workers hash them, and the matcher
-	// takes them batch by batch in row order.
-	rd := newStagePipe(len(s.Fields), mt.addPrep, mt.addFinish)
+	// The calling goroutine reads the rows (package ingest parses ahead on
+	// a goroutine of its own); workers map and hash them; the matcher, the
+	// observation window and the keyless rows take them batch by batch in
+	// row order.
+	width := len(s.Fields)
 	n := 0
-	err := leak.Each(ctx, func(rec register.Record) error {
-		if n%4096 == 0 {
-			if err := ctx.Err(); err != nil {
+	finish := func(b *recBatch) {
+		mt.addFinish(b)
+		for i := 0; i < b.n; i++ {
+			if n > 0 && n%100_000 == 0 {
+				progress("read", n)
+			}
+			rec := b.record(i, width)
+			if n < maxObs {
+				obs = append(obs, Observation{Row: n, Leaked: slices.Clone(rec)})
+			} else if b.kc[i].none() && b.kk[i].none() && cfg.NewLinker != nil && len(pending) < maxObs {
+				pending[n] = slices.Clone(rec)
+			}
+			n++
+		}
+	}
+	var err error
+	read := 0
+	tick := func() error {
+		if read++; read%4096 == 0 {
+			return ctx.Err()
+		}
+		return nil
+	}
+	if leak.Rows != nil && leak.Map != nil {
+		rd := newStagePipe(width, func(b *recBatch) {
+			for i := 0; i < b.n; i++ {
+				dst := b.record(i, width)
+				if rec := leak.Map(b.rawRow(i), dst); len(rec) == 0 || len(dst) == 0 || &rec[0] != &dst[0] {
+					copy(dst, rec)
+				}
+			}
+			mt.addPrep(b)
+		}, finish)
+		err = leak.Rows(ctx, func(row []string) error {
+			if err := tick(); err != nil {
 				return err
 			}
-		}
-		if n > 0 && n%100_000 == 0 {
-			progress("read", n)
-		}
-		rd.put(rec)
-		if n < maxObs {
-			obs = append(obs, Observation{Row: n, Leaked: slices.Clone(rec)})
-		} else if peekKey(rec, mt.iCURP) == "" && peekKey(rec, mt.iClave) == "" && cfg.NewLinker != nil && len(pending) < maxObs {
-			pending[n] = slices.Clone(rec)
-		}
-		n++
-		return nil
-	})
-	rd.close()
+			rd.putRaw(row)
+			return nil
+		})
+		rd.close()
+	} else {
+		rd := newStagePipe(width, mt.addPrep, finish)
+		err = leak.Each(ctx, func(rec register.Record) error {
+			if err := tick(); err != nil {
+				return err
+			}
+			rd.put(rec)
+			return nil
+		})
+		rd.close()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -374,7 +415,7 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 
 	// 5. Tally, in row order.
 	var (
-		matched  []rowState
+		matched  = make([]rowState, 0, len(mt.out))
 		byMethod = map[string]int{}
 		perField = make([]fieldCount, len(s.Fields))
 		counter  dating.Counter
@@ -574,25 +615,28 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 	if rep.Verdict != report.NotOurs {
 		// Each person once, in person order (a sort of integers: cheaper
 		// than a set, and deterministic).
-		order := make([]int32, len(matched))
-		for i := range order {
-			order[i] = int32(i)
+		type pi struct {
+			person uint64
+			i      int32
 		}
-		slices.SortFunc(order, func(a, b int32) int {
-			pa, pb := matched[a].person, matched[b].person
+		order := make([]pi, len(matched))
+		for i := range order {
+			order[i] = pi{matched[i].person, int32(i)}
+		}
+		slices.SortFunc(order, func(a, b pi) int {
 			switch {
-			case pa < pb:
+			case a.person < b.person:
 				return -1
-			case pa > pb:
+			case a.person > b.person:
 				return 1
 			}
-			return int(a - b)
+			return int(a.i - b.i)
 		})
 		rep.Affected.ByEntidad = map[string]int{}
 		secs := map[[2]string]int{}
-		for k, i := range order {
-			st := &matched[i]
-			if k > 0 && matched[order[k-1]].person == st.person {
+		for k, o := range order {
+			st := &matched[o.i]
+			if k > 0 && order[k-1].person == o.person {
 				continue
 			}
 			rep.Affected.People++

@@ -14,7 +14,8 @@ import (
 // the real one, from content).
 type Mapping interface {
 	Columns() []report.Column
-	// Record fills dst (schema order, "" where absent) from one row.
+	// Record fills dst (schema order, "" where absent) from one row. It is
+	// safe for concurrent use.
 	Record(row []string, dst register.Record) register.Record
 }
 

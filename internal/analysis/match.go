@@ -36,6 +36,8 @@ type matcher struct {
 	curp                      []key18 // per row: the CURP as leaked, zero: none
 	clave                     []key18
 	out                       []rowOut
+	ivArena                   []dating.Interval // backs out[].ivs
+	names                     map[string]string // interned entidad and sección codes
 	snapshots                 []register.Date
 	iCURP, iClave, iEnt, iSec int
 }
@@ -191,11 +193,11 @@ func (m *matcher) candOf(v *register.Version, arena []uint32) (cand, []uint32) {
 		arena = append(arena, m.hash(f, x))
 	}
 	c.vh = arena[start:len(arena):len(arena)]
-	get := func(i int) string {
+	get := func(i int) string { // not copied: evaluate copies the best's
 		if i < 0 || i >= len(v.Record) {
 			return ""
 		}
-		return strings.Clone(v.Record[i])
+		return v.Record[i]
 	}
 	c.curp, c.ent, c.seccion = get(m.iCURP), get(m.iEnt), get(m.iSec)
 	return c, arena
@@ -226,16 +228,41 @@ func (m *matcher) evaluate(row int, cands []cand, method uint8) {
 	}
 	best := &cands[bestI]
 	o := rowOut{person: best.person, agree: bestAgree, compared: compared, method: method,
-		curp: best.curp, ent: best.ent, seccion: best.seccion}
+		curp: strings.Clone(best.curp), ent: m.intern(best.ent), seccion: m.intern(best.seccion)}
+	// The intervals of every row live in one arena (a row's slice is
+	// capped, so a later append never overwrites it).
+	start := len(m.ivArena)
 	for i := range cands {
 		if cands[i].person != best.person {
 			continue
 		}
 		if a, _ := mask(h, cands[i].vh); a == compared {
-			o.ivs = append(o.ivs, dating.Widen(dating.Interval{From: cands[i].from, To: cands[i].to}, m.snapshots))
+			m.ivArena = append(m.ivArena, dating.Widen(dating.Interval{From: cands[i].from, To: cands[i].to}, m.snapshots))
 		}
 	}
+	if len(m.ivArena) > start {
+		o.ivs = m.ivArena[start:len(m.ivArena):len(m.ivArena)]
+	}
 	*cur = o
+}
+
+// intern returns s, or an equal string already kept: entidad and sección
+// codes repeat, so a million matched rows share a few thousand strings.
+func (m *matcher) intern(s string) string {
+	if s == "" {
+		return ""
+	}
+	if x, ok := m.names[s]; ok {
+		return x
+	}
+	x := strings.Clone(s)
+	if m.names == nil {
+		m.names = map[string]string{}
+	}
+	if len(m.names) < 1<<16 {
+		m.names[x] = x
+	}
+	return x
 }
 
 // lookup links every row by store lookups of its CURP, then its clave.

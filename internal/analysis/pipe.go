@@ -28,6 +28,8 @@ type stagePipe struct {
 type recBatch struct {
 	vals  []string           // n records of width values
 	meta  []register.Version // versions: everything but the record
+	raw   []string           // rows as read, one after the other (Leak.Rows)
+	ends  []int              // end of each row in raw
 	n     int
 	ready chan struct{}
 	// prep's output
@@ -63,6 +65,7 @@ func newStagePipe(width int, prep, finish func(b *recBatch)) *stagePipe {
 			<-b.ready
 			finish(b)
 			clear(b.vals[:b.n*width]) // let the strings go
+			clear(b.raw)
 			b.n = 0
 			p.free <- b
 		}
@@ -73,6 +76,33 @@ func newStagePipe(width int, prep, finish func(b *recBatch)) *stagePipe {
 // record returns record i of a batch.
 func (b *recBatch) record(i, width int) register.Record {
 	return b.vals[i*width : (i+1)*width]
+}
+
+// rawRow returns row i of a batch of rows as read.
+func (b *recBatch) rawRow(i int) []string {
+	start := 0
+	if i > 0 {
+		start = b.ends[i-1]
+	}
+	return b.raw[start:b.ends[i]]
+}
+
+// putRaw copies one row as read into the current batch; its record is
+// left empty for prep to fill.
+func (p *stagePipe) putRaw(row []string) {
+	if p.cur == nil {
+		p.cur = <-p.free
+	}
+	b := p.cur
+	if b.n == 0 {
+		b.raw, b.ends = b.raw[:0], b.ends[:0]
+	}
+	b.raw = append(b.raw, row...)
+	b.ends = append(b.ends, len(b.raw))
+	b.n++
+	if b.n == pipeBatch {
+		p.send()
+	}
 }
 
 // put copies one record into the current batch.

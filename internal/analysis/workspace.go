@@ -295,6 +295,25 @@ func OpenLeak(path string, schema *register.Schema) (*Leak, func(), error) {
 				}
 			}
 		},
+		Rows: func(ctx context.Context, fn func([]string) error) error {
+			if used {
+				return errors.New("the rows were read already")
+			}
+			used = true
+			for {
+				row, err := r.Next()
+				if err == io.EOF {
+					return nil
+				}
+				if err != nil {
+					return err
+				}
+				if err := fn(row); err != nil {
+					return err
+				}
+			}
+		},
+		Map: mp.Record,
 		Input: func() report.Input {
 			info := r.Info()
 			return report.Input{
