@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"sort"
 	"strings"
@@ -219,6 +220,7 @@ Examples:
 			if err != nil {
 				return err
 			}
+			res.Build = buildRevision()
 			fmt.Fprintf(env.Stdout, "huella bench accuracy: %s (%s; setup %s)\n\n", cmdline, res.Elapsed.Round(time.Second), res.Setup.Round(time.Second))
 			res.WriteTable(env.Stdout)
 			if out != "-" {
@@ -230,6 +232,34 @@ Examples:
 			return checkTargets(res, enforce)
 		},
 	})
+}
+
+// buildRevision names the commit the binary was built from, "" when the
+// build carries no version control information.
+func buildRevision() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	rev, modified := "", false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			modified = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return ""
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if modified {
+		return "commit " + rev + " with uncommitted changes"
+	}
+	return "commit " + rev
 }
 
 // checkTargets fails when an innocent was accused or an enforced target is

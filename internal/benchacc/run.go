@@ -121,6 +121,7 @@ type Result struct {
 	Linkage Linkage
 	Elapsed time.Duration
 	Setup   time.Duration
+	Build   string // what was measured: the build's version control revision, when known
 }
 
 type job struct {
