@@ -32,7 +32,7 @@ type matcher struct {
 	cmp                       *comparer
 	vis                       []int  // schema index of each visible field
 	distMask                  uint64 // bits of vis that are distinguishing fields
-	hashes                    []uint32
+	hashes                    [][]uint32 // chunks of chunkRows rows (no copying as they grow)
 	curp                      []key18 // per row: the CURP as leaked, zero: none
 	clave                     []key18
 	out                       []rowOut
@@ -93,7 +93,15 @@ func (m *matcher) addPrep(b *recBatch) {
 
 // addFinish records the rows of a batch, in order.
 func (m *matcher) addFinish(b *recBatch) {
-	m.hashes = append(m.hashes, b.hashes...)
+	nv := len(m.vis)
+	for i := 0; i < b.n; i++ {
+		row := len(m.curp) + i
+		if row%chunkRows == 0 {
+			m.hashes = append(m.hashes, make([]uint32, 0, chunkRows*nv))
+		}
+		c := &m.hashes[len(m.hashes)-1]
+		*c = append(*c, b.hashes[i*nv:(i+1)*nv]...)
+	}
 	m.curp = append(m.curp, b.kc...)
 	m.clave = append(m.clave, b.kk...)
 }
@@ -143,11 +151,16 @@ func peekKey(rec register.Record, i int) string {
 	return k
 }
 
+// chunkRows is the rows per chunk of matcher.hashes.
+const chunkRows = 1 << 16
+
 func (m *matcher) rows() int { return len(m.curp) }
 
 func (m *matcher) rowHashes(row int) []uint32 {
 	nv := len(m.vis)
-	return m.hashes[row*nv : (row+1)*nv]
+	c := m.hashes[row/chunkRows]
+	row %= chunkRows
+	return c[row*nv : (row+1)*nv]
 }
 
 // mask compares a row's hashes with a version's hashes.
