@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/huella/huella/internal/atomicfile"
+
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -108,7 +110,7 @@ func Create(dir, keyPath, name string) error {
 		{filepath.Join(dir, keyFile), encodeKeyFile(vkey), 0o644},
 	}
 	for _, f := range files {
-		if err := writeFileAtomic(f.path, f.data, f.perm); err != nil {
+		if err := atomicfile.Write(f.path, f.data, f.perm); err != nil {
 			return fmt.Errorf("create ledger: %w", err)
 		}
 	}
@@ -341,7 +343,7 @@ func (l *Ledger) appendLocked(n int64, e Entry, rec []byte) error {
 	j := &pendingJournal{size: st.size, add: [3][]byte{append(rec, '\n'), encodeHashes(newHashes), cp}}
 
 	// 1. the journal, durable before any data file changes.
-	if err := writeFileAtomic(filepath.Join(l.dir, pendingFile), j.encode(), 0o644); err != nil {
+	if err := atomicfile.Write(filepath.Join(l.dir, pendingFile), j.encode(), 0o644); err != nil {
 		return fmt.Errorf("write journal: %w", err)
 	}
 	if err := hook("pending"); err != nil {
@@ -364,7 +366,7 @@ func (l *Ledger) appendLocked(n int64, e Entry, rec []byte) error {
 	if err := os.Remove(filepath.Join(l.dir, pendingFile)); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
-	if err := syncDir(l.dir); err != nil {
+	if err := atomicfile.SyncDir(l.dir); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	if err := hook("committed"); err != nil {
@@ -439,7 +441,7 @@ func rollback(dir string, j *pendingJournal) error {
 	if err := os.Remove(filepath.Join(dir, pendingFile)); err != nil {
 		return err
 	}
-	return syncDir(dir)
+	return atomicfile.SyncDir(dir)
 }
 
 // loadState reads a ledger folder. With repair, an interrupted append is
@@ -597,35 +599,6 @@ func mustTreeHash(n int64, hs []tlog.Hash) tlog.Hash {
 	return h
 }
 
-// writeFileAtomic writes a file under a temporary name, syncs it and renames
-// it into place, so a crash leaves either no file or the whole file.
-func writeFileAtomic(path string, data []byte, perm fs.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	return syncDir(filepath.Dir(path))
-}
-
 // removeTemps removes temporary files a crash left behind.
 func removeTemps(dir string) {
 	ms, _ := filepath.Glob(filepath.Join(dir, ".*.tmp*"))
@@ -648,13 +621,4 @@ func truncateSync(path string, size int64) error {
 		return err
 	}
 	return f.Close()
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

@@ -55,6 +55,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/huella/huella/internal/atomicfile"
+
 	"github.com/huella/huella/internal/fingerprint"
 	"github.com/huella/huella/internal/ledger"
 	"github.com/huella/huella/internal/register"
@@ -219,7 +221,7 @@ func Write(ctx context.Context, key []byte, schema *register.Schema, src Source,
 	if err := os.Rename(tmp, o.Out); err != nil {
 		return nil, fmt.Errorf("release: %s is recorded in the ledger, its file is %s: rename: %w", id, tmp, err)
 	}
-	if err := syncDir(filepath.Dir(o.Out)); err != nil {
+	if err := atomicfile.SyncDir(filepath.Dir(o.Out)); err != nil {
 		return nil, fmt.Errorf("release: sync %s: %w", filepath.Dir(o.Out), err)
 	}
 	return &Result{ID: id, AsOf: asOf, Rows: rows, SHA256: sum, Params: params, Entry: e}, nil
@@ -340,18 +342,9 @@ func Recover(dir string, recorded func(id string) bool) ([]string, error) {
 		}
 	}
 	if len(finished) > 0 {
-		if err := syncDir(dir); err != nil {
+		if err := atomicfile.SyncDir(dir); err != nil {
 			return finished, err
 		}
 	}
 	return finished, nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/huella/huella/internal/atomicfile"
+
 	"github.com/huella/huella/internal/exposure"
 	"github.com/huella/huella/internal/report"
 )
@@ -199,7 +201,7 @@ func (d DirCases) SaveMeta(ctx context.Context, id string, m CaseMeta) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(dir, "investigation.json"), append(b, '\n'), 0o644)
+	return atomicfile.Write(filepath.Join(dir, "investigation.json"), append(b, '\n'), 0o644)
 }
 
 // Analyzer analyses an uploaded leak file and files it as a case under

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/huella/huella/internal/atomicfile"
+
 	"golang.org/x/crypto/argon2"
 )
 
@@ -196,7 +198,7 @@ func (u *Users) Set(name string, role Role, password string) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(u.path, append(b, '\n'), 0o600); err != nil {
+	if err := atomicfile.Write(u.path, append(b, '\n'), 0o600); err != nil {
 		return fmt.Errorf("users: %w", err)
 	}
 	u.mu.Lock()
@@ -263,29 +265,4 @@ func verifyPassword(hash, pw string) bool {
 	}
 	got := argon2.IDKey([]byte(pw), salt, t, m, p, uint32(len(key)))
 	return subtle.ConstantTimeCompare(got, key) == 1
-}
-
-// writeFileAtomic writes path via a synced temporary file and a rename.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

@@ -23,6 +23,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/huella/huella/internal/atomicfile"
+
 	"github.com/huella/huella/internal/register"
 )
 
@@ -82,7 +84,7 @@ func Init(dir string, schema *register.Schema) (*Workspace, error) {
 			"partido": {register.FNombre, register.FPaterno, register.FMaterno, register.FSeccion},
 		},
 	}}
-	if err := writeFileAtomic(w.FingerprintKeyPath(), []byte(hex.EncodeToString(key)+"\n"), 0o600); err != nil {
+	if err := atomicfile.Write(w.FingerprintKeyPath(), []byte(hex.EncodeToString(key)+"\n"), 0o600); err != nil {
 		return nil, fmt.Errorf("init %s: %w", dir, err)
 	}
 	if err := w.SaveConfig(); err != nil {
@@ -172,47 +174,8 @@ func (w *Workspace) SaveConfig() error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(filepath.Join(w.Dir, "huella.json"), append(b, '\n'), 0o644); err != nil {
+	if err := atomicfile.Write(filepath.Join(w.Dir, "huella.json"), append(b, '\n'), 0o644); err != nil {
 		return fmt.Errorf("save config: %w", err)
 	}
 	return nil
-}
-
-// writeFileAtomic writes a file under a temporary name, syncs it and renames
-// it into place, so a crash leaves either the old or the new file.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	return SyncDir(filepath.Dir(path))
-}
-
-// SyncDir fsyncs a directory so a rename in it is durable.
-func SyncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
