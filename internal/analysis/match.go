@@ -30,10 +30,10 @@ const maxVisible = 64
 // fields, whatever the register's size.
 type matcher struct {
 	cmp                       *comparer
-	vis                       []int  // schema index of each visible field
-	distMask                  uint64 // bits of vis that are distinguishing fields
+	vis                       []int      // schema index of each visible field
+	distMask                  uint64     // bits of vis that are distinguishing fields
 	hashes                    [][]uint32 // chunks of chunkRows rows (no copying as they grow)
-	curp                      []key18 // per row: the CURP as leaked, zero: none
+	curp                      []key18    // per row: the CURP as leaked, zero: none
 	clave                     []key18
 	out                       []rowOut
 	ivArena                   []dating.Interval // backs out[].ivs
