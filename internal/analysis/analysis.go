@@ -196,8 +196,8 @@ type Result struct {
 // rowState is what is kept of a matched row.
 type rowState struct {
 	person           uint64
-	curp             string
-	entidad, seccion string
+	row              int32
+	entidad, seccion uint32 // ids in the matcher's codes
 	ours, exact      bool
 }
 
@@ -409,7 +409,7 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 	slices.SortFunc(obs, func(a, b Observation) int { return a.Row - b.Row })
 	for i := range obs {
 		if o := &mt.out[obs[i].Row]; o.person != 0 {
-			obs[i].PersonID, obs[i].CURP = o.person, o.curp
+			obs[i].PersonID, obs[i].CURP = o.person, mt.curpOf(obs[i].Row)
 		}
 	}
 
@@ -447,12 +447,12 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 			}
 		}
 		ours := a.distCompared == 0 || float64(a.distAgreeing) >= 0.8*float64(a.distCompared)
-		exact := len(o.ivs) > 0
+		exact := o.ivN > 0
 		if exact && ours {
-			counter.Add(o.ivs)
+			counter.Add(mt.ivs(r))
 			dated = append(dated, int32(r))
 		}
-		matched = append(matched, rowState{person: o.person, curp: o.curp, entidad: o.ent, seccion: o.seccion,
+		matched = append(matched, rowState{person: o.person, row: int32(r), entidad: o.ent, seccion: o.seccion,
 			ours: ours && a.distCompared > 0, exact: exact})
 		byMethod[methodNames[o.method]]++
 	}
@@ -633,21 +633,21 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 			return int(a.i - b.i)
 		})
 		rep.Affected.ByEntidad = map[string]int{}
-		secs := map[[2]string]int{}
+		secs := map[[2]uint32]int{}
 		for k, o := range order {
 			st := &matched[o.i]
 			if k > 0 && order[k-1].person == o.person {
 				continue
 			}
 			rep.Affected.People++
-			rep.Affected.ByEntidad[st.entidad]++
-			secs[[2]string{st.entidad, st.seccion}]++
-			if st.curp != "" {
-				affected = append(affected, st.curp)
+			rep.Affected.ByEntidad[mt.codes[st.entidad]]++
+			secs[[2]uint32{st.entidad, st.seccion}]++
+			if c := mt.curpOf(int(st.row)); c != "" {
+				affected = append(affected, c)
 			}
 		}
 		for k, v := range secs {
-			rep.Affected.BySeccion = append(rep.Affected.BySeccion, report.SeccionCount{Entidad: k[0], Seccion: k[1], People: v})
+			rep.Affected.BySeccion = append(rep.Affected.BySeccion, report.SeccionCount{Entidad: mt.codes[k[0]], Seccion: mt.codes[k[1]], People: v})
 		}
 		sort.Slice(rep.Affected.BySeccion, func(i, j int) bool {
 			a, b := rep.Affected.BySeccion[i], rep.Affected.BySeccion[j]
@@ -689,14 +689,14 @@ func otherCuts(mt *matcher, dated []int32, est *dating.Estimate, k Known) []repo
 	var c dating.Counter
 	for _, r := range dated {
 		in := false
-		for _, iv := range mt.out[r].ivs {
+		for _, iv := range mt.ivs(int(r)) {
 			if iv.From <= est.Latest && (iv.To == register.NoDate || iv.To > est.Earliest) {
 				in = true
 				break
 			}
 		}
 		if !in {
-			c.Add(mt.out[r].ivs)
+			c.Add(mt.ivs(int(r)))
 		}
 	}
 	if c.Rows() < max(10, len(dated)/20) {

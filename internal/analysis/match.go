@@ -37,7 +37,9 @@ type matcher struct {
 	clave                     []key18
 	out                       []rowOut
 	ivArena                   []dating.Interval // backs out[].ivs
-	names                     map[string]string // interned entidad and sección codes
+	codes                     []string          // entidad and sección codes by id; codes[0] = ""
+	codeID                    map[string]uint32
+	oddCURP                   map[int32]string // register CURPs that are not 18 bytes, by row
 	snapshots                 []register.Date
 	iCURP, iClave, iEnt, iSec int
 }
@@ -45,16 +47,34 @@ type matcher struct {
 // rowOut is the outcome of one row: the person, the masks of compared and
 // agreeing fields against the person's best version, the validity intervals
 // of the person's exact versions and where the person lives.
+// It holds no pointer, so that ten million of them cost the garbage
+// collector nothing: the intervals are a range of the matcher's arena, the
+// codes ids in its table of codes, the CURP its 18 bytes.
 type rowOut struct {
-	person             uint64
-	agree, compared    uint64
-	ivs                []dating.Interval
-	curp, ent, seccion string
-	method             uint8
+	person          uint64
+	agree, compared uint64
+	ivOff, ivN      uint32 // intervals: ivArena[ivOff : ivOff+ivN]
+	ent, seccion    uint32 // ids in codes
+	curp            key18  // zero: see oddCURP
+	method          uint8
+}
+
+// ivs returns the intervals of row r's person's exact versions.
+func (m *matcher) ivs(r int) []dating.Interval {
+	o := &m.out[r]
+	return m.ivArena[o.ivOff : o.ivOff+o.ivN : o.ivOff+o.ivN]
+}
+
+// curpOf is the register's CURP of row r's person, "" when none.
+func (m *matcher) curpOf(r int) string {
+	if k := &m.out[r].curp; !k.none() {
+		return k.String()
+	}
+	return m.oddCURP[int32(r)]
 }
 
 func newMatcher(s *register.Schema, cmp *comparer, visible []bool, snapshots []register.Date) *matcher {
-	m := &matcher{cmp: cmp, snapshots: snapshots,
+	m := &matcher{cmp: cmp, snapshots: snapshots, codes: []string{""}, codeID: map[string]uint32{},
 		iCURP: s.Index(register.FCURP), iClave: s.Index(register.FClave),
 		iEnt: s.Index(register.FEntidad), iSec: s.Index(register.FSeccion)}
 	for f, v := range visible {
@@ -241,9 +261,16 @@ func (m *matcher) evaluate(row int, cands []cand, method uint8) {
 	}
 	best := &cands[bestI]
 	o := rowOut{person: best.person, agree: bestAgree, compared: compared, method: method,
-		curp: strings.Clone(best.curp), ent: m.intern(best.ent), seccion: m.intern(best.seccion)}
-	// The intervals of every row live in one arena (a row's slice is
-	// capped, so a later append never overwrites it).
+		ent: m.code(best.ent), seccion: m.code(best.seccion)}
+	if len(best.curp) == len(o.curp) {
+		o.curp = toKey18(best.curp)
+	} else if best.curp != "" {
+		if m.oddCURP == nil {
+			m.oddCURP = map[int32]string{}
+		}
+		m.oddCURP[int32(row)] = strings.Clone(best.curp)
+	}
+	// The intervals of every row live in one arena.
 	start := len(m.ivArena)
 	for i := range cands {
 		if cands[i].person != best.person {
@@ -253,29 +280,23 @@ func (m *matcher) evaluate(row int, cands []cand, method uint8) {
 			m.ivArena = append(m.ivArena, dating.Widen(dating.Interval{From: cands[i].from, To: cands[i].to}, m.snapshots))
 		}
 	}
-	if len(m.ivArena) > start {
-		o.ivs = m.ivArena[start:len(m.ivArena):len(m.ivArena)]
-	}
+	o.ivOff, o.ivN = uint32(start), uint32(len(m.ivArena)-start)
 	*cur = o
 }
 
-// intern returns s, or an equal string already kept: entidad and sección
-// codes repeat, so a million matched rows share a few thousand strings.
-func (m *matcher) intern(s string) string {
+// code returns the id of an entidad or sección code in m.codes (0 for "").
+func (m *matcher) code(s string) uint32 {
 	if s == "" {
-		return ""
+		return 0
 	}
-	if x, ok := m.names[s]; ok {
-		return x
+	if id, ok := m.codeID[s]; ok {
+		return id
 	}
-	x := strings.Clone(s)
-	if m.names == nil {
-		m.names = map[string]string{}
-	}
-	if len(m.names) < 1<<16 {
-		m.names[x] = x
-	}
-	return x
+	id := uint32(len(m.codes))
+	s = strings.Clone(s)
+	m.codes = append(m.codes, s)
+	m.codeID[s] = id
+	return id
 }
 
 // lookup links every row by store lookups of its CURP, then its clave.
