@@ -200,5 +200,8 @@ func (d dateStats) parse(s string, pivot int) (string, bool) {
 	put(0, y, 4)
 	put(5, m, 2)
 	put(8, day, 2)
+	if string(b) == s { // already ISO: no copy
+		return s, true
+	}
 	return string(b), true
 }
