@@ -401,7 +401,9 @@ func (m *matcher) scan(ctx context.Context, versions func(ctx context.Context, f
 			n0 := len(b.rows)
 			b.rows = curpIdx.rows(keyOf(v.Record, m.iCURP), b.rows)
 			b.rc[i] = int32(len(b.rows))
-			b.rows = claveIdx.rows(keyOf(v.Record, m.iClave), b.rows)
+			if claveIdx.n > 0 { // usually none: every row has its CURP
+				b.rows = claveIdx.rows(keyOf(v.Record, m.iClave), b.rows)
+			}
 			b.rk[i] = int32(len(b.rows))
 			b.candOf[i] = -1
 			if len(b.rows) == n0 {
@@ -459,6 +461,7 @@ func (m *matcher) scan(ctx context.Context, versions func(ctx context.Context, f
 type keyIndex struct {
 	slots []keySlot
 	mask  uint64
+	n     int // rows indexed
 	keys  []key18 // by row
 }
 
@@ -494,6 +497,7 @@ func (ix *keyIndex) add(row int) {
 	for i := h & ix.mask; ; i = (i + 1) & ix.mask {
 		if ix.slots[i].row == 0 {
 			ix.slots[i] = keySlot{tag: uint32(h >> 32), row: int32(row + 1)}
+			ix.n++
 			return
 		}
 	}
