@@ -193,14 +193,6 @@ type Result struct {
 	Affected []string // CURPs of the affected people, by person id
 }
 
-// rowState is what is kept of a matched row.
-type rowState struct {
-	person           uint64
-	row              int32
-	entidad, seccion uint32 // ids in the matcher's codes
-	ours, exact      bool
-}
-
 // ErrEmpty is returned for a leak with no rows.
 var ErrEmpty = errors.New("the file holds no rows")
 
@@ -400,6 +392,10 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 			}
 		}
 	}
+	// Linking is done: the rows' hashes and keys (≈130 bytes a row) go
+	// before the tally and the exposure need their own memory.
+	mt.hashes, mt.curp, mt.clave = nil, nil, nil
+
 	// Unmatched rows outside the window go to attribution too (canaries).
 	for r, rec := range pending {
 		if r >= maxObs && mt.out[r].person == 0 {
@@ -415,11 +411,11 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 
 	// 5. Tally, in row order.
 	var (
-		matched  = make([]rowState, 0, len(mt.out))
-		byMethod = map[string]int{}
-		perField = make([]fieldCount, len(s.Fields))
-		counter  dating.Counter
-		dated    []int32 // rows added to counter
+		m, exactRows, oursRows int // rows matched, exact, ours
+		byMethod               = map[string]int{}
+		perField               = make([]fieldCount, len(s.Fields))
+		counter                dating.Counter
+		dated                  []int32 // rows added to counter
 	)
 	for r := range mt.out {
 		o := &mt.out[r]
@@ -452,8 +448,13 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 			counter.Add(mt.ivs(r))
 			dated = append(dated, int32(r))
 		}
-		matched = append(matched, rowState{person: o.person, row: int32(r), entidad: o.ent, seccion: o.seccion,
-			ours: ours && a.distCompared > 0, exact: exact})
+		m++
+		if exact {
+			exactRows++
+		}
+		if ours && a.distCompared > 0 {
+			oursRows++
+		}
 		byMethod[methodNames[o.method]]++
 	}
 
@@ -479,16 +480,6 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 	rep.AnalysisID = report.ID(in.SHA256, cfg.Known.State(), relIDs)
 
 	// Match figures.
-	m := len(matched)
-	exactRows, oursRows := 0, 0
-	for _, st := range matched {
-		if st.exact {
-			exactRows++
-		}
-		if st.ours {
-			oursRows++
-		}
-	}
 	totalC, totalA, distC, distA := 0, 0, 0, 0
 	for f, fc := range perField {
 		if fc.compared == 0 {
@@ -619,9 +610,11 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 			person uint64
 			i      int32
 		}
-		order := make([]pi, len(matched))
-		for i := range order {
-			order[i] = pi{matched[i].person, int32(i)}
+		order := make([]pi, 0, m)
+		for r := range mt.out {
+			if p := mt.out[r].person; p != 0 {
+				order = append(order, pi{p, int32(r)})
+			}
 		}
 		slices.SortFunc(order, func(a, b pi) int {
 			switch {
@@ -635,14 +628,14 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 		rep.Affected.ByEntidad = map[string]int{}
 		secs := map[[2]uint32]int{}
 		for k, o := range order {
-			st := &matched[o.i]
+			st := &mt.out[o.i]
 			if k > 0 && order[k-1].person == o.person {
 				continue
 			}
 			rep.Affected.People++
-			rep.Affected.ByEntidad[mt.codes[st.entidad]]++
-			secs[[2]uint32{st.entidad, st.seccion}]++
-			if c := mt.curpOf(int(st.row)); c != "" {
+			rep.Affected.ByEntidad[mt.codes[st.ent]]++
+			secs[[2]uint32{st.ent, st.seccion}]++
+			if c := mt.curpOf(int(o.i)); c != "" {
 				affected = append(affected, c)
 			}
 		}

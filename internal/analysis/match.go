@@ -461,7 +461,7 @@ func (m *matcher) scan(ctx context.Context, versions func(ctx context.Context, f
 type keyIndex struct {
 	slots []keySlot
 	mask  uint64
-	n     int // rows indexed
+	n     int     // rows indexed
 	keys  []key18 // by row
 }
 
