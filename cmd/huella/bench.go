@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime/debug"
 	"slices"
@@ -220,7 +222,7 @@ Examples:
 			if err != nil {
 				return err
 			}
-			res.Build = buildRevision()
+			res.Build = buildRevision(ctx)
 			fmt.Fprintf(env.Stdout, "huella bench accuracy: %s (%s; setup %s)\n\n", cmdline, res.Elapsed.Round(time.Second), res.Setup.Round(time.Second))
 			res.WriteTable(env.Stdout)
 			if out != "-" {
@@ -234,24 +236,29 @@ Examples:
 	})
 }
 
-// buildRevision names the commit the binary was built from, "" when the
-// build carries no version control information.
-func buildRevision() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return ""
-	}
+// buildRevision names the commit measured: the build's version control
+// stamp, or (go run stamps none) what git says of the current folder; ""
+// when neither is known.
+func buildRevision(ctx context.Context) string {
 	rev, modified := "", false
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			modified = s.Value == "true"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				modified = s.Value == "true"
+			}
 		}
 	}
 	if rev == "" {
-		return ""
+		out, err := exec.CommandContext(ctx, "git", "rev-parse", "HEAD").Output()
+		if err != nil {
+			return ""
+		}
+		rev = strings.TrimSpace(string(out))
+		st, err := exec.CommandContext(ctx, "git", "status", "--porcelain", "--untracked-files=no").Output()
+		modified = err != nil || len(bytes.TrimSpace(st)) > 0
 	}
 	if len(rev) > 12 {
 		rev = rev[:12]
