@@ -16,7 +16,10 @@
 //     version agrees on most fields wins. Rows no key linked go to the
 //     probabilistic linker (package linkage), built over the whole store
 //     only when at least 2% of the rows (and 5) need it and the leak has the
-//     fields it blocks on.
+//     fields it blocks on. Reading and scanning are pipelines (pipe.go):
+//     mapping, hashing and key look-ups run on every core, and the matcher
+//     takes the batches in row (store) order, so the outcome does not depend
+//     on scheduling.
 //
 //  2. Compare. Each visible field of the row is compared with each version
 //     of its person in comparison form: ident.Normalize, Ñ→N, addresses in
