@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strings"
 
 	"github.com/huella/huella/internal/analysis"
@@ -51,6 +52,12 @@ Examples:
 		Run: func(ctx context.Context, env *Env, args []string) error {
 			if len(args) != 1 {
 				return usageError("analyze takes one FILE")
+			}
+			// A full national dump holds ≈2.4 GB of live row outcomes; a soft
+			// memory limit makes the collector keep the heap near that instead
+			// of doubling it (GOMEMLIMIT, when set, wins).
+			if os.Getenv("GOMEMLIMIT") == "" {
+				debug.SetMemoryLimit(3 << 30)
 			}
 			ws, err := openWorkspace(env)
 			if err != nil {
