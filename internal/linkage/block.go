@@ -63,7 +63,7 @@ func (ix *Index) verKeys(v *ver) (keys [nPasses]uint32, ok [nPasses]bool) {
 	b := uint64(v.birth)
 	var year uint64
 	if v.hasBirth {
-		y, _, _ := civil(v.birth)
+		y, _, _ := v.birth.YMD()
 		year = uint64(y)
 	}
 	set := func(p int, cond bool, a, bb, c uint64) {
@@ -169,7 +169,7 @@ func rowKeys(r *prepared) []uint32 {
 		sexes = []uint64{'H', 'M'}
 	}
 	if r.hasBirth && pat != 0 {
-		y, _, _ := civil(r.birth)
+		y, _, _ := r.birth.YMD()
 		for _, n := range noms {
 			for _, sx := range sexes {
 				add(3, uint64(y), pat, n<<8|sx)

@@ -244,36 +244,10 @@ func atoi(s string) (int, bool) {
 	return n, len(s) > 0
 }
 
-// civil splits a day count into year, month and day (Hinnant's
-// days-to-civil algorithm; register.Date.YMD goes through package time,
-// too slow for the inner loop).
-func civil(d register.Date) (y, m, day int) {
-	z := int(d) + 719468
-	era := z / 146097
-	if z < 0 && z%146097 != 0 {
-		era--
-	}
-	doe := z - era*146097
-	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
-	y = yoe + era*400
-	doy := doe - (365*yoe + yoe/4 - yoe/100)
-	mp := (5*doy + 2) / 153
-	day = doy - (153*mp+2)/5 + 1
-	if mp < 10 {
-		m = mp + 3
-	} else {
-		m = mp - 9
-	}
-	if m <= 2 {
-		y++
-	}
-	return y, m, day
-}
-
 // swapDayMonth is d with day and month exchanged, if that is a real day
 // different from d.
 func swapDayMonth(d register.Date) (register.Date, bool) {
-	y, m, day := civil(d)
+	y, m, day := d.YMD()
 	if day == m || day > 12 {
 		return 0, false
 	}

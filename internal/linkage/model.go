@@ -395,8 +395,8 @@ func dateLevel(a, b register.Date) int {
 	if s, ok := swapDayMonth(a); ok && s == b {
 		return 2
 	}
-	ya, ma, da := civil(a)
-	yb, mb, db := civil(b)
+	ya, ma, da := a.YMD()
+	yb, mb, db := b.YMD()
 	same := 0
 	if ya == yb {
 		same++

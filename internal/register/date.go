@@ -52,10 +52,29 @@ func MustDate(s string) Date {
 // Time is the instant 00:00 UTC of the day.
 func (d Date) Time() time.Time { return time.Unix(int64(d)*86400, 0).UTC() }
 
-// YMD splits the date into year, month and day.
+// YMD splits the date into year, month and day, by Hinnant's days-to-civil
+// algorithm (no time.Time: it runs in inner loops of synth and linkage).
 func (d Date) YMD() (y, m, day int) {
-	t := d.Time()
-	return t.Year(), int(t.Month()), t.Day()
+	z := int(d) + 719468
+	era := z / 146097
+	if z < 0 && z%146097 != 0 {
+		era--
+	}
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	y = yoe + era*400
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	day = doy - (153*mp+2)/5 + 1
+	if mp < 10 {
+		m = mp + 3
+	} else {
+		m = mp - 9
+	}
+	if m <= 2 {
+		y++
+	}
+	return y, m, day
 }
 
 // String is the ISO form, or "" for NoDate.

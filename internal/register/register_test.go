@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseDate(t *testing.T) {
@@ -60,6 +61,18 @@ func TestDateArithmetic(t *testing.T) {
 	open := Version{ValidFrom: MustDate("2018-01-01"), ValidTo: NoDate}
 	if !open.ValidAt(MustDate("2030-01-01")) {
 		t.Error("an open version is valid after its start")
+	}
+}
+
+// TestYMDMatchesTime checks the fast days-to-civil conversion against
+// package time over four centuries, negative days included.
+func TestYMDMatchesTime(t *testing.T) {
+	for d := MustDate("1800-01-01"); d < MustDate("2200-01-01"); d += 13 {
+		y, m, day := d.YMD()
+		tm := time.Unix(int64(d)*86400, 0).UTC()
+		if y != tm.Year() || m != int(tm.Month()) || day != tm.Day() {
+			t.Fatalf("Date(%d).YMD() = %d-%d-%d, time says %s", d, y, m, day, tm.Format("2006-01-02"))
+		}
 	}
 }
 

@@ -178,8 +178,8 @@ func years(y float64) register.Date { return register.Date(math.Round(y * daysPe
 
 // ageAt is the age in whole years at t of someone born on b.
 func ageAt(b, t register.Date) int {
-	by, bm, bd := civil(b)
-	ty, tm, td := civil(t)
+	by, bm, bd := b.YMD()
+	ty, tm, td := t.YMD()
 	a := ty - by
 	if tm < bm || tm == bm && td < bd {
 		a--
@@ -339,13 +339,13 @@ func (g *gen) newPerson(p *person, r *rng, kind int, t0 register.Date) {
 	st.a = g.drawAddress(r, ent, 0)
 	g.settle(&st.a, t0)
 	st.birthEnt = g.drawBirthEnt(r, ent)
-	ty, _, _ := civil(t0)
+	ty, _, _ := t0.YMD()
 	switch kind {
 	case 0:
 		st.birth = g.drawBirth(r, t0, 18)
 		st.registro = g.registro(r, st.birth, t0)
-		ey, _, _ := civil(t0 - years(emisionAge(r)))
-		ry, _, _ := civil(st.registro)
+		ey, _, _ := register.Date(t0 - years(emisionAge(r))).YMD()
+		ry, _, _ := st.registro.YMD()
 		if ey < ry {
 			ey = ry
 		}
@@ -449,7 +449,7 @@ func (p *person) change(t register.Date, st state) {
 
 // newCredential is st with a credential issued on day t (at st's address).
 func newCredential(st state, t register.Date) state {
-	y, _, _ := civil(t)
+	y, _, _ := t.YMD()
 	st.emision = int16(y)
 	st.credIdx++
 	st.ocrSec = st.a.section()

@@ -4,31 +4,6 @@ import (
 	"github.com/huella/huella/internal/register"
 )
 
-// civil converts days since 1970-01-01 to a calendar date (Hinnant's
-// algorithm), much faster than going through time.Time.
-func civil(d register.Date) (y, m, day int) {
-	z := int(d) + 719468
-	era := z / 146097
-	if z < 0 && z%146097 != 0 {
-		era--
-	}
-	doe := z - era*146097
-	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
-	y = yoe + era*400
-	doy := doe - (365*yoe + yoe/4 - yoe/100)
-	mp := (5*doy + 2) / 153
-	day = doy - (153*mp+2)/5 + 1
-	if mp < 10 {
-		m = mp + 3
-	} else {
-		m = mp - 9
-	}
-	if m <= 2 {
-		y++
-	}
-	return y, m, day
-}
-
 // appendNum appends v zero-padded to w digits.
 func appendNum(b []byte, v uint64, w int) []byte {
 	var tmp [20]byte
@@ -56,7 +31,7 @@ func appendInt(b []byte, v uint64) []byte {
 
 // appendDate appends the ISO form of d.
 func appendDate(b []byte, d register.Date) []byte {
-	y, m, day := civil(d)
+	y, m, day := d.YMD()
 	b = appendNum(b, uint64(y), 4)
 	b = append(b, '-')
 	b = appendNum(b, uint64(m), 2)

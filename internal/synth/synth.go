@@ -124,10 +124,10 @@ func (c Config) Check() error {
 	if c.End <= c.Start {
 		return fmt.Errorf("synth: end %s is not after start %s", c.End, c.Start)
 	}
-	if y, _, _ := civil(c.Start); y < 1995 {
+	if y, _, _ := c.Start.YMD(); y < 1995 {
 		return fmt.Errorf("synth: start %s before 1995", c.Start)
 	}
-	if y, _, _ := civil(c.End); y > 2090 {
+	if y, _, _ := c.End.YMD(); y > 2090 {
 		return fmt.Errorf("synth: end %s after 2090", c.End)
 	}
 	seen := map[register.Date]bool{}

@@ -305,8 +305,8 @@ func TestRecordsValid(t *testing.T) {
 			fail("fecha_registro %q", r[idx(register.FFechaRegistro)])
 		}
 		em, err := strconv.Atoi(r[idx(register.FEmision)])
-		ry, _, _ := civil(reg)
-		fy, _, _ := civil(v.ValidFrom)
+		ry, _, _ := reg.YMD()
+		fy, _, _ := v.ValidFrom.YMD()
 		if err != nil || em < ry || em > fy || expiry(int16(em)) <= v.ValidFrom {
 			fail("emision %q (registered %d, version from %d)", r[idx(register.FEmision)], ry, fy)
 		}
@@ -641,16 +641,6 @@ func TestCancel(t *testing.T) {
 	stop := fmt.Errorf("stop")
 	if err := Generate(context.Background(), cfg, func(v *register.Version) error { return stop }); err != stop {
 		t.Fatalf("emit error not returned: %v", err)
-	}
-}
-
-func TestCivil(t *testing.T) {
-	for d := register.MustDate("1900-01-01"); d < register.MustDate("2100-01-01"); d += 97 {
-		y, m, day := civil(d)
-		wy, wm, wd := d.YMD()
-		if y != wy || m != wm || day != wd {
-			t.Fatalf("civil(%s) = %d-%d-%d", d, y, m, day)
-		}
 	}
 }
 
