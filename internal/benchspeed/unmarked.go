@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/huella/huella/internal/release"
+
 	"github.com/huella/huella/internal/register"
 	"github.com/huella/huella/internal/store"
 	"github.com/huella/huella/internal/workspace"
@@ -41,7 +43,7 @@ func WriteUnmarked(ctx context.Context, dir string, asOf register.Date, out stri
 		if i > 0 {
 			buf = append(buf, ',')
 		}
-		buf = appendCSV(buf, name)
+		buf = release.AppendCSV(buf, name)
 	}
 	w.Write(append(buf, '\n'))
 	var rows int64
@@ -51,7 +53,7 @@ func WriteUnmarked(ctx context.Context, dir string, asOf register.Date, out stri
 			if i > 0 {
 				buf = append(buf, ',')
 			}
-			buf = appendCSV(buf, s)
+			buf = release.AppendCSV(buf, s)
 		}
 		rows++
 		_, err := w.Write(append(buf, '\n'))
@@ -67,27 +69,4 @@ func WriteUnmarked(ctx context.Context, dir string, asOf register.Date, out stri
 		return rows, fmt.Errorf("unmarked copy: %w", err)
 	}
 	return rows, f.Close()
-}
-
-// appendCSV appends one CSV field as huella's releases write it: quoted
-// when it holds , " CR or LF or starts with a space, quotes doubled.
-func appendCSV(b []byte, s string) []byte {
-	need := len(s) > 0 && s[0] == ' '
-	for i := 0; i < len(s) && !need; i++ {
-		switch s[i] {
-		case ',', '"', '\r', '\n':
-			need = true
-		}
-	}
-	if !need {
-		return append(b, s...)
-	}
-	b = append(b, '"')
-	for i := 0; i < len(s); i++ {
-		if s[i] == '"' {
-			b = append(b, '"')
-		}
-		b = append(b, s[i])
-	}
-	return append(b, '"')
 }

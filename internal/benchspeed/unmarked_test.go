@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/huella/huella/internal/release"
+
 	"github.com/huella/huella/internal/register"
 	"github.com/huella/huella/internal/store"
 	"github.com/huella/huella/internal/synth"
@@ -76,8 +78,8 @@ func lines(t *testing.T, path string) []string {
 
 func TestAppendCSV(t *testing.T) {
 	for in, want := range map[string]string{"": "", "CALLE 5": "CALLE 5", "A,B": `"A,B"`, `DICE "HOLA"`: `"DICE ""HOLA"""`, " X": `" X"`} {
-		if got := string(appendCSV(nil, in)); got != want {
-			t.Errorf("appendCSV(%q) = %q, want %q", in, got, want)
+		if got := string(release.AppendCSV(nil, in)); got != want {
+			t.Errorf("release.AppendCSV(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -44,7 +44,7 @@ func newCSV(w *bufio.Writer, _ *register.Schema, fields []string) (rowWriter, er
 		if i > 0 {
 			c.buf = append(c.buf, ',')
 		}
-		c.buf = appendCSV(c.buf, f)
+		c.buf = AppendCSV(c.buf, f)
 	}
 	c.buf = append(c.buf, '\n')
 	_, err := w.Write(c.buf)
@@ -62,16 +62,16 @@ func (c *csvWriter) Encode(b []byte, rec register.Record, cols []int) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendCSV(b, rec[k])
+		b = AppendCSV(b, rec[k])
 	}
 	return append(b, '\n')
 }
 
 func (c *csvWriter) Close() error { return nil }
 
-// appendCSV appends one CSV field, quoted when it holds , " CR or LF or
+// AppendCSV appends one CSV field as releases write it, quoted when it holds , " CR or LF or
 // starts with a space.
-func appendCSV(b []byte, s string) []byte {
+func AppendCSV(b []byte, s string) []byte {
 	need := len(s) > 0 && s[0] == ' '
 	for i := 0; i < len(s) && !need; i++ {
 		switch s[i] {
