@@ -512,7 +512,14 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 	}
 
 	// Verdict (before attribution; an accusation can only strengthen it).
+	// In a leak without CURP or clave, a row that resembles several people
+	// of the register is unresolved, not evidence of another source: it is
+	// left out of the share that decides ours against partial.
 	minRows := max(3, int(math.Ceil(0.01*float64(n))))
+	keylessUnresolved := 0
+	if !hasKeys(s, visible) {
+		keylessUnresolved = unresolved
+	}
 	switch {
 	case m < minRows || (d < 0.5 && float64(m) < 0.3*float64(n)):
 		rep.Verdict = report.NotOurs
@@ -535,12 +542,18 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 	case d < 0.5:
 		rep.Verdict = report.SamePeopleOtherSource
 		rep.VerdictReason = fmt.Sprintf("%d of %d rows match our people by key, but only %.0f%% of their address, section and credential values agree with any version we held: another register of the same people", m, n, 100*d)
-	case float64(oursRows) >= 0.9*float64(n):
+	case float64(oursRows) >= 0.9*float64(n-keylessUnresolved):
 		rep.Verdict = report.Ours
 		rep.VerdictReason = fmt.Sprintf("%d of %d rows are people of the register, written exactly as we held them (%.1f%% of distinguishing fields agree)", oursRows, n, 100*d)
+		if keylessUnresolved > 0 {
+			rep.VerdictReason += fmt.Sprintf("; %d more rows resemble people of the register but could not be told apart from others without a key", keylessUnresolved)
+		}
 	case oursRows >= minRows:
 		rep.Verdict = report.Partial
-		rep.VerdictReason = fmt.Sprintf("%d of %d rows are ours, written as we held them; the other %d come from elsewhere", oursRows, n, n-oursRows)
+		rep.VerdictReason = fmt.Sprintf("%d of %d rows are ours, written as we held them; the other %d come from elsewhere", oursRows, n, n-oursRows-keylessUnresolved)
+		if keylessUnresolved > 0 {
+			rep.VerdictReason += fmt.Sprintf(", and %d resemble people of the register but could not be told apart from others without a key", keylessUnresolved)
+		}
 	default:
 		rep.Verdict = report.SamePeopleOtherSource
 		rep.VerdictReason = fmt.Sprintf("%d of %d rows match our people, but too few are written as we held them", m, n)
@@ -716,15 +729,16 @@ func hasKeys(s *register.Schema, visible []bool) bool {
 }
 
 // hasLinkFields tells whether the visible fields can link without a key:
-// a surname, a given name or a birth date, and a birth date or the entidad
-// (package linkage blocks on them: sección numbers repeat across states).
+// a surname, a given name or a birth date, and a birth date, the entidad or
+// the sección (package linkage blocks on them; without the entidad it probes
+// the sección in all 32 states).
 func hasLinkFields(s *register.Schema, visible []bool) bool {
 	v := func(name string) bool {
 		i := s.Index(name)
 		return i >= 0 && visible[i]
 	}
 	return v(register.FPaterno) && (v(register.FNombre) || v(register.FNacimiento)) &&
-		(v(register.FNacimiento) || v(register.FEntidad))
+		(v(register.FNacimiento) || v(register.FEntidad) || v(register.FSeccion))
 }
 
 func cutoffOf(e *dating.Estimate, snapshots []register.Date) *report.Cutoff {

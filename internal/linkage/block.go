@@ -1,6 +1,7 @@
 package linkage
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/huella/huella/internal/register"
@@ -15,13 +16,13 @@ import (
 //	pass 1  birth date, phonetic(paterno)     (given name damaged, person moved)
 //	pass 2  birth date, phonetic(given name)  (first surname damaged)
 //	pass 3  birth year, sex, phonetic(paterno), phonetic(given name)  (day or month wrong)
-//	pass 4  entidad, seccion, phonetic(paterno)                       (birth date wrong)
+//	pass 4  entidad, seccion, phonetic(paterno)                       (birth date wrong or absent)
 //	pass 5  entidad, seccion, sex, phonetic(given name)               (birth date and surname wrong)
 //
 // The given name's code is its first token in the register; a row probes
 // each of its tokens, which finds swapped names ("LUIS JOSE" for "JOSE
 // LUIS"). Rows whose day and month can be swapped also probe the swapped
-// date. Sex splits the two passes with the largest blocks (a common surname
+// date. Rows without an entidad probe passes 4 and 5 in all 32. Sex splits the two passes with the largest blocks (a common surname
 // and a common given name); a row without sex probes both.
 const nPasses = 6
 
@@ -176,15 +177,33 @@ func rowKeys(r *prepared) []uint32 {
 			}
 		}
 	}
-	if r.ent != "" && r.sec != "" {
-		if pat != 0 {
-			add(4, ent, sec, pat)
-		}
-		for _, n := range noms {
-			for _, sx := range sexes {
-				add(5, ent, sec, n<<8|sx)
+	ents := []uint64{ent}
+	if r.ent == "" {
+		// A recipient profile without the entidad (names and sección, as
+		// parties receive since 2016): sección numbers repeat across states,
+		// so probe the sección in each of the 32.
+		ents = allEntidades[:]
+	}
+	if r.sec != "" {
+		for _, e := range ents {
+			if pat != 0 {
+				add(4, e, sec, pat)
+			}
+			for _, n := range noms {
+				for _, sx := range sexes {
+					add(5, e, sec, n<<8|sx)
+				}
 			}
 		}
 	}
 	return out
 }
+
+// allEntidades are the keys of the 32 entidad codes "01".."32", as
+// codeKey writes them.
+var allEntidades = func() (a [32]uint64) {
+	for i := range a {
+		a[i] = fnv64(codeKey(fmt.Sprintf("%02d", i+1)))
+	}
+	return a
+}()

@@ -440,7 +440,10 @@ func (ix *Index) compare(p *prepared, v *ver, md *Model) (gamma, float64) {
 			l[fEntidad] = 1
 		}
 	}
-	if l[fEntidad] == 1 {
+	// Sección numbers repeat across states: compare them within the row's
+	// entidad, or, when the row has none (a names-and-sección profile), as
+	// they are; the margin over the second-best person guards the rest.
+	if l[fEntidad] == 1 || p.ent == "" {
 		secBoth := p.sec != "" && v.sec != 0
 		munBoth := p.mun != "" && v.mun != 0
 		switch {

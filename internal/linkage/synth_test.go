@@ -49,6 +49,9 @@ func TestKeylessAccuracySynth(t *testing.T) {
 	}{
 		{"all_columns/q=0.25", nil, 0.25, 0.9975},
 		{"party_columns/q=0.25", colsParty, 0.25, 0.9975},
+		// The workspace's "partido" profile: names and sección, no entidad,
+		// no birth date, as released (no typing errors).
+		{"names_seccion/q=0", []string{register.FNombre, register.FPaterno, register.FMaterno, register.FSeccion}, 0, 0.99},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
