@@ -57,6 +57,11 @@ func Suite() []Attack {
 		ours("3 columns: curp, paterno, seccion", attack.CSV, t1(func(t *attack.Table) *attack.Table {
 			return attack.KeepColumns(t, register.FCURP, register.FPaterno, register.FSeccion)
 		})),
+		// What parties receive since 2016: names and sección, no key, no
+		// entidad, no address (the workspace's "partido" profile).
+		ours("partido fields: names, seccion", attack.CSV, t1(func(t *attack.Table) *attack.Table {
+			return attack.KeepColumns(t, register.FNombre, register.FPaterno, register.FMaterno, register.FSeccion)
+		})),
 		ours("rows shuffled", attack.CSV, tr(attack.ShuffleRows)),
 		ours("columns shuffled", attack.CSV, tr(attack.ShuffleColumns)),
 		ours("headers renamed", attack.CSV, t1(attack.RenameHeaders)),
