@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -437,23 +438,28 @@ func (s *sqlSource) target(t string, cols []string) bool {
 	return false
 }
 
-func (s *sqlSource) insert() error {
-	// INSERT [LOW_PRIORITY|DELAYED|HIGH_PRIORITY] [IGNORE] [INTO] name
+// skipKeywords skips the run of the given keywords that may stand before a
+// table name (INSERT's INTO and IGNORE, CREATE TABLE's IF NOT EXISTS, ...).
+func (s *sqlSource) skipKeywords(words ...string) error {
 	for {
 		if err := s.skipSpace(); err != nil {
-			return s.truncated(err)
+			return err
 		}
-		c := s.peek()
-		if c == '`' || c == '"' || c == '[' {
-			break
+		if c := s.peek(); c == '`' || c == '"' || c == '[' {
+			return nil
 		}
 		b, _ := s.br.Peek(16)
-		u := strings.ToUpper(string(b))
-		if kw := firstWord(u); kw == "INTO" || kw == "IGNORE" || kw == "LOW_PRIORITY" || kw == "DELAYED" || kw == "HIGH_PRIORITY" {
-			s.word()
-			continue
+		if !slices.Contains(words, firstWord(strings.ToUpper(string(b)))) {
+			return nil
 		}
-		break
+		s.word()
+	}
+}
+
+func (s *sqlSource) insert() error {
+	// INSERT [LOW_PRIORITY|DELAYED|HIGH_PRIORITY] [IGNORE] [INTO] name
+	if err := s.skipKeywords("INTO", "IGNORE", "LOW_PRIORITY", "DELAYED", "HIGH_PRIORITY"); err != nil {
+		return s.truncated(err)
 	}
 	t, err := s.name()
 	if err != nil {
@@ -508,15 +514,8 @@ func (s *sqlSource) create() error {
 			return s.skipStatement()
 		}
 	}
-	for {
-		s.skipSpace()
-		b, _ := s.br.Peek(14)
-		u := strings.ToUpper(string(b))
-		if kw := firstWord(u); kw == "IF" || kw == "NOT" || kw == "EXISTS" || kw == "ONLY" {
-			s.word()
-			continue
-		}
-		break
+	if err := s.skipKeywords("IF", "NOT", "EXISTS", "ONLY"); err != nil {
+		return s.truncated(err)
 	}
 	t, err := s.name()
 	if err != nil {
