@@ -44,9 +44,103 @@ func TestHashIsKeyHash(t *testing.T) {
 	}
 }
 
+// goldenHashes pins comparer.hash: the values were computed by the code
+// before the allocation-free paths, and a change would make hashes stored or
+// compared across versions disagree.
+var goldenHashes = []struct {
+	field, value string
+	hash         uint32
+}{
+	{"nombre", "JUAN", 0x5264370f},
+	{"nombre", "MA. DE LOURDES", 0x40c58f70},
+	{"nombre", "JOSÉ MARÍA", 0x0440ced8},
+	{"nombre", "  maría  de la peña ", 0x9b6a79af},
+	{"nombre", "N\u0303O", 0x41e68bba},
+	{"nombre", "ÑANDÚ", 0x2ba4ce3d},
+	{"nombre", "straße", 0x564bb178},
+	{"apellido_paterno", "MUÑOZ", 0x2c2783f2},
+	{"apellido_paterno", "MUNOZ", 0x2c2783f2},
+	{"apellido_paterno", "muñoz", 0x2c2783f2},
+	{"apellido_paterno", "Muñoz ", 0x2c2783f2},
+	{"apellido_paterno", "HERNANDEZ", 0x3d2c41ac},
+	{"apellido_materno", "PEÑA", 0x6eb48e83},
+	{"apellido_materno", "", 0x00000000},
+	{"calle", "AV. JUAREZ", 0xd0cba73c},
+	{"calle", "AVENIDA JUAREZ", 0xd0cba73c},
+	{"calle", "av juárez", 0xd0cba73c},
+	{"calle", "C 5 DE MAYO", 0x99f15fa0},
+	{"calle", "CALLE 5 DE MAYO", 0x99f15fa0},
+	{"calle", "U.HAB. TLATELOLCO", 0xdd323b5c},
+	{"calle", "PRIV. DE LA PEÑA", 0x22fb3390},
+	{"calle", "PRIVADA DE LA PENA", 0x22fb3390},
+	{"calle", "CJON. DEL BESO", 0x2a537379},
+	{"calle", "HIDALGO C", 0xd374209c},
+	{"calle", "DOM. CONOCIDO", 0xfe6b2742},
+	{"calle", "C", 0xc60bf9f2},
+	{"num_exterior", "S/N", 0x3570e73b},
+	{"num_exterior", "SN", 0x3570e73b},
+	{"num_exterior", "SIN NUMERO", 0x3570e73b},
+	{"num_exterior", "MZ 5 LT 12", 0xf60fd429},
+	{"num_exterior", "MZA. 5 LTE. 12", 0xf60fd429},
+	{"num_exterior", "123", 0x7238631b},
+	{"num_exterior", "KM 3.5", 0x76084865},
+	{"num_exterior", "MZ Ñ LT 3", 0xd2df0b27},
+	{"num_interior", "INT B", 0x6e82039f},
+	{"num_interior", "DEPTO. 4", 0x2dd297df},
+	{"num_interior", "A", 0xc40bf6cc},
+	{"colonia", "COL CENTRO", 0xbe1691f7},
+	{"colonia", "FRACC. LAS FLORES", 0xc76bb9ba},
+	{"colonia", "BO. SAN MIGUEL", 0x27b5d5fd},
+	{"colonia", "EJIDO EL ÑANDU", 0x28ee9433},
+	{"seccion", "0123", 0x7238631b},
+	{"seccion", "0000", 0x350ca8af},
+	{"seccion", " 0123", 0x7238631b},
+	{"seccion", "1234", 0xfdc422fd},
+	{"localidad", "0001", 0x340ca71c},
+	{"codigo_postal", "06700", 0x2974286a},
+	{"sexo", "H", 0xcd0c04f7},
+	{"entidad", "09", 0x3c0cb3b4},
+	{"fecha_nacimiento", "1989-09-09", 0x5b18b45c},
+	{"fecha_nacimiento", " 1989-09-09 ", 0x5b18b45c},
+	{"fecha_nacimiento", "09/09/1989", 0x64d30250},
+	{"fecha_registro", "2018-02-15", 0x75d95c1c},
+	{"clave_elector", "GRHRJN89090909H123", 0xd363191a},
+	{"curp", "PEGL890909MJCRMS08", 0xbb3a6464},
+	{"emision", "2018", 0xc42c4bf6},
+	{"cic", "0123456789", 0xbb86b11c},
+	{"ocr", "0123123456789", 0xeffe2a86},
+	{"calle", "c. muñoz  s/n", 0x5c9cd005},
+	{"calle", "CALLE MUNOZ SIN NUMERO", 0x5c9cd005},
+	{"colonia", "U HAB\tEL ROSARIO", 0x2193b6df},
+	{"num_exterior", "MNZ. 4 LT. 7 S/N.", 0xf329d8fc},
+	{"calle", "AV\u00a0REFORMA", 0xffdb20d9},
+	{"calle", "CARRET. MEXICO-PUEBLA KM 3", 0xf01fa838},
+	{"nombre", "Ã", 0xc40bf6cc},
+	{"seccion", "0Ñ", 0xcb0c01d1},
+}
+
+func TestHashGolden(t *testing.T) {
+	s := register.INE()
+	c := newComparer(s)
+	for _, g := range goldenHashes {
+		t.Run(g.field+"/"+g.value, func(t *testing.T) {
+			f := s.Index(g.field)
+			if f < 0 {
+				t.Fatalf("no field %s", g.field)
+			}
+			if got := c.hash(f, g.value); got != g.hash {
+				t.Errorf("hash(%s, %q) = %#08x, want %#08x", g.field, g.value, got, g.hash)
+			}
+		})
+	}
+}
+
 func FuzzHash(f *testing.F) {
 	for _, v := range hashSeeds {
 		f.Add(v)
+	}
+	for _, g := range goldenHashes {
+		f.Add(g.value)
 	}
 	s := register.INE()
 	c := newComparer(s)
