@@ -43,7 +43,6 @@
 package ident
 
 import (
-	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -53,46 +52,6 @@ import (
 // Names is a person's name as the register holds it. Materno is "" for a
 // person with a single surname.
 type Names struct{ Nombre, Paterno, Materno string }
-
-// Normalize is the one normalisation of names and addresses used everywhere
-// in huella: upper case, accents stripped (Ñ kept), white space trimmed and
-// collapsed to single spaces.
-func Normalize(s string) string {
-	if isNormalASCII(s) {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s))
-	pendingSpace := false
-	last := rune(-1) // last rune written, to compose N + combining tilde
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		i += size
-		if unicode.IsSpace(r) {
-			pendingSpace = last >= 0
-			continue
-		}
-		if unicode.Is(unicode.Mn, r) {
-			// A combining mark: a tilde on N makes Ñ; every other mark is an accent to drop.
-			if r == '\u0303' && last == 'N' && !pendingSpace {
-				str := b.String()
-				b.Reset()
-				b.WriteString(str[:len(str)-1])
-				b.WriteRune('Ñ')
-				last = 'Ñ'
-			}
-			continue
-		}
-		if pendingSpace {
-			b.WriteByte(' ')
-			pendingSpace = false
-		}
-		r = foldRune(r)
-		b.WriteRune(r)
-		last = r
-	}
-	return b.String()
-}
 
 // foldRune upper-cases r and reduces an accented Latin letter to its base.
 func foldRune(r rune) rune {
@@ -136,25 +95,4 @@ func foldRune(r rune) rune {
 		return base
 	}
 	return r
-}
-
-// isNormalASCII reports whether s is already normal and plain ASCII: no
-// lower case, no leading, trailing or doubled spaces, no other white space.
-func isNormalASCII(s string) bool {
-	prevSpace := true
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= utf8.RuneSelf, 'a' <= c && c <= 'z', c == '\t', c == '\n', c == '\v', c == '\f', c == '\r':
-			return false
-		case c == ' ':
-			if prevSpace {
-				return false
-			}
-			prevSpace = true
-		default:
-			prevSpace = false
-		}
-	}
-	return len(s) == 0 || !prevSpace
 }
