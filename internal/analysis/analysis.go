@@ -104,6 +104,10 @@ type Leak struct {
 	// for concurrent use.
 	Rows func(ctx context.Context, fn func(row []string) error) error
 	Map  func(row []string, dst register.Record) register.Record
+	// Some, when set, reads the file again and calls fn with the record of
+	// each row (0-based, in file order) for which want is true, mapping
+	// only those: the second pass of a large leak wants a few rows.
+	Some func(ctx context.Context, want func(row int) bool, fn func(row int, rec register.Record) error) error
 }
 
 // Register is what the analysis reads of the store (*store.Store fits).
@@ -119,6 +123,7 @@ type Known struct {
 	First, Last      register.Date
 	Snapshots        []register.Date // snapshot instants, when the store holds snapshots only
 	Loads            []string        // SHA-256 of each loaded file, in load order
+	MaxPerson        uint64          // the highest PersonID, to split a scan into ranges
 }
 
 // State is the store's identity for the analysis id.
@@ -182,13 +187,21 @@ type Config struct {
 	// Progress, when set, is called at each stage ("read", "link",
 	// "linkage", "attribute") and every 100,000 rows read.
 	Progress func(stage string, rows int)
-	// Scan streams every version of the store by PersonID (store.Versions).
+	// Scan streams the versions of a range of people (store.VersionsOf).
 	// Leaks of more than LookupRows rows (default: the store's versions / 50,
-	// at least 2,000) are linked in one scan of the store instead of a
-	// lookup per row. Nil: lookups always.
-	Scan       func(ctx context.Context, fn func(v *register.Version) error) error
+	// at least 2,000) are linked in one scan of the store, split into ranges
+	// of PersonID up to Known.MaxPerson, instead of a lookup per row. Nil:
+	// lookups always.
+	Scan       ScanFunc
 	LookupRows int
 }
+
+// ScanFunc streams the versions of the people with lo ≤ PersonID < hi (hi
+// 0: no upper bound), by PersonID then ValidFrom, as store.VersionsOf does;
+// the version and its record are reused between calls, the record's strings
+// are not. The analysis calls it on several goroutines at once, for
+// disjoint ranges.
+type ScanFunc func(ctx context.Context, lo, hi uint64, fn func(v *register.Version) error) error
 
 // Result is one analysis.
 type Result struct {
@@ -312,7 +325,7 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 	if n <= lookupRows || cfg.Scan == nil {
 		err = mt.lookup(ctx, cfg.Register)
 	} else {
-		err = mt.scan(ctx, cfg.Scan)
+		err = mt.scan(ctx, cfg.Scan, cfg.Known.MaxPerson)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("link on keys: %w", err)
@@ -321,20 +334,32 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 	// 3. Unmatched rows past the observation window: read again for their
 	// records (canaries hide there; keyed rows may still link without keys).
 	if n > maxObs {
+		progress("read again", n)
 		extra := 0
-		row := 0
-		err := leak.Each(ctx, func(rec register.Record) error {
-			r := row
-			row++
-			if r < maxObs || mt.out[r].person != 0 || extra >= maxObs {
-				return nil
-			}
+		want := func(r int) bool {
+			return r >= maxObs && mt.out[r].person == 0 && extra < maxObs
+		}
+		keep := func(r int, rec register.Record) error {
 			if _, ok := pending[r]; !ok {
 				pending[r] = slices.Clone(rec)
 			}
 			extra++
 			return nil
-		})
+		}
+		var err error
+		if leak.Some != nil {
+			err = leak.Some(ctx, want, keep)
+		} else {
+			row := 0
+			err = leak.Each(ctx, func(rec register.Record) error {
+				r := row
+				row++
+				if !want(r) {
+					return nil
+				}
+				return keep(r, rec)
+			})
+		}
 		if err != nil {
 			return nil, fmt.Errorf("read again: %w", err)
 		}

@@ -388,9 +388,10 @@ func TestComparerKey(t *testing.T) {
 	}
 }
 
-// Versions streams the fake register by PersonID, like store.Versions.
-func (f *fakeRegister) Versions(ctx context.Context, fn func(v *register.Version) error) error {
-	for p := uint64(1); p <= uint64(len(f.persons)); p++ {
+// VersionsOf streams the versions of people lo ≤ PersonID < hi (hi 0: no
+// bound) of the fake register by PersonID, like store.VersionsOf.
+func (f *fakeRegister) VersionsOf(ctx context.Context, lo, hi uint64, fn func(v *register.Version) error) error {
+	for p := max(lo, 1); p <= uint64(len(f.persons)) && (hi == 0 || p < hi); p++ {
 		for i := range f.persons[p] {
 			v := f.persons[p][i]
 			if err := fn(&v); err != nil {
@@ -413,7 +414,8 @@ func TestScanEqualsLookup(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := w.cfg
-	cfg.Scan = w.reg.Versions
+	cfg.Scan = w.reg.VersionsOf
+	cfg.Known.MaxPerson = uint64(len(w.reg.persons))
 	cfg.LookupRows = 10
 	scan, err := Run(context.Background(), cfg, leakOf(s, "leak", leaked, allFields))
 	if err != nil {

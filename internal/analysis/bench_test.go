@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/huella/huella/internal/fingerprint"
 	"github.com/huella/huella/internal/ledger"
@@ -128,7 +129,18 @@ func benchAnalyze(b *testing.B, w *benchWorld, path string) {
 	c0 := cpuTime()
 	var rows int
 	for range b.N {
-		out, err := AnalyzeFile(context.Background(), ws, path, Options{NoLedger: true})
+		opt := Options{NoLedger: true}
+		if os.Getenv("HUELLA_BENCH_STAGES") != "" {
+			// Stage boundaries on stderr: where the wall time goes.
+			t0, last := time.Now(), ""
+			opt.Progress = func(stage string, done, total int64) {
+				if stage != last {
+					fmt.Fprintf(os.Stderr, "%8.3fs %s\n", time.Since(t0).Seconds(), stage)
+					last = stage
+				}
+			}
+		}
+		out, err := AnalyzeFile(context.Background(), ws, path, opt)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/binary"
 	"math/bits"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/huella/huella/internal/dating"
 	"github.com/huella/huella/internal/register"
@@ -337,14 +340,40 @@ func (m *matcher) lookup(ctx context.Context, reg Register) error {
 	return nil
 }
 
-// scan links every row in one pass over every version of the store: the
-// versions of each person whose CURP or clave occurs in the leak are
-// compared with those rows. It reads the store sequentially, so it beats
-// lookups once the leak has more than a few percent of the register.
-func (m *matcher) scan(ctx context.Context, versions func(ctx context.Context, fn func(v *register.Version) error) error) error {
+// found is the outcome of one row against one person's versions, as a
+// scanning goroutine hands it to the merging one.
+type found struct {
+	row                int32
+	method             uint8
+	person             uint64
+	agree, compared    uint64
+	ivOff, ivN         int32  // intervals in the batch's ivs
+	curp, ent, seccion string // the best version's, not copied (the store's record string)
+}
+
+// foundBatch is a batch of outcomes with the intervals they refer to.
+type foundBatch struct {
+	found []found
+	ivs   []dating.Interval
+}
+
+// scanRanges is the number of ranges of people a scan is split into (work
+// for ScanWorkers goroutines, taken in turn so that they end together).
+const scanRanges = 16
+
+// scan links every row in one pass over every version of the store. The
+// people are split into ranges of PersonID, scanned at once on every core:
+// each goroutine reads its range's versions, looks their keys up among the
+// leak's rows, and compares the versions of each person whose CURP or clave
+// occurs in the leak with those rows; one goroutine merges the outcomes
+// into the rows. A row keeps the outcome that agrees best; on a tie, the
+// lower PersonID (as lookup does), so the result does not depend on the
+// order in which the ranges finish. It reads the store sequentially, so it
+// beats lookups once the leak has more than a few percent of the register.
+func (m *matcher) scan(ctx context.Context, versions ScanFunc, maxPerson uint64) error {
 	m.out = make([]rowOut, m.rows())
-	// Rows by key: a map from the key's 64-bit hash to the first row, and
-	// a chain of the rows sharing it (no string keys, no slice per key).
+	// Rows by key: a CURP index of the rows holding one, a clave index of
+	// the others (usually none).
 	nc, nk := 0, 0
 	for row := range m.out {
 		if !m.curp[row].none() {
@@ -361,97 +390,209 @@ func (m *matcher) scan(ctx context.Context, versions func(ctx context.Context, f
 			claveIdx.add(row)
 		}
 	}
+
+	workers := max(1, runtime.GOMAXPROCS(0))
+	ranges := scanRanges
+	step := maxPerson/uint64(ranges) + 1
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	var (
-		group  []cand
-		arena  []uint32
-		rowsC  []int32
-		rowsK  []int32
-		person uint64
+		next    atomic.Int32
+		errMu   sync.Mutex
+		scanErr error
+		wg      sync.WaitGroup
 	)
-	flush := func() {
-		if len(group) == 0 {
-			return
+	fail := func(err error) {
+		errMu.Lock()
+		if scanErr == nil {
+			scanErr = err
 		}
-		slices.Sort(rowsC)
-		for i, r := range rowsC {
-			if i == 0 || r != rowsC[i-1] {
-				m.evaluate(int(r), group, methodCURP)
-			}
-		}
-		slices.Sort(rowsK)
-		for i, r := range rowsK {
-			if (i == 0 || r != rowsK[i-1]) && m.out[r].person == 0 {
-				m.evaluate(int(r), group, methodClave)
-			}
-		}
-		group, arena, rowsC, rowsK = group[:0], arena[:0], rowsC[:0], rowsK[:0]
+		errMu.Unlock()
+		cancel()
 	}
-	// The store's goroutine iterates and decodes; workers look the keys up
-	// and hash the versions in the leak; one goroutine compares, version
-	// by version in store order.
-	width := len(m.cmp.kind)
-	prep := func(b *recBatch) {
-		b.rows, b.cands, b.arena = b.rows[:0], b.cands[:0], b.arena[:0]
-		if len(b.rc) < b.n {
-			b.rc, b.rk, b.candOf = make([]int32, pipeBatch), make([]int32, pipeBatch), make([]int32, pipeBatch)
-		}
-		for i := 0; i < b.n; i++ {
-			v := b.meta[i]
-			v.Record = b.record(i, width)
-			n0 := len(b.rows)
-			b.rows = curpIdx.rows(keyOf(v.Record, m.iCURP), b.rows)
-			b.rc[i] = int32(len(b.rows))
-			if claveIdx.n > 0 { // usually none: every row has its CURP
-				b.rows = claveIdx.rows(keyOf(v.Record, m.iClave), b.rows)
+	out := make(chan *foundBatch, 2*workers)
+	free := make(chan *foundBatch, 3*workers)
+	merged := make(chan struct{})
+	go func() {
+		defer close(merged)
+		for b := range out {
+			for i := range b.found {
+				m.merge(&b.found[i], b.ivs)
 			}
-			b.rk[i] = int32(len(b.rows))
-			b.candOf[i] = -1
-			if len(b.rows) == n0 {
-				continue
+			clear(b.found) // let the strings go
+			b.found, b.ivs = b.found[:0], b.ivs[:0]
+			select {
+			case free <- b:
+			default:
 			}
-			var c cand
-			c, b.arena = m.candOf(&v, b.arena)
-			b.candOf[i] = int32(len(b.cands))
-			b.cands = append(b.cands, c)
 		}
+	}()
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sc := &rangeScan{m: m, curpIdx: curpIdx, claveIdx: claveIdx, out: out, free: free}
+			for {
+				r := int(next.Add(1)) - 1
+				if r >= ranges || ctx.Err() != nil {
+					break
+				}
+				lo, hi := uint64(r)*step, uint64(r+1)*step
+				if r == ranges-1 {
+					hi = 0
+				}
+				if err := versions(ctx, lo, hi, sc.version); err != nil {
+					fail(err)
+					return
+				}
+				sc.flush()
+			}
+			sc.send()
+		}()
 	}
-	finish := func(b *recBatch) {
-		start := int32(0)
-		for i := 0; i < b.n; i++ {
-			if pid := b.meta[i].PersonID; pid != person {
-				flush()
-				person = pid
-			}
-			rc, rk := b.rc[i], b.rk[i]
-			rowsC = append(rowsC, b.rows[start:rc]...)
-			rowsK = append(rowsK, b.rows[rc:rk]...)
-			start = rk
-			if j := b.candOf[i]; j >= 0 {
-				c := b.cands[j]
-				n0 := len(arena)
-				arena = append(arena, c.vh...)
-				c.vh = arena[n0:len(arena):len(arena)]
-				group = append(group, c)
-			}
-		}
+	wg.Wait()
+	close(out)
+	<-merged
+	if scanErr != nil {
+		return scanErr
 	}
-	vp := newStagePipe(width, prep, finish)
-	n := 0
-	err := versions(ctx, func(v *register.Version) error {
-		if n++; n%65536 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
-		vp.putVersion(v)
-		return nil
-	})
-	vp.close()
-	if err != nil {
-		return err
+	return ctx.Err()
+}
+
+// rangeScan is one goroutine's state while it scans ranges of people.
+type rangeScan struct {
+	m                 *matcher
+	curpIdx, claveIdx *keyIndex
+	out, free         chan *foundBatch
+	batch             *foundBatch
+	person            uint64
+	metas             []register.Version // the current person's versions, records in recs
+	recs              []string
+	group             []cand   // the same versions, compared (only when a row holds a key)
+	arena             []uint32 // their hashes
+	rowsC, rowsK      []int32  // rows holding one of the person's CURPs, claves
+}
+
+// version takes the next version of the range (v and its record are reused
+// by the store; the record's strings are kept until the person is done).
+func (sc *rangeScan) version(v *register.Version) error {
+	if v.PersonID != sc.person {
+		sc.flush()
+		sc.person = v.PersonID
 	}
-	flush()
+	m := sc.m
+	sc.metas = append(sc.metas, register.Version{PersonID: v.PersonID, ValidFrom: v.ValidFrom, ValidTo: v.ValidTo})
+	sc.recs = append(sc.recs, v.Record...)
+	sc.rowsC = sc.curpIdx.rows(keyOf(v.Record, m.iCURP), sc.rowsC)
+	if sc.claveIdx.n > 0 { // usually none: every row has its CURP
+		sc.rowsK = sc.claveIdx.rows(keyOf(v.Record, m.iClave), sc.rowsK)
+	}
 	return nil
+}
+
+// flush compares the current person's versions (every one, as a lookup
+// by key finds them) with the rows holding one of its keys, and queues the
+// outcomes.
+func (sc *rangeScan) flush() {
+	if len(sc.rowsC)+len(sc.rowsK) > 0 {
+		m := sc.m
+		width := len(sc.recs) / len(sc.metas)
+		for i := range sc.metas {
+			v := &sc.metas[i]
+			v.Record = sc.recs[i*width : (i+1)*width : (i+1)*width]
+			var c cand
+			c, sc.arena = m.candOf(v, sc.arena)
+			sc.group = append(sc.group, c)
+		}
+		slices.Sort(sc.rowsC)
+		for i, r := range sc.rowsC {
+			if i == 0 || r != sc.rowsC[i-1] {
+				sc.evaluate(r, methodCURP)
+			}
+		}
+		slices.Sort(sc.rowsK)
+		for i, r := range sc.rowsK {
+			if i == 0 || r != sc.rowsK[i-1] {
+				sc.evaluate(r, methodClave)
+			}
+		}
+	}
+	clear(sc.recs)
+	sc.metas, sc.recs = sc.metas[:0], sc.recs[:0]
+	sc.group, sc.arena, sc.rowsC, sc.rowsK = sc.group[:0], sc.arena[:0], sc.rowsC[:0], sc.rowsK[:0]
+}
+
+// evaluate finds the version of the current person that agrees best with
+// row r and queues the outcome.
+func (sc *rangeScan) evaluate(r int32, method uint8) {
+	m := sc.m
+	h := m.rowHashes(int(r))
+	bestI := -1
+	var bestAgree, compared uint64
+	for i := range sc.group {
+		a, c := mask(h, sc.group[i].vh)
+		compared = c
+		if bestI < 0 || m.better(a, bestAgree) {
+			bestI, bestAgree = i, a
+		}
+	}
+	if compared == 0 {
+		return
+	}
+	if sc.batch == nil {
+		select {
+		case sc.batch = <-sc.free:
+		default:
+			sc.batch = &foundBatch{}
+		}
+	}
+	b := sc.batch
+	best := &sc.group[bestI]
+	f := found{row: r, method: method, person: best.person, agree: bestAgree, compared: compared,
+		curp: best.curp, ent: best.ent, seccion: best.seccion, ivOff: int32(len(b.ivs))}
+	for i := range sc.group {
+		if a, _ := mask(h, sc.group[i].vh); a == compared {
+			b.ivs = append(b.ivs, dating.Widen(dating.Interval{From: sc.group[i].from, To: sc.group[i].to}, m.snapshots))
+		}
+	}
+	f.ivN = int32(len(b.ivs)) - f.ivOff
+	b.found = append(b.found, f)
+	if len(b.found) >= 4096 {
+		sc.send()
+	}
+}
+
+// send hands the queued outcomes to the merging goroutine.
+func (sc *rangeScan) send() {
+	if sc.batch != nil && len(sc.batch.found) > 0 {
+		sc.out <- sc.batch
+		sc.batch = nil
+	}
+}
+
+// merge keeps outcome f for its row when no person was linked yet, or f
+// agrees better, or as well with a lower PersonID.
+func (m *matcher) merge(f *found, ivs []dating.Interval) {
+	cur := &m.out[f.row]
+	if cur.person != 0 && !m.better(f.agree, cur.agree) && (m.better(cur.agree, f.agree) || cur.person < f.person) {
+		return
+	}
+	o := rowOut{person: f.person, agree: f.agree, compared: f.compared, method: f.method,
+		ent: m.code(f.ent), seccion: m.code(f.seccion)}
+	if len(f.curp) == len(o.curp) {
+		o.curp = toKey18(f.curp)
+	} else if f.curp != "" {
+		if m.oddCURP == nil {
+			m.oddCURP = map[int32]string{}
+		}
+		m.oddCURP[f.row] = strings.Clone(f.curp)
+	} else {
+		delete(m.oddCURP, f.row)
+	}
+	start := len(m.ivArena)
+	m.ivArena = append(m.ivArena, ivs[f.ivOff:f.ivOff+f.ivN]...)
+	o.ivOff, o.ivN = uint32(start), uint32(len(m.ivArena)-start)
+	*cur = o
 }
 
 // keyIndex finds the rows holding a key: an open-addressing table of rows

@@ -10,7 +10,7 @@ import (
 const pipeBatch = 1024
 
 // stagePipe runs a two-stage pipeline over records put by one producer
-// (reading a file, scanning the store): prep runs on batches concurrently
+// (reading a file): prep runs on batches concurrently
 // on up to GOMAXPROCS workers (hashing, key lookups: pure work), finish runs
 // on one goroutine on the batches in the order they were put (the matcher's
 // state), so that every core is used and the outcome does not depend on
@@ -24,22 +24,16 @@ type stagePipe struct {
 	cur               *recBatch
 }
 
-// recBatch is a batch of records (or versions) and what prep made of them.
+// recBatch is a batch of records and what prep made of them.
 type recBatch struct {
-	vals  []string           // n records of width values
-	meta  []register.Version // versions: everything but the record
-	raw   []string           // rows as read, one after the other (Leak.Rows)
-	ends  []int              // end of each row in raw
+	vals  []string // n records of width values
+	raw   []string // rows as read, one after the other (Leak.Rows)
+	ends  []int    // end of each row in raw
 	n     int
 	ready chan struct{}
 	// prep's output
 	hashes []uint32
 	kc, kk []key18
-	cands  []cand
-	arena  []uint32
-	rows   []int32 // per version: the rows of its CURP, then of its clave
-	rc, rk []int32 // per version: end of its CURP rows, of its clave rows in rows
-	candOf []int32 // per version: index in cands, -1 none
 }
 
 // newStagePipe starts the workers and the finishing goroutine.
@@ -49,7 +43,7 @@ func newStagePipe(width int, prep, finish func(b *recBatch)) *stagePipe {
 	p := &stagePipe{width: width, work: make(chan *recBatch, batches), order: make(chan *recBatch, batches),
 		free: make(chan *recBatch, batches), done: make(chan struct{})}
 	for range batches {
-		p.free <- &recBatch{vals: make([]string, pipeBatch*width), meta: make([]register.Version, pipeBatch), ready: make(chan struct{}, 1)}
+		p.free <- &recBatch{vals: make([]string, pipeBatch*width), ready: make(chan struct{}, 1)}
 	}
 	for range workers {
 		go func() {
@@ -117,15 +111,6 @@ func (p *stagePipe) put(rec register.Record) {
 	if b.n == pipeBatch {
 		p.send()
 	}
-}
-
-// putVersion copies one version (its record's strings are kept).
-func (p *stagePipe) putVersion(v *register.Version) {
-	if p.cur == nil {
-		p.cur = <-p.free
-	}
-	p.cur.meta[p.cur.n] = register.Version{PersonID: v.PersonID, ValidFrom: v.ValidFrom, ValidTo: v.ValidTo}
-	p.put(v.Record)
 }
 
 func (p *stagePipe) send() {

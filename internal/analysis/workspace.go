@@ -118,7 +118,7 @@ func AnalyzeFile(ctx context.Context, ws *workspace.Workspace, path string, opt 
 		}),
 		MaxObservations: opt.MaxObservations,
 		Progress:        func(stage string, rows int) { progress(stage, int64(rows), 0) },
-		Scan:            st.Versions,
+		Scan:            st.VersionsOf,
 	}
 	res, err := Run(ctx, cfg, leak)
 	if err != nil {
@@ -217,6 +217,9 @@ func KnownOf(st *store.Store) (Known, error) {
 		return Known{}, err
 	}
 	k := Known{People: s.People, Versions: s.Versions, First: s.First, Last: s.Last}
+	if k.MaxPerson, err = st.MaxPersonID(); err != nil {
+		return Known{}, err
+	}
 	snapshotsOnly := len(s.Loads) > 0
 	for _, l := range s.Loads {
 		k.Loads = append(k.Loads, l.SHA256)
@@ -314,6 +317,33 @@ func OpenLeak(path string, schema *register.Schema) (*Leak, func(), error) {
 			}
 		},
 		Map: mp.Record,
+		Some: func(ctx context.Context, want func(int) bool, fn func(int, register.Record) error) error {
+			again, err := ingest.Open(path, ingest.Options{})
+			if err != nil {
+				return err
+			}
+			defer again.Close()
+			rec := make(register.Record, len(schema.Fields))
+			for i := 0; ; i++ {
+				if i%4096 == 0 && ctx.Err() != nil {
+					return ctx.Err()
+				}
+				row, err := again.Next()
+				if err == io.EOF {
+					return nil
+				}
+				if err != nil {
+					return err
+				}
+				if !want(i) {
+					continue
+				}
+				rec = mp.Record(row, rec)
+				if err := fn(i, rec); err != nil {
+					return err
+				}
+			}
+		},
 		Input: func() report.Input {
 			info := r.Info()
 			return report.Input{

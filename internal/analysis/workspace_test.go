@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/huella/huella/internal/ledger"
@@ -164,5 +165,34 @@ func TestAnalyzeFile(t *testing.T) {
 	}
 	if no.Report.Verdict != report.NotOurs || no.Report.Cutoff != nil || no.Report.Affected.People != 0 {
 		t.Errorf("other register: verdict %s, cutoff %v, affected %d", no.Report.Verdict, no.Report.Cutoff, no.Report.Affected.People)
+	}
+}
+
+// TestAnalyzeFileSecondPass: rows no key links past the observation window
+// are found by reading the file again (Leak.Some), the same as when every
+// row is in the window.
+func TestAnalyzeFileSecondPass(t *testing.T) {
+	first, last := d("2017-01-01"), d("2021-12-31")
+	reg := newFakeRegister(1, 3000, first, last)
+	ws := newWorkspace(t, reg, nil)
+	cut := d("2018-06-15")
+	recs := sample(reg.asOf(cut), 2500, 1)
+	stray := newFakeRegister(77, 40, first, last).asOf(cut) // keys the register does not know
+	recs = append(recs, stray...)
+	leakPath := filepath.Join(t.TempDir(), "leak.csv")
+	writeCSV(t, leakPath, reg.schema.Names(), recs, false)
+	want := strconv.Itoa(len(stray)) + " rows whose keys the register does not know"
+	for _, maxObs := range []int{0, 300} {
+		out, err := AnalyzeFile(context.Background(), ws, leakPath, Options{NoLedger: true, MaxObservations: maxObs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, l := range out.Report.Limitations {
+			found = found || strings.Contains(l, want)
+		}
+		if !found || out.Report.Match.RowsMatched != len(recs)-len(stray) {
+			t.Errorf("window %d: matched %d, limitations %q; want %q", maxObs, out.Report.Match.RowsMatched, out.Report.Limitations, want)
+		}
 	}
 }

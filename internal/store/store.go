@@ -447,6 +447,40 @@ func (s *Store) Versions(ctx context.Context, fn func(v *register.Version) error
 	return nil
 }
 
+// VersionsOf streams the versions of the people with lo ≤ PersonID < hi
+// (hi 0: no upper bound), as Versions does. Disjoint ranges can be scanned
+// at once, on several goroutines, each with its own iterator.
+func (s *Store) VersionsOf(ctx context.Context, lo, hi uint64, fn func(v *register.Version) error) error {
+	lower := versionKey(nil, lo, 0, 0)[:9]
+	upper := versionsUpper
+	if hi != 0 {
+		upper = versionKey(nil, hi, 0, 0)[:9]
+	}
+	if err := s.scanVersions(ctx, lower, upper, nil, fn); err != nil {
+		return fmt.Errorf("versions of people %d…%d: %w", lo, hi, err)
+	}
+	return nil
+}
+
+// MaxPersonID is the highest PersonID the store holds (0 when empty): with
+// VersionsOf it splits a scan into ranges of about equal size, person ids
+// being given in sequence.
+func (s *Store) MaxPersonID() (uint64, error) {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: versionsLower, UpperBound: versionsUpper})
+	if err != nil {
+		return 0, err
+	}
+	defer it.Close()
+	if !it.Last() {
+		return 0, it.Error()
+	}
+	pid, _, _, ok := parseVersionKey(it.Key())
+	if !ok {
+		return 0, fmt.Errorf("%w: key %x", errCorrupt, it.Key())
+	}
+	return pid, nil
+}
+
 // Person is every version of one person, by ValidFrom; none if unknown.
 func (s *Store) Person(id uint64) ([]register.Version, error) {
 	lo := versionKey(nil, id, 0, 0)[:9]

@@ -5,12 +5,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/huella/huella/internal/register"
@@ -515,5 +517,52 @@ func TestLoadWithIndexRuns(t *testing.T) {
 		if err != nil || !reflect.DeepEqual(vc, vs) {
 			t.Fatalf("by clave %s: %v %v", r[0], vc, err)
 		}
+	}
+}
+
+// TestVersionsOfRanges: disjoint ranges of people, scanned at once, give
+// every version exactly once, as Versions does.
+func TestVersionsOfRanges(t *testing.T) {
+	dir := t.TempDir()
+	p1, p2, _, _ := twoSnapshots(t, dir, 500)
+	st, _ := newStore(t)
+	if _, err := st.Load(context.Background(), []LoadInput{{Path: p1}, {Path: p2}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	key := func(v *register.Version) string {
+		return fmt.Sprintf("%d %s %s %s", v.PersonID, v.ValidFrom, v.ValidTo, strings.Join(v.Record, "|"))
+	}
+	var all []string
+	if err := st.Versions(ctx, func(v *register.Version) error { all = append(all, key(v)); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	maxID, err := st.MaxPersonID()
+	if err != nil || maxID == 0 {
+		t.Fatalf("max person id %d, %v", maxID, err)
+	}
+	step := maxID/7 + 1
+	parts := make([][]string, 8)
+	var wg sync.WaitGroup
+	for i := range parts {
+		lo, hi := uint64(i)*step, uint64(i+1)*step
+		if i == len(parts)-1 {
+			hi = 0
+		}
+		wg.Go(func() {
+			if err := st.VersionsOf(ctx, lo, hi, func(v *register.Version) error {
+				if v.PersonID < lo || hi != 0 && v.PersonID >= hi {
+					t.Errorf("person %d outside [%d, %d)", v.PersonID, lo, hi)
+				}
+				parts[i] = append(parts[i], key(v))
+				return nil
+			}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if got := slices.Concat(parts...); !reflect.DeepEqual(got, all) {
+		t.Errorf("ranges gave %d versions, Versions %d (or another order)", len(got), len(all))
 	}
 }
