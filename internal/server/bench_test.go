@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -30,4 +31,45 @@ func BenchmarkEvaluateHandler(b *testing.B) {
 			}
 		}
 	})
+}
+
+// nullWriter is a reusable http.ResponseWriter for allocation counts.
+type nullWriter struct {
+	h    http.Header
+	code int
+}
+
+func (w *nullWriter) Header() http.Header         { return w.h }
+func (w *nullWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (w *nullWriter) WriteHeader(code int)        { w.code = code }
+
+// TestEvaluateMiddlewareAllocs: the middleware and the handler of
+// POST /api/exposure/evaluate allocate nothing beyond what Key.Evaluate
+// itself does (the request and its connection are net/http's).
+func TestEvaluateMiddlewareAllocs(t *testing.T) {
+	s, err := New(Config{Dir: t.TempDir(), EvalRate: 1e9, EvalBurst: 1 << 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bl, _ := exposure.Blind("SABC560626MDFLRN01")
+	body := bytes.NewReader(bl.Request)
+	req := httptest.NewRequest("POST", "/api/exposure/evaluate", io.NopCloser(body))
+	req.Header.Set("Content-Type", "application/octet-stream")
+	w := &nullWriter{h: http.Header{}}
+	run := func() {
+		body.Reset(bl.Request)
+		clear(w.h)
+		w.code = 0
+		s.ServeHTTP(w, req)
+	}
+	run()
+	if w.code != 0 && w.code != http.StatusOK {
+		t.Fatalf("status %d", w.code)
+	}
+	handler := testing.AllocsPerRun(200, run)
+	eval := testing.AllocsPerRun(200, func() { s.cfg.Key.Evaluate(bl.Request) })
+	t.Logf("allocations per evaluate request: %.0f, of which Key.Evaluate %.0f", handler, eval)
+	if handler > eval {
+		t.Errorf("the middleware and handler allocate %.0f times per request beyond Key.Evaluate's %.0f", handler-eval, eval)
+	}
 }

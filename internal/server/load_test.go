@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,6 +34,13 @@ import (
 //     uploads a leak every second;
 //  3. it requires checks/s ≥ 80% of the bound, p99 < 50 ms and no error.
 //
+// The bound's goroutines carry the pprof label phase=bound: with
+// -cpuprofile, `go tool pprof -tagignore phase=bound` shows the load alone.
+//
+// After each load window, a short one measures the floor: GET /healthz
+// through the same middleware, client and connections, no evaluation; its
+// CPU per request plus the evaluation's is the least a check can cost.
+//
 // The load generator shares the CPUs with the server, so it blinds its
 // requests before the timed part (a blinded element is a random group
 // element: the server cannot tell reused ones) and finalizes a sample
@@ -44,7 +52,7 @@ func TestLoad(t *testing.T) {
 	// The machine is shared: bound and load are measured in alternating
 	// windows so that both see the same background.
 	const rounds = 6
-	boundWin, loadWin := 1500*time.Millisecond, 2500*time.Millisecond
+	boundWin, loadWin, floorWin := 1500*time.Millisecond, 2500*time.Millisecond, 500*time.Millisecond
 	e := newTestEnv(t, func(c *Config) { c.EvalRate, c.EvalBurst = 1e9, 1e9 })
 
 	// A published case to check against.
@@ -65,7 +73,7 @@ func TestLoad(t *testing.T) {
 		var wg sync.WaitGroup
 		for range runtime.GOMAXPROCS(0) {
 			wg.Add(1)
-			go func() {
+			go pprof.Do(context.Background(), pprof.Labels("phase", "bound"), func(context.Context) {
 				defer wg.Done()
 				for time.Now().Before(stop) {
 					if _, err := e.srv.cfg.Key.Evaluate(bl.Request); err != nil {
@@ -74,7 +82,7 @@ func TestLoad(t *testing.T) {
 					}
 					n.Add(1)
 				}
-			}()
+			})
 		}
 		wg.Wait()
 		return n.Load()
@@ -178,6 +186,9 @@ func TestLoad(t *testing.T) {
 		boundN             int64
 		elapsed, boundTime time.Duration
 		boundCPU, loadCPU  time.Duration
+		floorN             atomic.Int64
+		floorTime          time.Duration
+		floorCPU           time.Duration
 	)
 	for round := range rounds {
 		c0 := processCPU()
@@ -228,9 +239,38 @@ func TestLoad(t *testing.T) {
 		}
 		wg.Wait()
 		elapsed += time.Since(start)
-		loadCPU += processCPU() - c1
+		c2 := processCPU()
+		loadCPU += c2 - c1
 		loadCancel()
 		inLoad.Store(false)
+
+		// The floor: what a request costs this server and this client
+		// without an evaluation (GET /healthz, same middleware).
+		floorCtx, floorCancel := context.WithTimeout(context.Background(), floorWin)
+		f0 := time.Now()
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c, err := dialRaw(ln.Addr().String())
+				if err != nil {
+					fail(err.Error())
+					return
+				}
+				defer c.Close()
+				for floorCtx.Err() == nil {
+					if _, err := c.get("/healthz"); err != nil {
+						fail(err.Error())
+						return
+					}
+					floorN.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+		floorTime += time.Since(f0)
+		floorCPU += processCPU() - c2
+		floorCancel()
 	}
 	upCancel()
 	uwg.Wait()
@@ -268,6 +308,10 @@ func TestLoad(t *testing.T) {
 	ratePerCPU := float64(checks.Load()) / loadCPU.Seconds()
 	t.Logf("per CPU-second of this process: %.0f evaluations vs %.0f checks (server, load generator and uploads) = %.0f%%; CPU used: %.0f%% of %d CPUs while bounding, %.0f%% under load",
 		boundPerCPU, ratePerCPU, 100*ratePerCPU/boundPerCPU, 100*boundCPU.Seconds()/boundTime.Seconds()/float64(runtime.GOMAXPROCS(0)), runtime.GOMAXPROCS(0), 100*loadCPU.Seconds()/elapsed.Seconds()/float64(runtime.GOMAXPROCS(0)))
+	floorPerCPU := float64(floorN.Load()) / floorCPU.Seconds()
+	ceiling := 1 / (1/boundPerCPU + 1/floorPerCPU)
+	t.Logf("HTTP floor (GET /healthz, same middleware and client, no evaluation): %.0f/s, %.0f per CPU-second = %.1f µs of CPU per request against %.1f µs per evaluation; so checks cannot exceed %.0f%% of the bound per CPU-second",
+		float64(floorN.Load())/floorTime.Seconds(), floorPerCPU, 1e6/floorPerCPU, 1e6/boundPerCPU, 100*ceiling/boundPerCPU)
 	t.Logf("uploads alongside: %d accepted, %d failed; answers verified: %d, wrong: %d; errors: %v", uploads.Load(), uploadErrs.Load(), len(sample), wrong, errs)
 	if len(errs) > 0 || wrong > 0 || uploadErrs.Load() > 0 {
 		t.Errorf("errors during the load test")
@@ -305,6 +349,16 @@ func (c *rawConn) Close() error { return c.c.Close() }
 func (c *rawConn) post(path string, body []byte) ([]byte, error) {
 	c.buf = fmt.Appendf(c.buf[:0], "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n", path, c.host, len(body))
 	c.buf = append(c.buf, body...)
+	return c.roundTrip()
+}
+
+// get sends a GET and reads the answer's body (status 200 only).
+func (c *rawConn) get(path string) ([]byte, error) {
+	c.buf = fmt.Appendf(c.buf[:0], "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", path, c.host)
+	return c.roundTrip()
+}
+
+func (c *rawConn) roundTrip() ([]byte, error) {
 	c.c.SetDeadline(time.Now().Add(10 * time.Second))
 	if _, err := c.c.Write(c.buf); err != nil {
 		return nil, err
@@ -334,7 +388,7 @@ func (c *rawConn) post(path string, body []byte) ([]byte, error) {
 		return nil, err
 	}
 	if !strings.HasPrefix(status, "HTTP/1.1 200") {
-		return nil, fmt.Errorf("evaluate: %s", strings.TrimSpace(status))
+		return nil, fmt.Errorf("answer: %s", strings.TrimSpace(status))
 	}
 	return out, nil
 }

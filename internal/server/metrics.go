@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/netip"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -12,13 +13,14 @@ import (
 
 // metrics are exported at /metrics in the Prometheus text format 0.0.4,
 // written by hand: a handful of counters and one histogram do not need a
-// client library.
+// client library. Every route gets its counters when it is registered, so
+// that answering a request only adds to atomics: no lock, no map, no
+// allocation on the hot path.
 type metrics struct {
 	start time.Time
 
-	mu       sync.Mutex
-	requests map[reqKey]uint64 // huella_http_requests_total{route,code}
-	hist     map[string]*histogram
+	mu     sync.Mutex // guards routes (appended at registration)
+	routes []*routeMetrics
 
 	evaluations   atomic.Uint64 // huella_exposure_evaluations_total
 	rateLimited   atomic.Uint64 // huella_exposure_rate_limited_total
@@ -27,75 +29,89 @@ type metrics struct {
 	uploads       atomic.Uint64
 	uploadBytes   atomic.Uint64
 	inflight      atomic.Int64
+	analysisPause atomic.Int64 // nanoseconds analyses spent yielding to checks
 }
 
-type reqKey struct {
-	route string
-	code  int
+// routeMetrics are one route's request counters and latency histogram.
+type routeMetrics struct {
+	route   string
+	codes   [500]atomic.Uint64 // status 100–599 at code-100
+	buckets [len(latencyBuckets) + 1]atomic.Uint64
+	sumNS   atomic.Uint64
+	n       atomic.Uint64
 }
 
-// Latency buckets in seconds.
-var latencyBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
-
-type histogram struct {
-	counts []uint64 // per bucket, not cumulative
-	sum    float64
-	n      uint64
-}
+// Latency buckets in seconds, and the same as durations for observe.
+var (
+	latencyBuckets = [...]float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
+	latencyLimits  = func() (d [len(latencyBuckets)]time.Duration) {
+		for i, s := range latencyBuckets {
+			d[i] = time.Duration(s * float64(time.Second))
+		}
+		return d
+	}()
+)
 
 func newMetrics() *metrics {
-	return &metrics{start: time.Now(), requests: map[reqKey]uint64{}, hist: map[string]*histogram{}}
+	return &metrics{start: time.Now()}
 }
 
-func (m *metrics) observe(route string, code int, d time.Duration) {
-	s := d.Seconds()
+// route returns the counters of a route, made on first use (registration).
+func (m *metrics) route(name string) *routeMetrics {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.requests[reqKey{route, code}]++
-	h := m.hist[route]
-	if h == nil {
-		h = &histogram{counts: make([]uint64, len(latencyBuckets)+1)}
-		m.hist[route] = h
+	for _, r := range m.routes {
+		if r.route == name {
+			return r
+		}
 	}
-	i := sort.SearchFloat64s(latencyBuckets, s)
-	h.counts[i]++
-	h.sum += s
-	h.n++
+	r := &routeMetrics{route: name}
+	m.routes = append(m.routes, r)
+	return r
+}
+
+// observe counts one answer.
+func (r *routeMetrics) observe(code int, d time.Duration) {
+	if code < 100 || code > 599 {
+		code = 599
+	}
+	r.codes[code-100].Add(1)
+	i := 0
+	for i < len(latencyLimits) && d > latencyLimits[i] {
+		i++
+	}
+	r.buckets[i].Add(1)
+	r.sumNS.Add(uint64(max(d, 0)))
+	r.n.Add(1)
 }
 
 func (m *metrics) write(w io.Writer) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	routes := append([]*routeMetrics(nil), m.routes...)
+	m.mu.Unlock()
+	sort.Slice(routes, func(i, j int) bool { return routes[i].route < routes[j].route })
 	fmt.Fprintf(w, "# HELP huella_http_requests_total HTTP requests by route pattern and status code.\n# TYPE huella_http_requests_total counter\n")
-	keys := make([]reqKey, 0, len(m.requests))
-	for k := range m.requests {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		if keys[i].route != keys[j].route {
-			return keys[i].route < keys[j].route
+	for _, r := range routes {
+		for i := range r.codes {
+			if v := r.codes[i].Load(); v > 0 {
+				fmt.Fprintf(w, "huella_http_requests_total{route=%q,code=\"%d\"} %d\n", r.route, i+100, v)
+			}
 		}
-		return keys[i].code < keys[j].code
-	})
-	for _, k := range keys {
-		fmt.Fprintf(w, "huella_http_requests_total{route=%q,code=\"%d\"} %d\n", k.route, k.code, m.requests[k])
 	}
 	fmt.Fprintf(w, "# HELP huella_http_request_duration_seconds Time to answer a request, by route pattern.\n# TYPE huella_http_request_duration_seconds histogram\n")
-	routes := make([]string, 0, len(m.hist))
-	for r := range m.hist {
-		routes = append(routes, r)
-	}
-	sort.Strings(routes)
 	for _, r := range routes {
-		h := m.hist[r]
+		n := r.n.Load()
+		if n == 0 {
+			continue
+		}
 		var cum uint64
 		for i, b := range latencyBuckets {
-			cum += h.counts[i]
-			fmt.Fprintf(w, "huella_http_request_duration_seconds_bucket{route=%q,le=\"%g\"} %d\n", r, b, cum)
+			cum += r.buckets[i].Load()
+			fmt.Fprintf(w, "huella_http_request_duration_seconds_bucket{route=%q,le=\"%g\"} %d\n", r.route, b, cum)
 		}
-		fmt.Fprintf(w, "huella_http_request_duration_seconds_bucket{route=%q,le=\"+Inf\"} %d\n", r, h.n)
-		fmt.Fprintf(w, "huella_http_request_duration_seconds_sum{route=%q} %g\n", r, h.sum)
-		fmt.Fprintf(w, "huella_http_request_duration_seconds_count{route=%q} %d\n", r, h.n)
+		fmt.Fprintf(w, "huella_http_request_duration_seconds_bucket{route=%q,le=\"+Inf\"} %d\n", r.route, cum+r.buckets[len(latencyBuckets)].Load())
+		fmt.Fprintf(w, "huella_http_request_duration_seconds_sum{route=%q} %g\n", r.route, float64(r.sumNS.Load())/1e9)
+		fmt.Fprintf(w, "huella_http_request_duration_seconds_count{route=%q} %d\n", r.route, n)
 	}
 	counter := func(name, help string, v uint64) {
 		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n%s %d\n", name, help, name, name, v)
@@ -106,19 +122,29 @@ func (m *metrics) write(w io.Writer) {
 	counter("huella_login_failures_total", "Failed logins.", m.loginFailures.Load())
 	counter("huella_uploads_total", "Leak files uploaded.", m.uploads.Load())
 	counter("huella_upload_bytes_total", "Bytes of leak files uploaded.", m.uploadBytes.Load())
+	fmt.Fprintf(w, "# HELP huella_analysis_yield_seconds_total Time analyses of uploads paused to leave the CPUs to exposure checks.\n# TYPE huella_analysis_yield_seconds_total counter\nhuella_analysis_yield_seconds_total %g\n", float64(m.analysisPause.Load())/1e9)
 	fmt.Fprintf(w, "# HELP huella_http_inflight_requests Requests being answered.\n# TYPE huella_http_inflight_requests gauge\nhuella_http_inflight_requests %d\n", m.inflight.Load())
 	fmt.Fprintf(w, "# HELP huella_uptime_seconds Seconds since the server started.\n# TYPE huella_uptime_seconds gauge\nhuella_uptime_seconds %g\n", math.Round(time.Since(m.start).Seconds()))
 }
 
-// rateLimiter is a token bucket per client key (the remote IP): rate tokens
-// a second, up to burst. Idle buckets are dropped now and then so the map
-// does not grow without end.
+// rateLimiter is a token bucket per client (see clientKey): rate tokens a
+// second, up to burst. The buckets are spread over shards, each with its own
+// lock and map, so that a check takes one uncontended lock and one map
+// lookup: O(1). Each shard drops its idle buckets (full again) at most once a
+// minute, so the maps do not grow without end.
 type rateLimiter struct {
 	rate, burst float64
-	mu          sync.Mutex
-	buckets     map[string]*tokenBucket
-	lastSweep   time.Time
+	shards      [limiterShards]limiterShard
 	now         func() time.Time
+}
+
+const limiterShards = 32
+
+type limiterShard struct {
+	mu        sync.Mutex
+	buckets   map[netip.Addr]*tokenBucket
+	lastSweep time.Time
+	_         [24]byte // keep shards on separate cache lines
 }
 
 type tokenBucket struct {
@@ -127,14 +153,28 @@ type tokenBucket struct {
 }
 
 func newRateLimiter(rate float64, burst int) *rateLimiter {
-	return &rateLimiter{rate: rate, burst: float64(burst), buckets: map[string]*tokenBucket{}, now: time.Now}
+	l := &rateLimiter{rate: rate, burst: float64(burst), now: time.Now}
+	for i := range l.shards {
+		l.shards[i].buckets = map[netip.Addr]*tokenBucket{}
+	}
+	return l
+}
+
+func (l *rateLimiter) shard(key netip.Addr) *limiterShard {
+	b := key.As16()
+	var h uint32 = 2166136261 // FNV-1a
+	for _, c := range b {
+		h = (h ^ uint32(c)) * 16777619
+	}
+	return &l.shards[h%limiterShards]
 }
 
 // peek reports whether key's bucket holds a token, without taking it.
-func (l *rateLimiter) peek(key string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b := l.buckets[key]
+func (l *rateLimiter) peek(key netip.Addr) bool {
+	sh := l.shard(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	b := sh.buckets[key]
 	if b == nil {
 		return true
 	}
@@ -142,25 +182,26 @@ func (l *rateLimiter) peek(key string) bool {
 }
 
 // allow takes n tokens from key's bucket, if it has them.
-func (l *rateLimiter) allow(key string, n int) bool {
+func (l *rateLimiter) allow(key netip.Addr, n int) bool {
 	if l.rate <= 0 {
 		return true
 	}
 	now := l.now()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if now.Sub(l.lastSweep) > time.Minute {
-		for k, b := range l.buckets {
+	sh := l.shard(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if now.Sub(sh.lastSweep) > time.Minute {
+		for k, b := range sh.buckets {
 			if now.Sub(b.last).Seconds()*l.rate > l.burst {
-				delete(l.buckets, k)
+				delete(sh.buckets, k)
 			}
 		}
-		l.lastSweep = now
+		sh.lastSweep = now
 	}
-	b := l.buckets[key]
+	b := sh.buckets[key]
 	if b == nil {
 		b = &tokenBucket{tokens: l.burst, last: now}
-		l.buckets[key] = b
+		sh.buckets[key] = b
 	}
 	b.tokens = math.Min(l.burst, b.tokens+now.Sub(b.last).Seconds()*l.rate)
 	b.last = now
@@ -169,4 +210,24 @@ func (l *rateLimiter) allow(key string, n int) bool {
 	}
 	b.tokens -= float64(n)
 	return true
+}
+
+// clientKey is the rate-limit key of a request: its remote IPv4 address, or
+// the /64 of an IPv6 one (one subscriber's usual allocation, whose addresses
+// a client can rotate through at will). It does not allocate.
+func clientKey(remoteAddr string) netip.Addr {
+	ap, err := netip.ParseAddrPort(remoteAddr)
+	if err != nil {
+		a, err := netip.ParseAddr(remoteAddr)
+		if err != nil {
+			return netip.Addr{}
+		}
+		ap = netip.AddrPortFrom(a, 0)
+	}
+	a := ap.Addr().Unmap()
+	if a.Is6() {
+		p, _ := a.Prefix(64)
+		a = p.Addr()
+	}
+	return a
 }

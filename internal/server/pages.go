@@ -319,8 +319,10 @@ func (s *Server) runAnalysis(j *job, path, name string) {
 				err = fmt.Errorf("analysis crashed: %v", p)
 			}
 		}()
+		y := s.newYielder()
 		return s.cfg.Analyze(s.baseCtx, path, name, func(stage string, done, total int64) {
 			s.jobs.update(j, func(j *job) { j.Stage, j.Done, j.Total = stage, done, total })
+			y.yield()
 		})
 	}()
 	s.jobs.update(j, func(j *job) {
@@ -607,4 +609,48 @@ func cutoffChart(c *report.Cutoff) template.HTML {
 		pad, h-8, template.HTMLEscapeString(c.Curve[0].Day), w-pad, h-8, template.HTMLEscapeString(c.Curve[len(c.Curve)-1].Day))
 	fmt.Fprintf(&b, `<text x="%g" y="%g" font-size="11">%d</text></svg>`, pad, pad-6, maxY)
 	return template.HTML(b.String())
+}
+
+// Analyses of uploads run one at a time (analyzeMu) and, while exposure
+// checks are being answered, yield the CPUs at each progress report: an
+// analysis that worked w since its last report sleeps
+// w·(1−AnalysisShare)/AnalysisShare (at most a second) before going on, so
+// that it gets about AnalysisShare of its thread's time while the public
+// check is busy, and all of it otherwise. This is cooperative: between two
+// progress reports (every 100,000 rows in package analysis) the analysis
+// runs unchecked.
+const AnalysisShare = 0.25
+
+// checksActiveFor is how long after the last evaluation the checks count as
+// busy.
+const checksActiveFor = time.Second
+
+// markCheck notes that an exposure check is being answered (written only
+// when the stored time is stale, to keep the cache line quiet).
+func (s *Server) markCheck(now time.Time) {
+	ns := now.UnixNano()
+	if ns-s.lastCheck.Load() > int64(10*time.Millisecond) {
+		s.lastCheck.Store(ns)
+	}
+}
+
+type yielder struct {
+	s     *Server
+	mu    sync.Mutex
+	since time.Time
+}
+
+func (s *Server) newYielder() *yielder { return &yielder{s: s, since: time.Now()} }
+
+func (y *yielder) yield() {
+	y.mu.Lock()
+	defer y.mu.Unlock()
+	now := time.Now()
+	if now.UnixNano()-y.s.lastCheck.Load() < int64(checksActiveFor) {
+		pause := min(time.Duration(float64(now.Sub(y.since))*(1-AnalysisShare)/AnalysisShare), time.Second)
+		time.Sleep(pause)
+		y.s.metrics.analysisPause.Add(int64(pause))
+		now = time.Now()
+	}
+	y.since = now
 }

@@ -616,13 +616,15 @@ func TestRateLimiterRefill(t *testing.T) {
 		n       int
 		want    bool
 	}{
-		{0, "a", 4, true}, {0, "a", 1, false}, {0, "b", 1, true}, // separate buckets per key
-		{400 * time.Millisecond, "a", 1, false}, {100 * time.Millisecond, "a", 1, true},
-		{10 * time.Second, "a", 5, false}, {0, "a", 4, true}, // refill caps at the burst
+		{0, "192.0.2.1:5000", 4, true}, {0, "192.0.2.1:5001", 1, false}, {0, "192.0.2.2:5000", 1, true}, // separate buckets per IP
+		{400 * time.Millisecond, "192.0.2.1:1", 1, false}, {100 * time.Millisecond, "192.0.2.1:1", 1, true},
+		{10 * time.Second, "192.0.2.1:1", 5, false}, {0, "192.0.2.1:1", 4, true}, // refill caps at the burst
+		{0, "[2001:db8:1:2::1]:443", 4, true}, {0, "[2001:db8:1:2:ffff::9]:443", 1, false}, // one bucket per IPv6 /64
+		{0, "[2001:db8:1:3::1]:443", 1, true}, {0, "[::ffff:192.0.2.2]:80", 1, true}, // IPv4-mapped is the IPv4 address
 	}
 	for i, s := range steps {
 		now = now.Add(s.advance)
-		if got := l.allow(s.key, s.n); got != s.want {
+		if got := l.allow(clientKey(s.key), s.n); got != s.want {
 			t.Errorf("step %d: allow(%s, %d) = %v, want %v", i, s.key, s.n, got, s.want)
 		}
 	}
@@ -674,4 +676,37 @@ func TestAnalysisPanicIsAFailedJob(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Fatal("job did not finish")
+}
+
+// TestAnalysisYieldsToChecks: an analysis pauses at its progress reports
+// while exposure checks are being answered, and not otherwise.
+func TestAnalysisYieldsToChecks(t *testing.T) {
+	inner := Analyzer(nil)
+	e := newTestEnv(t, func(c *Config) {
+		inner = c.Analyze
+		c.Analyze = func(ctx context.Context, path, name string, progress func(string, int64, int64)) (string, error) {
+			for i := range 5 {
+				for t0 := time.Now(); time.Since(t0) < 2*time.Millisecond; {
+				}
+				progress("work", int64(i), 5)
+			}
+			return inner(ctx, path, name, progress)
+		}
+	})
+	b := e.browser()
+	b.login("ines")
+	b.upload("quiet.txt", strings.Join(syntheticCURPs(3), "\n"))
+	if p := e.srv.metrics.analysisPause.Load(); p != 0 {
+		t.Fatalf("analysis paused %v with no checks running", time.Duration(p))
+	}
+	bl, _ := exposure.Blind(syntheticCURPs(1)[0])
+	resp, err := http.Post(e.ts.URL+"/api/exposure/evaluate", "application/octet-stream", bytes.NewReader(bl.Request))
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("evaluate: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	b.upload("busy.txt", strings.Join(syntheticCURPs(4), "\n"))
+	if p := time.Duration(e.srv.metrics.analysisPause.Load()); p < 5*time.Millisecond {
+		t.Fatalf("analysis paused %v while checks ran, want ≥ 3× its 10ms of work (some of it)", p)
+	}
 }
