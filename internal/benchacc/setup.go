@@ -209,7 +209,7 @@ func (w *world) analyze(ctx context.Context, path string) (*analysis.Result, err
 		NewLinker:  w.newLinker,
 		Releases:   w.rels,
 		Attributor: w.attr,
-		Scan:       w.st.Versions,
+		Scan:       w.st.VersionsOf,
 	}
 	return analysis.Run(ctx, cfg, leak)
 }
