@@ -667,21 +667,30 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 			return int(a.i - b.i)
 		})
 		rep.Affected.ByEntidad = map[string]int{}
-		secs := map[[2]uint32]int{}
+		// Sections counted by sorting (entidad, sección) ids: a map of
+		// millions of increments costs more.
+		secs := make([]uint64, 0, len(order))
 		for k, o := range order {
 			st := &mt.out[o.i]
 			if k > 0 && order[k-1].person == o.person {
 				continue
 			}
 			rep.Affected.People++
-			rep.Affected.ByEntidad[mt.codes[st.ent]]++
-			secs[[2]uint32{st.ent, st.seccion}]++
+			secs = append(secs, uint64(st.ent)<<32|uint64(st.seccion))
 			if c := mt.curpOf(int(o.i)); c != "" {
 				affected = append(affected, c)
 			}
 		}
-		for k, v := range secs {
-			rep.Affected.BySeccion = append(rep.Affected.BySeccion, report.SeccionCount{Entidad: mt.codes[k[0]], Seccion: mt.codes[k[1]], People: v})
+		slices.Sort(secs)
+		for i := 0; i < len(secs); {
+			j := i
+			for j < len(secs) && secs[j] == secs[i] {
+				j++
+			}
+			ent, sec := mt.codes[secs[i]>>32], mt.codes[uint32(secs[i])]
+			rep.Affected.ByEntidad[ent] += j - i
+			rep.Affected.BySeccion = append(rep.Affected.BySeccion, report.SeccionCount{Entidad: ent, Seccion: sec, People: j - i})
+			i = j
 		}
 		sort.Slice(rep.Affected.BySeccion, func(i, j int) bool {
 			a, b := rep.Affected.BySeccion[i], rep.Affected.BySeccion[j]
