@@ -110,6 +110,7 @@ func Classes() []Class { return classes }
 // spelling is one spelling of one class, split in words.
 type spelling struct {
 	class, group, index int // index: position among the class's spellings (group 0 first)
+	where               Where
 	words               []string
 }
 
@@ -132,7 +133,7 @@ func init() {
 		for g := 0; g < 2; g++ {
 			for _, sp := range c.Groups[g] {
 				w := strings.Split(sp, " ")
-				byFirst[w[0]] = append(byFirst[w[0]], spelling{ci, g, k, w})
+				byFirst[w[0]] = append(byFirst[w[0]], spelling{ci, g, k, c.Where, w})
 				firstLen[w[0][0]] |= 1 << min(len(w[0]), 63)
 				if c.Where == Trailing && len(w) > maxTrailing {
 					maxTrailing = len(w)
@@ -151,18 +152,51 @@ func init() {
 		}
 		byFirst[f] = list
 		// the lookup table, in the same order
-		b, l := f[0], min(len(f), maxFirst)
-		byShape[b][l] = append(byShape[b][l], list...)
+		h := wordHash(f)
+		i := h & (len(firstWords) - 1)
+		for firstWords[i].word != "" {
+			i = (i + 1) & (len(firstWords) - 1)
+		}
+		firstWords[i] = firstWord{f, h, list}
 	}
 }
 
-// maxFirst caps the length index of byShape.
-const maxFirst = 31
+// firstWord is an entry of firstWords.
+type firstWord struct {
+	word  string
+	hash  int
+	spell []spelling // the spellings starting with word, longest first
+}
 
-// byShape[c][l] lists the spellings whose first word starts with byte c and
-// is l bytes long (maxFirst: that long or longer), longest spelling first
-// within one first word: match looks here instead of hashing every word.
-var byShape [256][maxFirst + 1][]spelling
+// firstWords is an open-addressing hash table (linear probing, wordHash) of
+// the first words of all spellings: match looks a word up here, after the
+// firstLen test, instead of comparing it with every spelling.
+var firstWords [256]firstWord
+
+// wordHash is FNV-1a of w, as an index.
+func wordHash(w string) int {
+	x := uint32(2166136261)
+	for i := 0; i < len(w); i++ {
+		x ^= uint32(w[i])
+		x *= 16777619
+	}
+	return int(x ^ x>>16)
+}
+
+// spellingsAt lists the spellings whose first word is w, longest first.
+// The caller has checked firstLen.
+func spellingsAt(w string) []spelling {
+	h := wordHash(w)
+	for i := h & (len(firstWords) - 1); ; i = (i + 1) & (len(firstWords) - 1) {
+		e := &firstWords[i]
+		if e.word == "" {
+			return nil
+		}
+		if e.hash == h && e.word == w {
+			return e.spell
+		}
+	}
+}
 
 // SpellingCount is the number of spellings of class c, both groups; a
 // spelling's index counts group 0's spellings first.
@@ -207,11 +241,59 @@ var firstLen [256]uint64
 // AppendForms appends the slots of the normalised value s to dst. It does not
 // allocate when s has no slot and dst has room.
 func AppendForms(dst []Slot, s string) []Slot {
-	if s == "" {
-		return dst
+	var w words
+	w.split(s)
+	for k := 0; k < w.n; k++ {
+		if !w.candidate(s, k) {
+			continue
+		}
+		if sp := w.match(s, k); sp != nil {
+			dst = append(dst, Slot{Start: int(w.starts[k]), End: int(w.ends[k+len(sp.words)-1]), Class: sp.class, Group: sp.group, Spelling: sp.index})
+			k += len(sp.words) - 1
+		}
 	}
-	// word boundaries
-	var starts, ends [maxWords]int
+	return dst
+}
+
+// AppendCanonical appends Canonical(s) to dst. It does not allocate when s
+// is in normal form (upper case, single spaces; Ñ allowed: how the register
+// and most leaks write addresses) and dst has room, so a caller hashing
+// canonical forms can build them in a buffer on its stack:
+//
+//	var buf [128]byte
+//	key := addr.AppendCanonical(buf[:0], v)
+func AppendCanonical(dst []byte, s string) []byte {
+	var w words
+	if !w.splitNormal(s) {
+		s = Normal(s)
+		w.split(s)
+	}
+	last := 0
+	for k := 0; k < w.n; k++ {
+		if !w.candidate(s, k) {
+			continue
+		}
+		if sp := w.match(s, k); sp != nil {
+			dst = append(dst, s[last:w.starts[k]]...)
+			dst = append(dst, classes[sp.class].Name...)
+			last = int(w.ends[k+len(sp.words)-1])
+			k += len(sp.words) - 1
+		}
+	}
+	return append(dst, s[last:]...)
+}
+
+// words holds the word boundaries of a value: word k is
+// s[starts[k]:ends[k]], and bit k of num is set when it is number-like.
+// A value with more than maxWords words has no slots and n == 0.
+type words struct {
+	n            int
+	num          uint32
+	starts, ends [maxWords]int32
+}
+
+// split finds the words of s, separated by runs of spaces.
+func (w *words) split(s string) {
 	n := 0
 	for i := 0; i < len(s) && n < maxWords; {
 		for i < len(s) && s[i] == ' ' {
@@ -224,46 +306,123 @@ func AppendForms(dst []Slot, s string) []Slot {
 		for j < len(s) && s[j] != ' ' {
 			j++
 		}
-		starts[n], ends[n] = i, j
+		w.starts[n], w.ends[n] = int32(i), int32(j)
+		if numberLike(s[i:j]) {
+			w.num |= 1 << n
+		}
 		n++
 		i = j
 	}
-	if n == maxWords && strings.TrimRight(s[ends[n-1]:], " ") != "" {
-		return dst // too many words to be an address part: no slots
+	if n == maxWords && strings.TrimRight(s[w.ends[n-1]:], " ") != "" {
+		n = 0 // too many words to be an address part: no slots
 	}
-	for k := 0; k < n; {
-		// a slot starts at the first word, before a number-like word or
-		// among the last maxTrailing words: skip the lookup elsewhere
-		if k != 0 && k < n-maxTrailing && !numberLike(s[starts[k+1]:ends[k+1]]) {
-			k++
-			continue
-		}
-		sp, ok := match(s, starts[:n], ends[:n], k)
-		if !ok {
-			k++
-			continue
-		}
-		dst = append(dst, Slot{Start: starts[k], End: ends[k+len(sp.words)-1], Class: sp.class, Group: sp.group, Spelling: sp.index})
-		k += len(sp.words)
-	}
-	return dst
+	w.n = n
 }
 
-// match finds the spelling recognised at word k, if any.
-func match(s string, starts, ends []int, k int) (spelling, bool) {
-	n := len(starts)
-	if firstLen[s[starts[k]]]&(1<<min(ends[k]-starts[k], 63)) == 0 {
-		return spelling{}, false
+// Byte classes of splitNormal.
+const (
+	byteKeep  = iota // a byte ident.Normalize keeps
+	byteDigit        // 0-9, also kept
+	byteSpace        // ' '
+	byteLead         // 0xC3, the first byte of Ñ
+	byteOther        // lower case, other white space, other non-ASCII
+)
+
+var byteClass = func() (t [256]uint8) {
+	for c := range 256 {
+		switch {
+		case c == ' ':
+			t[c] = byteSpace
+		case '0' <= c && c <= '9':
+			t[c] = byteDigit
+		case c == 0xC3:
+			t[c] = byteLead
+		case c >= 0x80, 'a' <= c && c <= 'z', c == '\t', c == '\n', c == '\v', c == '\f', c == '\r':
+			t[c] = byteOther
+		}
 	}
-	first := s[starts[k]:ends[k]]
-	for _, sp := range byShape[first[0]][min(len(first), maxFirst)] {
-		w := len(sp.words)
-		if k+w > n || sp.words[0] != first {
+	return t
+}()
+
+// splitNormal is split for a value already in normal form (upper-case
+// ASCII or Ñ, single inner spaces, none at either end: what Normal returns
+// unchanged), in one pass; it reports false, with w undefined, when s is
+// not in that form.
+func (w *words) splitNormal(s string) bool {
+	n, start := 0, 0
+	digit := false
+	prevSpace := true
+	for i := 0; i < len(s); i++ {
+		c := byteClass[s[i]]
+		if c == byteKeep { // most bytes: one test
+			prevSpace = false
+			continue
+		}
+		switch c {
+		case byteDigit:
+			prevSpace = false
+			digit = true
+		case byteSpace:
+			if prevSpace {
+				return false
+			}
+			if n < maxWords {
+				w.starts[n], w.ends[n] = int32(start), int32(i)
+				if digit || i-start == 1 && 'A' <= s[start] && s[start] <= 'Z' {
+					w.num |= 1 << n
+				}
+			}
+			n++
+			start = i + 1
+			digit = false
+			prevSpace = true
+		case byteLead:
+			if i+1 == len(s) || s[i+1] != 0x91 {
+				return false
+			}
+			i++
+			prevSpace = false
+		default:
+			return false
+		}
+	}
+	if prevSpace {
+		return len(s) == 0 // w.n == 0
+	}
+	if n < maxWords {
+		w.starts[n], w.ends[n] = int32(start), int32(len(s))
+		if digit || len(s)-start == 1 && 'A' <= s[start] && s[start] <= 'Z' {
+			w.num |= 1 << n
+		}
+		w.n = n + 1
+	}
+	return true
+}
+
+// candidate is a cheap test that a slot may start at word k of s: a slot
+// starts at the first word, before a number-like word or among the last
+// maxTrailing words, and its first word is one of a spelling (by its first
+// byte and length).
+func (w *words) candidate(s string, k int) bool {
+	if k != 0 && k < w.n-maxTrailing && w.num&(1<<(k+1)) == 0 {
+		return false
+	}
+	return firstLen[s[w.starts[k]]]&(1<<min(w.ends[k]-w.starts[k], 63)) != 0
+}
+
+// match finds the spelling recognised at word k of s, if any.
+func (w *words) match(s string, k int) *spelling {
+	n := w.n
+	list := spellingsAt(s[w.starts[k]:w.ends[k]])
+	for j := range list {
+		sp := &list[j]
+		nw := len(sp.words)
+		if k+nw > n {
 			continue
 		}
 		same := true
-		for i := 1; i < w; i++ {
-			if s[starts[k+i]:ends[k+i]] != sp.words[i] {
+		for i := 1; i < nw; i++ {
+			if s[w.starts[k+i]:w.ends[k+i]] != sp.words[i] {
 				same = false
 				break
 			}
@@ -271,23 +430,23 @@ func match(s string, starts, ends []int, k int) (spelling, bool) {
 		if !same {
 			continue
 		}
-		switch classes[sp.class].Where {
+		switch sp.where {
 		case Prefix:
-			if k != 0 || k+w >= n {
+			if k != 0 || k+nw >= n {
 				continue
 			}
 		case Number:
-			if k+w >= n || !numberLike(s[starts[k+w]:ends[k+w]]) {
+			if k+nw >= n || w.num&(1<<(k+nw)) == 0 {
 				continue
 			}
 		case Trailing:
-			if k+w != n {
+			if k+nw != n {
 				continue
 			}
 		}
-		return sp, true
+		return sp
 	}
-	return spelling{}, false
+	return nil
 }
 
 // numberLike reports whether w is a house number, a lot number or a letter:
