@@ -149,29 +149,74 @@ const (
 
 // isNormal reports whether s is already normal: no lower case, no
 // leading, trailing or doubled spaces, no other white space, and no byte
-// outside ASCII except in Ñ. Pure ASCII goes eight bytes at a time.
+// outside ASCII except in Ñ. Pure ASCII of four bytes or more is read a
+// word at a time (the last word overlapping the one before, short values
+// as two overlapping halves); the rest byte by byte.
 func isNormal(s string) bool {
+	n := len(s)
+	switch {
+	case n >= 8:
+		prev := uint64(0x80) // as if a space came first: a leading space is a doubled one
+		i := 0
+		for ; i+8 < n; i += 8 {
+			sp, ascii, ok := wordSpaces(load64(s[i : i+8]))
+			if !ascii {
+				return isNormalBytes(s)
+			}
+			if !ok || sp&(sp<<8|prev) != 0 {
+				return false
+			}
+			prev = sp >> 56
+		}
+		if i != n-8 {
+			// The last word overlaps the one before, which has checked
+			// the pair across the boundary.
+			prev = 0
+		}
+		sp, ascii, ok := wordSpaces(load64(s[n-8:]))
+		if !ascii {
+			return isNormalBytes(s)
+		}
+		return ok && sp&(sp<<8|prev) == 0 && sp>>63 == 0
+	case n >= 4:
+		// Bytes 0–3 and n−4 … n−1: every adjacent pair of s lies in one
+		// half; the pair across the halves is not one of s's.
+		sp, ascii, ok := wordSpaces(load32(s[:4]) | load32(s[n-4:])<<32)
+		if !ascii {
+			return isNormalBytes(s)
+		}
+		return ok && sp&(sp<<8|0x80)&^(0x80<<32) == 0 && sp>>63 == 0
+	}
+	return isNormalBytes(s)
+}
+
+// wordSpaces reads eight bytes: ascii when none has its high bit set, ok
+// when none is lower case or white space other than a space, and sp with
+// the high bit of every byte that is a space.
+func wordSpaces(w uint64) (sp uint64, ascii, ok bool) {
+	if w&highs != 0 {
+		return 0, false, false
+	}
+	bad := ((w + geLower) &^ (w + gtLower)) | ((w + geCtrl) &^ (w + gtCtrl))
+	sp = ^((w ^ spaces) + nonZero) & highs
+	return sp, true, bad&highs == 0
+}
+
+func load64(b string) uint64 {
+	_ = b[7]
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+}
+
+func load32(b string) uint64 {
+	_ = b[3]
+	return uint64(uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24)
+}
+
+// isNormalBytes is isNormal byte by byte.
+func isNormalBytes(s string) bool {
 	prevSpace := true // a space first would be leading
 	for i := 0; i < len(s); {
-		if i+8 <= len(s) {
-			b := s[i : i+8] // one 8-byte load, no bounds checks
-			w := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
-				uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
-			if w&highs == 0 {
-				lower := (w + geLower) &^ (w + gtLower)
-				ctrl := (w + geCtrl) &^ (w + gtCtrl)
-				if (lower|ctrl)&highs != 0 {
-					return false
-				}
-				sp := ^((w ^ spaces) + nonZero) & highs
-				if sp&(sp<<8) != 0 || prevSpace && sp&0x80 != 0 {
-					return false
-				}
-				prevSpace = sp>>63 != 0
-				i += 8
-				continue
-			}
-		}
 		c := s[i]
 		switch {
 		case c == ' ':

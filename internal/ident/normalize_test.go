@@ -84,6 +84,21 @@ func TestNormalizeEqualsOld(t *testing.T) {
 			t.Errorf("Normalize(%q) = %q, old %q", s, got, want)
 		}
 	}
+	// Spaces, lower case and tabs at every position of every length up to 20.
+	for n := 0; n <= 20; n++ {
+		for i := 0; i < n; i++ {
+			for j := i; j < n; j++ {
+				for _, pair := range []string{"  ", " a", "a ", "\t ", " Ñ", "ÑÑ"} {
+					b := []byte(strings.Repeat("X", n))
+					b[i], b[j] = pair[0], pair[1]
+					s := string(b)
+					if isNormal(s) != isNormalBytes(s) || Normalize(s) != oldNormalize(s) {
+						t.Fatalf("%q: isNormal %v, byte by byte %v; Normalize %q, old %q", s, isNormal(s), isNormalBytes(s), Normalize(s), oldNormalize(s))
+					}
+				}
+			}
+		}
+	}
 	// Every rune up to U+0800 and a sample above, alone and in context.
 	for r := rune(0); r < 0x3000; r++ {
 		if r >= 0x800 && r%7 != 0 {
@@ -106,6 +121,9 @@ func FuzzNormalizeEqualsOld(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		if got, want := Normalize(s), oldNormalize(s); got != want {
 			t.Errorf("Normalize(%q) = %q, old %q", s, got, want)
+		}
+		if isNormal(s) != isNormalBytes(s) {
+			t.Errorf("isNormal(%q) = %v, byte by byte %v", s, isNormal(s), isNormalBytes(s))
 		}
 		if isNormal(s) && Normalize(s) != s {
 			t.Errorf("isNormal(%q) but Normalize gives %q", s, Normalize(s))

@@ -44,7 +44,6 @@ package infer
 
 import (
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/huella/huella/internal/addr"
@@ -76,14 +75,6 @@ type Mapping struct {
 	plan    []step // one per mapped column
 }
 
-type step struct {
-	col   int // column index in the leaked row
-	field int // schema index
-	conv  func(string) string
-	full  []int // schema indexes nombre, paterno, materno for a full-name column
-	pmn   bool  // full name written surnames first
-}
-
 // Field reports the column mapped to a schema field, or -1.
 func (m *Mapping) Field(name string) int {
 	for _, c := range m.Columns {
@@ -95,46 +86,6 @@ func (m *Mapping) Field(name string) int {
 		}
 	}
 	return -1
-}
-
-// Record turns a leaked row into a record in schema order, normalised as
-// the register writes it; fields without a column are "". dst is reused
-// when it has the capacity.
-func (m *Mapping) Record(row []string, dst register.Record) register.Record {
-	n := len(m.schema.Fields)
-	if cap(dst) >= n {
-		dst = dst[:n]
-	} else {
-		dst = make(register.Record, n)
-	}
-	for i := range dst {
-		dst[i] = ""
-	}
-	for _, s := range m.plan {
-		if s.col >= len(row) {
-			continue
-		}
-		v := row[s.col]
-		if s.full != nil {
-			var nom, pat, mat string
-			if s.full[0] < 0 { // both surnames
-				p := nameParts(ident.Normalize(v))
-				if len(p) > 0 {
-					pat, mat = p[0], strings.Join(p[1:], " ")
-				}
-			} else {
-				nom, pat, mat = splitFullName(ident.Normalize(v), s.pmn)
-				dst[s.full[0]] = nom
-			}
-			dst[s.full[1]] = pat
-			if s.full[2] >= 0 {
-				dst[s.full[2]] = mat
-			}
-			continue
-		}
-		dst[s.field] = s.conv(v)
-	}
-	return dst
 }
 
 // cand is a possible assignment.
@@ -238,7 +189,7 @@ func Infer(schema *register.Schema, header []string, sample [][]string) *Mapping
 				layout = "full:paterno,materno,nombre"
 			}
 			m.Columns[cd.col] = Column{Index: cd.col, Header: c.header, Field: register.FNombre, Confidence: round(min(1, cd.score)), Layout: layout}
-			m.plan = append(m.plan, step{col: cd.col, full: []int{schema.Index(register.FNombre), schema.Index(register.FPaterno), schema.Index(register.FMaterno)}, pmn: c.pmn})
+			m.plan = append(m.plan, step{col: cd.col, kind: convFull, full: []int{schema.Index(register.FNombre), schema.Index(register.FPaterno), schema.Index(register.FMaterno)}, pmn: c.pmn})
 			continue
 		}
 		if cd.field == bothSur {
@@ -248,13 +199,13 @@ func Infer(schema *register.Schema, header []string, sample [][]string) *Mapping
 			taken[register.FPaterno], taken[register.FMaterno] = true, true
 			done[cd.col] = true
 			m.Columns[cd.col] = Column{Index: cd.col, Header: c.header, Field: register.FPaterno, Confidence: round(min(1, cd.score)), Layout: "full:paterno,materno"}
-			m.plan = append(m.plan, step{col: cd.col, full: []int{-1, schema.Index(register.FPaterno), schema.Index(register.FMaterno)}})
+			m.plan = append(m.plan, step{col: cd.col, kind: convSurnames, full: []int{-1, schema.Index(register.FPaterno), schema.Index(register.FMaterno)}})
 			continue
 		}
 		taken[cd.field] = true
 		done[cd.col] = true
 		m.Columns[cd.col] = Column{Index: cd.col, Header: c.header, Field: cd.field, Confidence: round(min(1, cd.score)), Layout: c.layout(cd.field)}
-		m.plan = append(m.plan, step{col: cd.col, field: schema.Index(cd.field), conv: c.converter(cd.field)})
+		m.plan = append(m.plan, c.step(schema.Index(cd.field), cd.field))
 	}
 	for j, c := range cols {
 		if done[j] {
@@ -342,7 +293,7 @@ func analyse(j int, header string, sample [][]string) *colInfo {
 		}
 	}
 	// Codes.
-	sx := share(v, func(s string) bool { _, ok := sexWords[s]; return ok })
+	sx := share(v, func(s string) bool { return sexWord(s) != 0 })
 	if sx > 0 && distinct(v, 8) <= 6 {
 		set(register.FSexo, sx)
 		c.sexMF = contains(v, "F") && !contains(v, "H")
@@ -597,7 +548,7 @@ func isNameText(s string) bool {
 func strip(s string) string {
 	for {
 		w := firstWord(s)
-		if !particles[w] || len(w) == len(s) {
+		if !isParticle(w) || len(w) == len(s) {
 			return s
 		}
 		s = s[len(w)+1:]
@@ -650,10 +601,6 @@ func addrKind(s string) string {
 	}
 	return ""
 }
-
-// sexWords maps written sexes to H/M; "M" is resolved per column.
-var sexWords = map[string]byte{"H": 'H', "M": 'M', "F": 'M', "V": 'H', "HOMBRE": 'H', "MUJER": 'M',
-	"MASCULINO": 'H', "FEMENINO": 'M', "MALE": 'H', "FEMALE": 'M', "MASC": 'H', "FEM": 'M', "VARON": 'H'}
 
 // entidadNames maps names, abbreviations and CURP codes to INE codes.
 var entidadNames = map[string]string{}
@@ -906,7 +853,7 @@ func nameInitials(s string) [2]byte {
 	w := strings.Fields(s)
 	k := 0
 	for _, x := range w {
-		if particles[x] {
+		if isParticle(x) {
 			continue
 		}
 		if k < 2 {
@@ -1015,153 +962,4 @@ func (c *colInfo) layout(field string) string {
 		return "code"
 	}
 	return ""
-}
-
-// converter normalises a value of the column as the register writes the field.
-func (c *colInfo) converter(field string) func(string) string {
-	switch field {
-	case register.FNacimiento:
-		d := c.date
-		return func(s string) string { v, _ := d.parse(ident.Normalize(s), 8); return v }
-	case register.FFechaRegistro:
-		d := c.date
-		return func(s string) string { v, _ := d.parse(ident.Normalize(s), 35); return v }
-	case register.FSexo:
-		mf := c.sexMF
-		return func(s string) string {
-			if x := sexOf(ident.Normalize(s), mf); x != 0 {
-				return string(x)
-			}
-			return ""
-		}
-	case register.FEntidad:
-		return func(s string) string { return entidadCode(trimFloatZero(ident.Normalize(s))) }
-	case register.FCIC:
-		return func(s string) string { return trimFloatZero(ident.Normalize(s)) }
-	case register.FMunicipio:
-		return padder(3)
-	case register.FSeccion, register.FLocalidad:
-		return padder(4)
-	case register.FCodigoPostal:
-		return padder(5)
-	case register.FOCR:
-		return padder(13)
-	case register.FEmision:
-		return func(s string) string {
-			s = trimFloatZero(ident.Normalize(s))
-			if _, ok := intIn(s, 1900, 2100); ok {
-				return s
-			}
-			if len(s) >= 4 {
-				if _, ok := intIn(s[:4], 1900, 2100); ok {
-					return s[:4]
-				}
-			}
-			return s
-		}
-	case register.FCURP, register.FClave:
-		return func(s string) string { return strings.ReplaceAll(ident.Normalize(s), " ", "") }
-	}
-	return ident.Normalize
-}
-
-func padder(n int) func(string) string {
-	return func(s string) string { return pad(trimFloatZero(ident.Normalize(s)), n) }
-}
-
-// trimFloatZero undoes a spreadsheet's or a data frame's "1929.0".
-func trimFloatZero(s string) string {
-	n := len(s)
-	if n < 3 || s[n-2] != '.' || s[n-1] != '0' {
-		return s
-	}
-	for i := 0; i < n-2; i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return s
-		}
-	}
-	return s[:n-2]
-}
-
-// pad zero-pads a number to n digits; anything else is left as it is.
-func pad(s string, n int) string {
-	if len(s) >= n || len(s) == 0 {
-		return s
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return s
-		}
-	}
-	return strings.Repeat("0", n-len(s)) + s
-}
-
-// sexOf reads a written sex; with mf, "M" is male.
-func sexOf(s string, mf bool) byte {
-	x, ok := sexWords[s]
-	if !ok {
-		return 0
-	}
-	if s == "M" && mf {
-		return 'H'
-	}
-	return x
-}
-
-// entidadCode is the INE code "01".."32" of a written state, or "".
-func entidadCode(s string) string {
-	if n, ok := intIn(s, 1, 32); ok {
-		return pad(strconv.Itoa(n), 2)
-	}
-	return entidadNames[s]
-}
-
-// nameParts splits a name into words, each particle joined to the word
-// after it ("DE LA CRUZ GARCIA" → "DE LA CRUZ", "GARCIA").
-func nameParts(s string) []string {
-	w := strings.Fields(s)
-	var parts []string
-	for i := 0; i < len(w); i++ {
-		j := i
-		for j < len(w)-1 && particles[w[j]] {
-			j++
-		}
-		parts = append(parts, strings.Join(w[i:j+1], " "))
-		i = j
-	}
-	return parts
-}
-
-// splitFullName cuts a whole name into given names, first and second
-// surname. Surnames are one word each, with their particles ("DE LA CRUZ").
-func splitFullName(s string, pmn bool) (nombre, paterno, materno string) {
-	parts := nameParts(s)
-	if len(parts) == 0 {
-		return "", "", ""
-	}
-	if pmn {
-		switch len(parts) {
-		case 1:
-			return "", parts[0], ""
-		case 2:
-			return parts[1], parts[0], ""
-		}
-		if isGiven(parts[1]) && !surnames[parts[1]] { // one surname
-			return strings.Join(parts[1:], " "), parts[0], ""
-		}
-		return strings.Join(parts[2:], " "), parts[0], parts[1]
-	}
-	switch len(parts) {
-	case 1:
-		return parts[0], "", ""
-	case 2:
-		return parts[0], parts[1], ""
-	}
-	// Given names then two surnames; a lone trailing surname when the
-	// second-to-last word is itself a given name.
-	n := len(parts)
-	if n >= 3 && isGiven(firstWord(parts[n-2])) && !surnames[parts[n-2]] {
-		return strings.Join(parts[:n-1], " "), parts[n-1], ""
-	}
-	return strings.Join(parts[:n-2], " "), parts[n-2], parts[n-1]
 }

@@ -53,5 +53,12 @@ func init() {
 	}
 }
 
-// particles join a surname or a compound given name to the next word.
-var particles = map[string]bool{"DE": true, "DEL": true, "LA": true, "LAS": true, "LOS": true, "Y": true, "MC": true, "MAC": true, "VAN": true, "VON": true, "DA": true, "DI": true}
+// isParticle tells the words that join a surname or a compound given
+// name to the next word (DE, DEL, LA, LAS, LOS, Y, MC, MAC, VAN, VON, DA, DI).
+func isParticle(w string) bool {
+	switch w {
+	case "DE", "DEL", "LA", "LAS", "LOS", "Y", "MC", "MAC", "VAN", "VON", "DA", "DI":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,382 @@
+package infer
+
+import (
+	"strings"
+	"sync"
+
+	"github.com/huella/huella/internal/ident"
+	"github.com/huella/huella/internal/register"
+)
+
+// Record is the per-value hot path of an analysis (every cell of a leaked
+// dump goes through it), so each column's conversion is decided once, at
+// inference (a step), and a value already written as the register writes
+// it comes back as the same string: no copy, no allocation. Dates and
+// zero-padded codes are substrings of tables built on first use (every
+// day of 1900–2035 in ISO form, every number of up to five digits
+// zero-padded), so converting them allocates nothing either; only values
+// that need rewriting (lower case, accents, stray spaces) allocate, once.
+
+// convKind is how a step converts its column's values.
+type convKind uint8
+
+const (
+	convText     convKind = iota // ident.Normalize
+	convKey                      // CURP, clave: normalised, spaces dropped
+	convDate                     // any layout → YYYY-MM-DD
+	convSexo                     // → H or M
+	convEntidad                  // code or name → "01".."32"
+	convCIC                      // normalised, a spreadsheet's ".0" dropped
+	convPad                      // a number zero-padded to width digits
+	convEmision                  // a year, or the year a date starts with
+	convFull                     // nombre, paterno and materno in one column
+	convSurnames                 // paterno and materno in one column
+)
+
+// step maps one leaked column onto the schema. It is read-only once
+// Infer returns, so workers share it.
+type step struct {
+	col   int // column index in the leaked row
+	field int // schema index
+	kind  convKind
+	width int       // convPad
+	date  dateStats // convDate: the column's layout
+	pivot int       // convDate: two-digit years up to pivot are 20yy
+	mf    bool      // convSexo: written M/F, M is male
+	full  []int     // convFull, convSurnames: schema indexes of nombre, paterno, materno
+	pmn   bool      // convFull: written surnames first
+}
+
+// step is the conversion of the column's values to a field.
+func (c *colInfo) step(field int, name string) step {
+	s := step{col: c.index, field: field}
+	switch name {
+	case register.FNacimiento:
+		s.kind, s.date, s.pivot = convDate, c.date, 8
+	case register.FFechaRegistro:
+		s.kind, s.date, s.pivot = convDate, c.date, 35
+	case register.FSexo:
+		s.kind, s.mf = convSexo, c.sexMF
+	case register.FEntidad:
+		s.kind = convEntidad
+	case register.FCIC:
+		s.kind = convCIC
+	case register.FMunicipio:
+		s.kind, s.width = convPad, 3
+	case register.FSeccion, register.FLocalidad:
+		s.kind, s.width = convPad, 4
+	case register.FCodigoPostal:
+		s.kind, s.width = convPad, 5
+	case register.FOCR:
+		s.kind, s.width = convPad, 13
+	case register.FEmision:
+		s.kind = convEmision
+	case register.FCURP, register.FClave:
+		s.kind = convKey
+	}
+	return s
+}
+
+// Record turns a leaked row into a record in schema order, normalised as
+// the register writes it; fields without a column are "". dst is reused
+// when it has the capacity. Safe for concurrent use.
+func (m *Mapping) Record(row []string, dst register.Record) register.Record {
+	n := len(m.schema.Fields)
+	if cap(dst) >= n {
+		dst = dst[:n]
+		clear(dst)
+	} else {
+		dst = make(register.Record, n)
+	}
+	for i := range m.plan {
+		s := &m.plan[i]
+		if s.col >= len(row) {
+			continue
+		}
+		v := row[s.col]
+		switch s.kind {
+		case convFull:
+			nom, pat, mat := splitFullName(ident.Normalize(v), s.pmn)
+			dst[s.full[0]] = nom
+			dst[s.full[1]] = pat
+			if s.full[2] >= 0 {
+				dst[s.full[2]] = mat
+			}
+		case convSurnames:
+			pat, mat := splitSurnames(ident.Normalize(v))
+			dst[s.full[1]] = pat
+			if s.full[2] >= 0 {
+				dst[s.full[2]] = mat
+			}
+		default:
+			dst[s.field] = s.convert(v)
+		}
+	}
+	return dst
+}
+
+// convert normalises one value of the step's column.
+func (s *step) convert(v string) string {
+	switch s.kind {
+	case convDate:
+		if s.date.ord == orderYMD && isISOShape(v) {
+			// Already YYYY-MM-DD: the value itself when it is a real day.
+			y, m, d := atoi(v[:4]), atoi(v[5:7]), atoi(v[8:])
+			if y < firstYear || y > lastYear || m < 1 || m > 12 || d < 1 || d > daysIn(y, m) {
+				return ""
+			}
+			return v
+		}
+		d, _ := s.date.parse(ident.Normalize(v), s.pivot)
+		return d
+	case convSexo:
+		switch {
+		case v == "H":
+			return "H"
+		case v == "M" && !s.mf, v == "F":
+			return "M"
+		}
+		switch sexOf(ident.Normalize(v), s.mf) {
+		case 'H':
+			return "H"
+		case 'M':
+			return "M"
+		}
+		return ""
+	case convEntidad:
+		if isDigits(v) { // normal, and no ".0" to trim
+			return entidadCode(v)
+		}
+		return entidadCode(trimFloatZero(ident.Normalize(v)))
+	case convCIC:
+		if isDigits(v) {
+			return v
+		}
+		return trimFloatZero(ident.Normalize(v))
+	case convPad:
+		if isDigits(v) { // the common case: no normalising to do
+			return pad(v, s.width)
+		}
+		return pad(trimFloatZero(ident.Normalize(v)), s.width)
+	case convEmision:
+		if !isDigits(v) {
+			v = trimFloatZero(ident.Normalize(v))
+		}
+		if _, ok := intIn(v, 1900, 2100); ok {
+			return v
+		}
+		if len(v) >= 4 {
+			if _, ok := intIn(v[:4], 1900, 2100); ok {
+				return v[:4]
+			}
+		}
+		return v
+	case convKey:
+		v = ident.Normalize(v)
+		if strings.IndexByte(v, ' ') >= 0 {
+			v = strings.ReplaceAll(v, " ", "")
+		}
+		return v
+	}
+	return ident.Normalize(v)
+}
+
+// isISOShape: DDDD-DD-DD.
+func isISOShape(v string) bool {
+	if len(v) != 10 || v[4] != '-' || v[7] != '-' {
+		return false
+	}
+	return isDigits(v[:4]) && isDigits(v[5:7]) && isDigits(v[8:])
+}
+
+// isDigits: one or more ASCII digits and nothing else.
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i]-'0' > 9 {
+			return false
+		}
+	}
+	return len(s) > 0
+}
+
+// trimFloatZero undoes a spreadsheet's or a data frame's "1929.0".
+func trimFloatZero(s string) string {
+	n := len(s)
+	if n < 3 || s[n-2] != '.' || s[n-1] != '0' {
+		return s
+	}
+	if !isDigits(s[:n-2]) {
+		return s
+	}
+	return s[:n-2]
+}
+
+// pad zero-pads a number to n digits; anything else is left as it is.
+// Up to five digits the result is a substring of a table: no allocation.
+func pad(s string, n int) string {
+	if len(s) >= n || len(s) == 0 {
+		return s
+	}
+	v := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i] - '0'
+		if c > 9 {
+			return s
+		}
+		v = v*10 + int(c)
+	}
+	if n < len(padTables) {
+		t := padTables[n]()
+		return t[v*n : (v+1)*n]
+	}
+	const zeros = "0000000000000000"
+	if n-len(s) <= len(zeros) {
+		return zeros[:n-len(s)] + s
+	}
+	return strings.Repeat("0", n-len(s)) + s
+}
+
+// padTables[n] holds 0 … 10ⁿ−1 written with n digits, back to back.
+var padTables = [6]func() string{
+	func() string { return "" },
+	sync.OnceValue(func() string { return zeroPadded(1) }),
+	sync.OnceValue(func() string { return zeroPadded(2) }),
+	sync.OnceValue(func() string { return zeroPadded(3) }),
+	sync.OnceValue(func() string { return zeroPadded(4) }),
+	sync.OnceValue(func() string { return zeroPadded(5) }),
+}
+
+func zeroPadded(n int) string {
+	count := 1
+	for range n {
+		count *= 10
+	}
+	b := make([]byte, count*n)
+	for v := range count {
+		for k, x := n-1, v; k >= 0; k, x = k-1, x/10 {
+			b[v*n+k] = byte('0' + x%10)
+		}
+	}
+	return string(b)
+}
+
+// sexWord maps a written sex to H or M ("M" is resolved per column by
+// sexOf), or 0.
+func sexWord(s string) byte {
+	switch s {
+	case "H", "V", "HOMBRE", "MASCULINO", "MALE", "MASC", "VARON":
+		return 'H'
+	case "M", "F", "MUJER", "FEMENINO", "FEMALE", "FEM":
+		return 'M'
+	}
+	return 0
+}
+
+// sexOf reads a written sex; with mf, "M" is male.
+func sexOf(s string, mf bool) byte {
+	if s == "M" && mf {
+		return 'H'
+	}
+	return sexWord(s)
+}
+
+// entidadCode is the INE code "01".."32" of a written state, or "".
+func entidadCode(s string) string {
+	if n, ok := intIn(s, 1, 32); ok {
+		return pad2(n)
+	}
+	return entidadNames[s]
+}
+
+func pad2(n int) string {
+	return padTables[2]()[n*2 : n*2+2]
+}
+
+// span is where a name part lies in its string.
+type span struct{ i, j int }
+
+// nameSpans appends the parts of a normalised name (single spaces): its
+// words, each particle joined to the word after it ("DE LA CRUZ GARCIA" →
+// "DE LA CRUZ", "GARCIA"). A run of parts is a substring of the name.
+func nameSpans(dst []span, s string) []span {
+	for i := 0; i < len(s); {
+		start := i
+		j := wordEnd(s, i)
+		for j < len(s) && isParticle(s[i:j]) {
+			i = j + 1
+			j = wordEnd(s, i)
+		}
+		dst = append(dst, span{start, j})
+		i = j + 1
+	}
+	return dst
+}
+
+func wordEnd(s string, i int) int {
+	if k := strings.IndexByte(s[i:], ' '); k >= 0 {
+		return i + k
+	}
+	return len(s)
+}
+
+// nameParts is nameSpans as strings.
+func nameParts(s string) []string {
+	var buf [8]span
+	sp := nameSpans(buf[:0], s)
+	parts := make([]string, len(sp))
+	for k, p := range sp {
+		parts[k] = s[p.i:p.j]
+	}
+	return parts
+}
+
+// splitSurnames cuts a normalised pair of surnames: the first part, and
+// the rest.
+func splitSurnames(s string) (paterno, materno string) {
+	var buf [8]span
+	p := nameSpans(buf[:0], s)
+	if len(p) == 0 {
+		return "", ""
+	}
+	if len(p) > 1 {
+		materno = s[p[1].i:p[len(p)-1].j]
+	}
+	return s[p[0].i:p[0].j], materno
+}
+
+// splitFullName cuts a normalised whole name into given names, first and
+// second surname. Surnames are one word each, with their particles ("DE LA
+// CRUZ"). The results are substrings of s.
+func splitFullName(s string, pmn bool) (nombre, paterno, materno string) {
+	var buf [8]span
+	p := nameSpans(buf[:0], s)
+	n := len(p)
+	if n == 0 {
+		return "", "", ""
+	}
+	part := func(k int) string { return s[p[k].i:p[k].j] }
+	if pmn {
+		switch n {
+		case 1:
+			return "", part(0), ""
+		case 2:
+			return part(1), part(0), ""
+		}
+		if isGiven(part(1)) && !surnames[part(1)] { // one surname
+			return s[p[1].i:p[n-1].j], part(0), ""
+		}
+		return s[p[2].i:p[n-1].j], part(0), part(1)
+	}
+	switch n {
+	case 1:
+		return part(0), "", ""
+	case 2:
+		return part(0), part(1), ""
+	}
+	// Given names then two surnames; a lone trailing surname when the
+	// second-to-last word is itself a given name.
+	if isGiven(firstWord(part(n-2))) && !surnames[part(n-2)] {
+		return s[p[0].i:p[n-2].j], part(n - 1), ""
+	}
+	return s[p[0].i:p[n-3].j], part(n - 2), part(n - 1)
+}
