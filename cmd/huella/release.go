@@ -142,6 +142,7 @@ Examples:
 			if err != nil {
 				return err
 			}
+			keepReleaseLocation(env, ws.Dir, res.ID, out)
 			if jsonOut {
 				b, _ := json.Marshal(map[string]any{
 					"id": res.ID, "recipient": recipient, "as_of": res.AsOf.String(), "out": out,

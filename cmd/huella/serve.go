@@ -8,13 +8,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 
 	"github.com/huella/huella/internal/exposure"
 	"github.com/huella/huella/internal/fingerprint"
@@ -112,7 +110,7 @@ func newServer(dir string, log *slog.Logger, mod func(*server.Config)) (*server.
 		Cases:    server.DirCases{Dir: server.CasesDir(dir)},
 		Analyze:  caseAnalyzer(dir),
 		Ledger:   wsLedger{ws},
-		Releases: wsReleases{ws},
+		Releases: wsReleases{ws: ws, sums: &fileSums{}},
 		Key:      key,
 		Logger:   log,
 		Profiles: profiles,
@@ -197,54 +195,6 @@ func (l wsLedger) Prove(ctx context.Context, id string) (string, error) {
 	return string(b) + "\n", err
 }
 
-// wsReleases lists the releases the ledger records; copies issued from the
-// server are kept in DIR/releases/<id>.<format> for download.
-type wsReleases struct{ ws *workspace.Workspace }
-
-func serveReleasesDir(dir string) string { return filepath.Join(dir, "releases") }
-
-func (r wsReleases) List(ctx context.Context) ([]server.Release, error) {
-	lg, err := ledger.Open(r.ws.LedgerPath(), "")
-	if err != nil {
-		return nil, err
-	}
-	defer lg.Close()
-	es, err := lg.Entries()
-	if err != nil {
-		return nil, err
-	}
-	var out []server.Release
-	for i := len(es) - 1; i >= 0; i-- {
-		e := es[i]
-		if e.Kind != ledger.KindRelease {
-			continue
-		}
-		rel := server.Release{ID: e.ID, Recipient: e.Recipient, AsOf: e.AsOf, Created: e.Time, Rows: e.Rows, Format: e.Format, Profile: strings.Join(e.Fields, ",")}
-		if _, err := os.Stat(filepath.Join(serveReleasesDir(r.ws.Dir), e.ID+"."+e.Format)); err == nil {
-			rel.File = e.ID + "." + e.Format
-		}
-		out = append(out, rel)
-	}
-	return out, nil
-}
-
-func (r wsReleases) Open(ctx context.Context, id string) (io.ReadCloser, server.Release, error) {
-	rs, err := r.List(ctx)
-	if err != nil {
-		return nil, server.Release{}, err
-	}
-	for _, rel := range rs {
-		if rel.ID == id {
-			if rel.File == "" {
-				return nil, rel, fmt.Errorf("release %s: the copy is not kept in the workspace: %w", id, server.ErrNotFound)
-			}
-			f, err := os.Open(filepath.Join(serveReleasesDir(r.ws.Dir), rel.File))
-			return f, rel, err
-		}
-	}
-	return nil, server.Release{}, fmt.Errorf("release %s: %w", id, server.ErrNotFound)
-}
-
 // Issue writes a release with package release, holding the workspace lock
 // like "huella release" does: the copy goes to DIR/releases/<id>.<format>
 // and its entry to the ledger.
@@ -310,5 +260,8 @@ func (r wsReleases) Issue(ctx context.Context, req server.IssueRequest) (server.
 	if err != nil {
 		return server.Release{}, err
 	}
-	return server.Release{ID: res.ID, Recipient: req.Recipient, Profile: req.Profile, AsOf: res.AsOf.String(), Rows: res.Rows, Format: format, File: res.ID + "." + format}, nil
+	if err := recordReleaseLocation(ws.Dir, res.ID, filepath.Join(serveReleasesDir(ws.Dir), id+"."+format)); err != nil {
+		return server.Release{}, fmt.Errorf("release %s written and logged, but its location was not recorded: %w", res.ID, err)
+	}
+	return server.Release{ID: res.ID, Recipient: req.Recipient, Profile: req.Profile, AsOf: res.AsOf.String(), Rows: res.Rows, Format: format, File: res.ID + "." + format, State: server.ReleaseAvailable}, nil
 }

@@ -7,9 +7,13 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -88,5 +92,146 @@ func TestServeCheck(t *testing.T) {
 		if resp.StatusCode != want {
 			t.Errorf("GET %s: %s, want %d", path, resp.Status, want)
 		}
+	}
+}
+
+// webClient is a logged-in browser for HTTP-level tests.
+type webClient struct {
+	t    *testing.T
+	base string
+	hc   *http.Client
+}
+
+func webLogin(t *testing.T, base, user, password string) *webClient {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &webClient{t: t, base: base, hc: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	_, page := c.get("/login")
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("login page without a CSRF token: %s", page)
+	}
+	resp, err := c.hc.PostForm(base+"/login", url.Values{"csrf": {m[1]}, "user": {user}, "password": {password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login %s: %s", user, resp.Status)
+	}
+	return c
+}
+
+func (c *webClient) get(path string) (*http.Response, string) {
+	c.t.Helper()
+	resp, err := c.hc.Get(c.base + path)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+// TestServeReleasesFromCLI: releases written by "huella release --out" are
+// listed on the Releases page with the state of their file, and a custodian
+// downloads one only while its bytes are the ledger's.
+func TestServeReleasesFromCLI(t *testing.T) {
+	tmp := t.TempDir()
+	dir := filepath.Join(tmp, "ws")
+	run := func(stdin string, args ...string) string {
+		t.Helper()
+		out, e, code := huellaRun(t, dir, stdin, args...)
+		if code != 0 {
+			t.Fatalf("huella %s: exit %d: %s", strings.Join(args, " "), code, e)
+		}
+		return strings.TrimSpace(out)
+	}
+	run("", "init")
+	run("", "synth", "--people", "300", "--seed", "7", "--start", "2017-01-01", "--end", "2018-12-31", "--snapshots", "2018-12-31", "--out", filepath.Join(tmp, "syn"))
+	run("", "load", filepath.Join(tmp, "syn", "history.csv"))
+	ids := map[string]string{}
+	files := map[string]string{}
+	for _, name := range []string{"kept", "gone", "edited", "touched"} {
+		files[name] = filepath.Join(tmp, "out", name+".csv")
+		os.MkdirAll(filepath.Dir(files[name]), 0o755)
+		ids[name] = run("", "release", "--recipient", "PARTIDO "+strings.ToUpper(name), "--as-of", "2018-06-01", "--out", files[name])
+	}
+	// A release whose location was never recorded (as before this existed).
+	ids["old"] = run("", "release", "--recipient", "PARTIDO OLD", "--as-of", "2018-06-01", "--out", filepath.Join(tmp, "out", "old.csv"))
+	os.Remove(releaseLocationPath(dir, ids["old"]))
+	run("correct horse battery\n", "user", "add", "cato", "--role", "custodian")
+	run("correct horse battery\n", "user", "add", "vera", "--role", "viewer")
+
+	os.Remove(files["gone"])
+	b, _ := os.ReadFile(files["edited"])
+	os.WriteFile(files["edited"], append(b, "X\n"...), 0o644)
+
+	srv, err := newServer(dir, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	defer srv.Close()
+
+	cust := webLogin(t, ts.URL, "cato", "correct horse battery")
+	resp, page := cust.get("/releases")
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET /releases: %s", resp.Status)
+	}
+	for name, state := range map[string]string{"kept": "available", "touched": "available", "gone": "missing", "edited": "changed", "old": "not-kept"} {
+		row := regexp.MustCompile(`(?s)<code>` + ids[name] + `</code>.*?data-state="([a-z-]*)"`).FindStringSubmatch(page)
+		if row == nil || row[1] != state {
+			t.Errorf("release %s (%s) on the page: %v, want state %s", name, ids[name], row, state)
+		}
+		if has := strings.Contains(page, "/releases/"+ids[name]+"/download"); has != (state == "available") {
+			t.Errorf("release %s (%s): download link shown %v", name, state, has)
+		}
+	}
+
+	// The kept file downloads byte for byte; the others are refused.
+	resp, body := cust.get("/releases/" + ids["kept"] + "/download")
+	want, _ := os.ReadFile(files["kept"])
+	if resp.StatusCode != 200 || body != string(want) || resp.Header.Get("Content-Length") != strconv.Itoa(len(want)) {
+		t.Errorf("download kept: %s, %d bytes (Content-Length %s), want %d", resp.Status, len(body), resp.Header.Get("Content-Length"), len(want))
+	}
+	for name, code := range map[string]int{"gone": 404, "edited": 409, "old": 404, "nope": 404} {
+		id := ids[name]
+		if id == "" {
+			id = "rel-0000000000000000"
+		}
+		if resp, _ := cust.get("/releases/" + id + "/download"); resp.StatusCode != code {
+			t.Errorf("download %s: %s, want %d", name, resp.Status, code)
+		}
+	}
+
+	// Changed after it was listed, same size and time: the download breaks
+	// before its last bytes instead of delivering a wrong file.
+	fi, _ := os.Stat(files["touched"])
+	b, _ = os.ReadFile(files["touched"])
+	b[0] ^= 1
+	os.WriteFile(files["touched"], b, 0o644)
+	os.Chtimes(files["touched"], fi.ModTime(), fi.ModTime())
+	r2, err := cust.hc.Get(ts.URL + "/releases/" + ids["touched"] + "/download")
+	if err == nil {
+		got, rerr := io.ReadAll(r2.Body)
+		t.Logf("changed file: %s, %d bytes, %v", r2.Status, len(got), rerr)
+		r2.Body.Close()
+		if rerr == nil && r2.StatusCode == 200 {
+			t.Errorf("a file changed after listing was served whole (%d bytes, first byte %q)", len(got), got[:1])
+		}
+		if r2.StatusCode == 200 && len(got) >= len(b) {
+			t.Errorf("got %d of %d bytes of a changed file", len(got), len(b))
+		}
+	}
+
+	// Viewers see the list but may not download.
+	view := webLogin(t, ts.URL, "vera", "correct horse battery")
+	if resp, page := view.get("/releases"); resp.StatusCode != 200 || !strings.Contains(page, ids["kept"]) || strings.Contains(page, "/download") {
+		t.Errorf("viewer's /releases: %s, download links shown: %v", resp.Status, strings.Contains(page, "/download"))
+	}
+	if resp, _ := view.get("/releases/" + ids["kept"] + "/download"); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("viewer downloading: %s, want 403", resp.Status)
 	}
 }

@@ -209,7 +209,8 @@ func (d DirCases) SaveMeta(ctx context.Context, id string, m CaseMeta) error {
 // done/total units (total 0 when unknown). name is the uploaded file's name.
 type Analyzer func(ctx context.Context, leakPath, name string, progress func(stage string, done, total int64)) (caseID string, err error)
 
-// Release is one issued copy.
+// Release is one issued copy, as the ledger records it, and whether this
+// workspace can still hand out its file.
 type Release struct {
 	ID        string `json:"id"`
 	Recipient string `json:"recipient"`
@@ -219,7 +220,24 @@ type Release struct {
 	Rows      int64  `json:"rows"`
 	Format    string `json:"format,omitempty"`
 	File      string `json:"file,omitempty"` // base name of the copy
+	// State is one of the ReleaseXxx states; only ReleaseAvailable is
+	// offered for download.
+	State string `json:"state"`
+	// Size is the file's length in bytes when it is available (0: unknown).
+	Size int64 `json:"size,omitempty"`
 }
+
+// Release states.
+const (
+	ReleaseAvailable = "available" // the file is there and its SHA-256 is the ledger's
+	ReleaseMissing   = "missing"   // the file was recorded but is gone
+	ReleaseChanged   = "changed"   // the file is there but no longer matches the ledger
+	ReleaseNotKept   = "not-kept"  // the workspace does not know where the file went
+)
+
+// ErrChanged is returned by Releases.Open (or by the reader it returns) when
+// a release's file no longer matches the SHA-256 in the ledger.
+var ErrChanged = errors.New("file does not match the ledger's SHA-256")
 
 // IssueRequest asks for a new release.
 type IssueRequest struct {
@@ -231,8 +249,15 @@ type IssueRequest struct {
 
 // Releases lists, issues and opens releases.
 type Releases interface {
+	// List returns every release the ledger records, newest first, each
+	// with its State.
 	List(ctx context.Context) ([]Release, error)
 	Issue(ctx context.Context, req IssueRequest) (Release, error)
+	// Open opens an available release's file (errors wrapping ErrNotFound
+	// or ErrChanged otherwise). The reader must fail rather than return a
+	// file's last bytes if they turn out not to match the ledger; with
+	// Release.Size set, the server sends that Content-Length, so a failed
+	// download is a truncated one, never a complete wrong file.
 	Open(ctx context.Context, id string) (io.ReadCloser, Release, error)
 }
 

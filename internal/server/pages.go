@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -412,6 +413,11 @@ func (s *Server) downloadRelease(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f, rel, err := s.cfg.Releases.Open(r.Context(), r.PathValue("id"))
+	if errors.Is(err, ErrChanged) {
+		s.log.Warn("release download refused: file changed", "id", r.PathValue("id"), "user", sessionOf(r).user)
+		s.fail(w, r, http.StatusConflict, "releases.state.changed", nil)
+		return
+	}
 	if err != nil {
 		s.notFoundOr500(w, r, err)
 		return
@@ -422,11 +428,19 @@ func (s *Server) downloadRelease(w http.ResponseWriter, r *http.Request) {
 	if name == "" {
 		name = rel.ID + ".csv"
 	}
-	s.log.Info("release downloaded", "id", rel.ID, "user", sessionOf(r).user)
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", sanitizeName(name)))
 	w.Header().Set("Cache-Control", "no-store")
-	io.Copy(w, f)
+	if rel.Size > 0 {
+		w.Header().Set("Content-Length", strconv.FormatInt(rel.Size, 10))
+	}
+	if _, err := io.Copy(w, f); err != nil {
+		// The file changed or failed while being sent: break the
+		// connection so that the client sees a broken download.
+		s.log.Error("release download failed", "id", rel.ID, "user", sessionOf(r).user, "err", err)
+		panic(http.ErrAbortHandler)
+	}
+	s.log.Info("release downloaded", "id", rel.ID, "user", sessionOf(r).user)
 }
 
 // ---- ledger ----

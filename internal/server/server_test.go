@@ -47,7 +47,7 @@ func (m *memReleases) Issue(ctx context.Context, req IssueRequest) (Release, err
 	if m.data == nil {
 		m.data = map[string]string{}
 	}
-	r := Release{ID: fmt.Sprintf("r%d", len(m.list)+1), Recipient: req.Recipient, Profile: req.Profile, AsOf: req.AsOf, Rows: 2, File: "copy.csv"}
+	r := Release{ID: fmt.Sprintf("r%d", len(m.list)+1), Recipient: req.Recipient, Profile: req.Profile, AsOf: req.AsOf, Rows: 2, File: "copy.csv", State: ReleaseAvailable}
 	m.list = append(m.list, r)
 	m.data[r.ID] = "nombre\nJUAN\nANA\n"
 	return r, nil
