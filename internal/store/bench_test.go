@@ -135,6 +135,9 @@ func BenchmarkLoadDiff(b *testing.B) {
 }
 
 func loadedStore(b *testing.B) *Store {
+	if v, err := strconv.Atoi(os.Getenv("HUELLA_BENCH_BLOCK")); err == nil && v > 0 {
+		tableBlockSize = v // A/B of the block size
+	}
 	s1, s2 := benchFiles(b)
 	st := benchStore(b)
 	if _, err := st.Load(context.Background(), []LoadInput{{Path: s1}, {Path: s2}}, nil); err != nil {
@@ -205,4 +208,21 @@ func TestMakeBenchSnapshot(t *testing.T) {
 	if err := synth.WriteFiles(context.Background(), cfg, out, nil); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// BenchmarkVersions streams every version (the analysis's scan).
+func BenchmarkVersions(b *testing.B) {
+	st := loadedStore(b)
+	b.ResetTimer()
+	var rows int64
+	var cpu cpuMeter
+	cpu.on()
+	for i := 0; i < b.N; i++ {
+		if err := st.Versions(context.Background(), func(v *register.Version) error { rows++; return nil }); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cpu.off()
+	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+	b.ReportMetric(float64(rows)/cpu.total.Seconds(), "rows/cpu-s")
 }

@@ -141,7 +141,7 @@ func (s *Store) Load(ctx context.Context, in []LoadInput, progress func(rows int
 	defer os.RemoveAll(dir)
 	l := &loader{s: s, st: st, ctx: ctx, progress: progress, dir: dir,
 		versions: newSorter(), index: newKeySorter(),
-		tableOpts: sstable.WriterOptions{TableFormat: s.db.FormatMajorVersion().MaxTableFormat(), Parallelism: true}}
+		tableOpts: sstable.WriterOptions{TableFormat: s.db.FormatMajorVersion().MaxTableFormat(), Parallelism: true, BlockSize: tableBlockSize}}
 	defer func() { l.fresh.close() }()
 	// Room for the index entries of every row (rows are rarely under 100
 	// bytes), so the largest slice of a load is not copied as it grows;

@@ -120,6 +120,13 @@ type quietLogger struct{}
 func (quietLogger) Infof(string, ...any)         {}
 func (quietLogger) Fatalf(f string, args ...any) { panic(fmt.Sprintf("pebble: "+f, args...)) }
 
+// tableBlockSize is the data block size of the store's tables, those a
+// load writes and those compactions write: a scan of the whole store pays
+// per block (read, decompress, cache), a point lookup reads one block.
+// 32 KiB scans ≈15% cheaper in CPU than Pebble's default 4 KiB
+// (BenchmarkVersions, HUELLA_BENCH_BLOCK=4096 against 32768).
+var tableBlockSize = 32 << 10
+
 // pebbleOptions are the store's Pebble options; the caller unrefs the
 // cache after Open (the DB holds its own reference).
 func pebbleOptions() *pebble.Options {
@@ -127,6 +134,7 @@ func pebbleOptions() *pebble.Options {
 		FormatMajorVersion: pebble.FormatNewest,
 		Logger:             quietLogger{},
 		Cache:              pebble.NewCache(128 << 20),
+		Levels:             []pebble.LevelOptions{{BlockSize: tableBlockSize}},
 	}
 }
 
