@@ -181,22 +181,59 @@ func (s *step) convert(v string) string {
 	return ident.Normalize(v)
 }
 
-// isISOShape: DDDD-DD-DD.
+// isISOShape: DDDD-DD-DD. With the dashes replaced by '0', one word
+// tests the first eight bytes.
 func isISOShape(v string) bool {
-	if len(v) != 10 || v[4] != '-' || v[7] != '-' {
-		return false
-	}
-	return isDigits(v[:4]) && isDigits(v[5:7]) && isDigits(v[8:])
+	const dashes = 0xFF<<32 | 0xFF<<56
+	return len(v) == 10 && v[4] == '-' && v[7] == '-' &&
+		isDigitWord(load64(v[:8])&^dashes|('0'<<32|'0'<<56)) && v[8]-'0' <= 9 && v[9]-'0' <= 9
 }
 
-// isDigits: one or more ASCII digits and nothing else.
+// isDigits: one or more ASCII digits and nothing else. Codes of four
+// digits or more (CIC, OCR, sección, CP) are read a word at a time: a
+// byte b < 0x80 plus 0x80−k has its high bit set exactly when b ≥ k.
 func isDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
+	digits := isDigitWord
+	n := len(s)
+	switch {
+	case n >= 8:
+		for i := 0; i+8 < n; i += 8 {
+			if !digits(load64(s[i : i+8])) {
+				return false
+			}
+		}
+		return digits(load64(s[n-8:]))
+	case n >= 4:
+		return digits(load32(s[:4]) | load32(s[n-4:])<<32)
+	}
+	for i := 0; i < n; i++ {
 		if s[i]-'0' > 9 {
 			return false
 		}
 	}
-	return len(s) > 0
+	return n > 0
+}
+
+// isDigitWord: eight ASCII digits.
+func isDigitWord(w uint64) bool {
+	const (
+		lanes = 0x0101010101010101
+		highs = 0x80 * lanes
+		ge0   = (0x80 - '0') * lanes
+		gt9   = (0x80 - '9' - 1) * lanes
+	)
+	return w&highs == 0 && (w+ge0)&highs == highs && (w+gt9)&highs == 0
+}
+
+func load64(b string) uint64 {
+	_ = b[7]
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+}
+
+func load32(b string) uint64 {
+	_ = b[3]
+	return uint64(uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24)
 }
 
 // trimFloatZero undoes a spreadsheet's or a data frame's "1929.0".

@@ -215,3 +215,20 @@ func TestConvertEqualsOld(t *testing.T) {
 		}
 	}
 }
+
+func TestIsDigits(t *testing.T) {
+	for n := 0; n <= 20; n++ {
+		for i := -1; i < n; i++ {
+			for _, c := range []byte{'/', ':', 'A', 0x80 | '5', 0xB0, ' '} {
+				b := []byte(strings.Repeat("7", n))
+				if i >= 0 {
+					b[i] = c
+				}
+				want := n > 0 && i < 0
+				if got := isDigits(string(b)); got != want {
+					t.Errorf("isDigits(%q) = %v", b, got)
+				}
+			}
+		}
+	}
+}
