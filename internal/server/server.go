@@ -41,10 +41,11 @@
 //
 // Login checks an argon2id hash (users.go) and sets the cookie
 // huella_session: 32 random bytes, HttpOnly, SameSite=Strict, Secure when the
-// server runs behind TLS. Sessions live in memory (a restart logs everyone
-// out) and expire after 12 hours. Every POST made with a session carries the
-// session's CSRF token in the form field "csrf" or the header X-CSRF-Token;
-// the login form uses a double-submit cookie. The public exposure API takes
+// server runs behind TLS. Sessions expire after 12 hours and survive a
+// restart: DIR/sessions.json keeps the SHA-256 of each token, never the
+// token (sessions.go). Every POST made with a session carries the session's
+// CSRF token, derived from the session token, in the form field "csrf" or
+// the header X-CSRF-Token; the login form uses a double-submit cookie. The public exposure API takes
 // no cookies and so needs no CSRF token.
 //
 // # Exposure API
@@ -72,7 +73,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"crypto/rand"
 	"crypto/subtle"
 	"embed"
 	"encoding/base64"
@@ -190,6 +190,9 @@ func New(cfg Config) (*Server, error) {
 		loginLim: newRateLimiter(1.0/6, 10),
 		users:    OpenUsers(cfg.Dir),
 		sets:     setCache{dir: cfg.Dir},
+	}
+	if err := s.sessions.open(SessionsPath(cfg.Dir), s.users); err != nil {
+		return nil, err
 	}
 	s.baseCtx, s.cancel = context.WithCancel(context.Background())
 	if err := s.parseTemplates(); err != nil {
@@ -477,69 +480,6 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, ready func(net.Addr
 	return nil
 }
 
-// ---- sessions ----
-
-type session struct {
-	token   string
-	user    string
-	role    Role
-	csrf    string
-	expires time.Time
-}
-
-type sessions struct {
-	mu sync.Mutex
-	m  map[string]*session
-}
-
-const sessionCookie = "huella_session"
-const sessionTTL = 12 * time.Hour
-
-func randomToken() string {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		panic(err) // crypto/rand does not fail on Linux
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func (ss *sessions) create(user string, role Role) *session {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	if ss.m == nil {
-		ss.m = map[string]*session{}
-	}
-	now := time.Now()
-	for k, v := range ss.m {
-		if now.After(v.expires) {
-			delete(ss.m, k)
-		}
-	}
-	s := &session{token: randomToken(), user: user, role: role, csrf: randomToken(), expires: now.Add(sessionTTL)}
-	ss.m[s.token] = s
-	return s
-}
-
-func (ss *sessions) get(r *http.Request) *session {
-	c, err := r.Cookie(sessionCookie)
-	if err != nil {
-		return nil
-	}
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	s := ss.m[c.Value]
-	if s == nil || time.Now().After(s.expires) {
-		return nil
-	}
-	return s
-}
-
-func (ss *sessions) drop(token string) {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	delete(ss.m, token)
-}
-
 func (s *Server) secure(r *http.Request) bool { return s.cfg.Secure || r.TLS != nil }
 
 // ---- pages ----
@@ -715,14 +655,20 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.metrics.logins.Add(1)
-	sess := s.sessions.create(name, role)
+	sess, err := s.sessions.create(name, role)
+	if err != nil {
+		// The session works until a restart; say so in the log.
+		s.log.Error("save sessions", "err", err)
+	}
 	s.log.Info("login", "user", name, "role", role.String())
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: sess.token, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.secure(r), MaxAge: int(sessionTTL.Seconds())})
 	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
-	s.sessions.drop(sessionOf(r).token)
+	if err := s.sessions.drop(sessionOf(r).token); err != nil {
+		s.log.Error("save sessions", "err", err)
+	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.secure(r)})
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }

@@ -710,3 +710,87 @@ func TestAnalysisYieldsToChecks(t *testing.T) {
 		t.Fatalf("analysis paused %v while checks ran, want ≥ 3× its 10ms of work (some of it)", p)
 	}
 }
+
+// TestSessionSurvivesRestart: a session outlives its server, the workspace
+// keeps only its token's hash, logout ends it for good, and expired sessions
+// or those of removed accounts are not taken back.
+func TestSessionSurvivesRestart(t *testing.T) {
+	e := newTestEnv(t, nil)
+	b := e.browser()
+	b.login("cato")
+	csrf := b.csrf
+	var token string
+	u, _ := url.Parse(e.ts.URL)
+	for _, c := range b.hc.Jar.Cookies(u) {
+		if c.Name == sessionCookie {
+			token = c.Value
+		}
+	}
+	fi, err := os.Stat(SessionsPath(e.dir))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("sessions.json: %v, mode %v", err, fi.Mode())
+	}
+	raw, _ := os.ReadFile(SessionsPath(e.dir))
+	if token == "" || strings.Contains(string(raw), token) || !strings.Contains(string(raw), tokenHash(token)) || strings.Contains(string(raw), csrf) {
+		t.Fatalf("sessions.json must hold the token's hash, not the token or the CSRF token:\n%s", raw)
+	}
+
+	restart := func() {
+		t.Helper()
+		s, err := New(e.srv.cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts := httptest.NewServer(s)
+		t.Cleanup(func() { ts.Close(); s.Close() })
+		b.base = ts.URL // same host: the cookie jar sends the session along
+	}
+	restart()
+	if resp, _ := b.do("GET", "/cases", nil, nil); resp.StatusCode != 200 {
+		t.Fatalf("after a restart: GET /cases %s", resp.Status)
+	}
+	if b.csrf != csrf {
+		t.Errorf("the CSRF token changed across the restart")
+	}
+	// The CSRF token still works, for logout.
+	if resp, _ := b.do("POST", "/logout", url.Values{"csrf": {csrf}}, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("logout after a restart: %s", resp.Status)
+	}
+	raw, _ = os.ReadFile(SessionsPath(e.dir))
+	if strings.Contains(string(raw), tokenHash(token)) {
+		t.Errorf("logout left the session in sessions.json")
+	}
+	restart()
+	if resp, _ := b.do("GET", "/cases", nil, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("after logout and restart: GET /cases %s, want a redirect to /login", resp.Status)
+	}
+
+	// Expired sessions and those of accounts that are gone are dropped.
+	tokens := map[string]string{"valid": randomToken(), "expired": randomToken(), "gone": randomToken()}
+	exp := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	f := sessionsFile{Format: SessionsFormat, Sessions: []sessionRecord{
+		{tokenHash(tokens["valid"]), "vera", "custodian", exp}, // the account's current role wins
+		{tokenHash(tokens["expired"]), "vera", "viewer", time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)},
+		{tokenHash(tokens["gone"]), "nobody", "viewer", exp},
+	}}
+	js, _ := json.Marshal(f)
+	os.WriteFile(SessionsPath(e.dir), js, 0o600)
+	restart()
+	for name, want := range map[string]int{"valid": 200, "expired": 401, "gone": 401} {
+		req, _ := http.NewRequest("GET", b.base+"/cases", nil)
+		req.AddCookie(&http.Cookie{Name: sessionCookie, Value: tokens[name]})
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("%s session after restart: %s, want %d", name, resp.Status, want)
+		}
+	}
+	req, _ := http.NewRequest("GET", b.base+"/releases/r1/download", nil)
+	req.AddCookie(&http.Cookie{Name: sessionCookie, Value: tokens["valid"]})
+	if resp, err := http.DefaultTransport.RoundTrip(req); err != nil || resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a viewer's restored session downloading a release: %v %v, want 403 (role from the account)", err, resp)
+	}
+}
