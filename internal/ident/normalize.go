@@ -1,6 +1,7 @@
 package ident
 
 import (
+	"encoding/binary"
 	"unicode"
 	"unicode/utf8"
 )
@@ -15,7 +16,9 @@ import (
 // the two-byte runes (U+0080–U+07FF: Latin-1, Latin Extended, the
 // combining marks) go through tables computed at init from the rune-wise
 // rules (unicode.IsSpace, unicode.Mn, foldRune), and only longer runes and
-// invalid bytes take the rune-wise path. The result is one allocation.
+// invalid bytes take the rune-wise path; runs of eight ASCII bytes with
+// nothing to collapse are upper-cased a word at a time. The result is one
+// allocation.
 func Normalize(s string) string {
 	if isNormal(s) {
 		return s
@@ -24,6 +27,25 @@ func Normalize(s string) string {
 	buf := stack[:0]
 	pending := false // a space to write before the next rune
 	for i := 0; i < len(s); {
+		if i+8 <= len(s) {
+			// Eight ASCII bytes without other white space, doubled
+			// spaces or a space at either end: upper-cased at once.
+			w := load64(s[i : i+8])
+			if w&highs == 0 {
+				ctrl := (w + geCtrl) &^ (w + gtCtrl) & highs
+				sp := ^((w ^ spaces) + nonZero) & highs
+				if ctrl == 0 && sp&(sp<<8|0x80|0x80<<56) == 0 {
+					if pending {
+						buf = append(buf, ' ')
+						pending = false
+					}
+					lower := (w + geLower) &^ (w + gtLower) & highs
+					buf = binary.LittleEndian.AppendUint64(buf, w-lower>>2)
+					i += 8
+					continue
+				}
+			}
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			i++
