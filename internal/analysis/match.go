@@ -42,7 +42,7 @@ type matcher struct {
 	ivArena                   []dating.Interval // backs out[].ivs
 	codes                     []string          // entidad and sección codes by id; codes[0] = ""
 	codeID                    map[string]uint32
-	oddCURP                   map[int32]string // register CURPs that are not 18 bytes, by row
+	oddCURP                   map[int32]string // by row: the register's CURP when it is not the row's own
 	snapshots                 []register.Date
 	iCURP, iClave, iEnt, iSec int
 }
@@ -52,13 +52,13 @@ type matcher struct {
 // of the person's exact versions and where the person lives.
 // It holds no pointer, so that ten million of them cost the garbage
 // collector nothing: the intervals are a range of the matcher's arena, the
-// codes ids in its table of codes, the CURP its 18 bytes.
+// codes ids in its table of codes. The person's CURP is the row's own
+// (m.curp) unless m.oddCURP says otherwise.
 type rowOut struct {
 	person          uint64
 	agree, compared uint64
 	ivOff, ivN      uint32 // intervals: ivArena[ivOff : ivOff+ivN]
 	ent, seccion    uint32 // ids in codes
-	curp            key18  // zero: see oddCURP
 	method          uint8
 }
 
@@ -70,10 +70,23 @@ func (m *matcher) ivs(r int) []dating.Interval {
 
 // curpOf is the register's CURP of row r's person, "" when none.
 func (m *matcher) curpOf(r int) string {
-	if k := &m.out[r].curp; !k.none() {
-		return k.String()
+	if c, ok := m.oddCURP[int32(r)]; ok {
+		return c
 	}
-	return m.oddCURP[int32(r)]
+	return m.curp[r].String()
+}
+
+// setCURP records curp, the register's CURP of the person row r is linked
+// to: nothing when it is the row's own (the usual case: linked by it).
+func (m *matcher) setCURP(r int32, curp string) {
+	if len(curp) == len(key18{}) && toKey18(curp) == m.curp[r] {
+		delete(m.oddCURP, r)
+		return
+	}
+	if m.oddCURP == nil {
+		m.oddCURP = map[int32]string{}
+	}
+	m.oddCURP[r] = strings.Clone(curp)
 }
 
 func newMatcher(s *register.Schema, cmp *comparer, visible []bool, snapshots []register.Date) *matcher {
@@ -265,14 +278,7 @@ func (m *matcher) evaluate(row int, cands []cand, method uint8) {
 	best := &cands[bestI]
 	o := rowOut{person: best.person, agree: bestAgree, compared: compared, method: method,
 		ent: m.code(best.ent), seccion: m.code(best.seccion)}
-	if len(best.curp) == len(o.curp) {
-		o.curp = toKey18(best.curp)
-	} else if best.curp != "" {
-		if m.oddCURP == nil {
-			m.oddCURP = map[int32]string{}
-		}
-		m.oddCURP[int32(row)] = strings.Clone(best.curp)
-	}
+	m.setCURP(int32(row), best.curp)
 	// The intervals of every row live in one arena.
 	start := len(m.ivArena)
 	for i := range cands {
@@ -579,16 +585,7 @@ func (m *matcher) merge(f *found, ivs []dating.Interval) {
 	}
 	o := rowOut{person: f.person, agree: f.agree, compared: f.compared, method: f.method,
 		ent: m.code(f.ent), seccion: m.code(f.seccion)}
-	if len(f.curp) == len(o.curp) {
-		o.curp = toKey18(f.curp)
-	} else if f.curp != "" {
-		if m.oddCURP == nil {
-			m.oddCURP = map[int32]string{}
-		}
-		m.oddCURP[f.row] = strings.Clone(f.curp)
-	} else {
-		delete(m.oddCURP, f.row)
-	}
+	m.setCURP(f.row, f.curp)
 	start := len(m.ivArena)
 	m.ivArena = append(m.ivArena, ivs[f.ivOff:f.ivOff+f.ivN]...)
 	o.ivOff, o.ivN = uint32(start), uint32(len(m.ivArena)-start)
