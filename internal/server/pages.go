@@ -626,8 +626,8 @@ func cutoffChart(c *report.Cutoff) template.HTML {
 }
 
 // Analyses of uploads run one at a time (analyzeMu) and, while exposure
-// checks are being answered, yield the CPUs at each progress report: an
-// analysis that worked w since its last report sleeps
+// checks are being answered, yield the CPUs at their progress reports: an
+// analysis that worked w ≥ 2 ms since its last pause sleeps
 // w·(1−AnalysisShare)/AnalysisShare (at most a second) before going on, so
 // that it gets about AnalysisShare of its thread's time while the public
 // check is busy, and all of it otherwise. This is cooperative: between two
@@ -649,10 +649,15 @@ func (s *Server) markCheck(now time.Time) {
 }
 
 type yielder struct {
-	s     *Server
-	mu    sync.Mutex
-	since time.Time
+	s      *Server
+	mu     sync.Mutex
+	since  time.Time
+	worked time.Duration // since the last pause
 }
+
+// minYield is the least work worth a pause: sleeping for a few
+// microseconds would cost the scheduler more than it leaves to the checks.
+const minYield = 2 * time.Millisecond
 
 func (s *Server) newYielder() *yielder { return &yielder{s: s, since: time.Now()} }
 
@@ -660,11 +665,16 @@ func (y *yielder) yield() {
 	y.mu.Lock()
 	defer y.mu.Unlock()
 	now := time.Now()
-	if now.UnixNano()-y.s.lastCheck.Load() < int64(checksActiveFor) {
-		pause := min(time.Duration(float64(now.Sub(y.since))*(1-AnalysisShare)/AnalysisShare), time.Second)
-		time.Sleep(pause)
-		y.s.metrics.analysisPause.Add(int64(pause))
-		now = time.Now()
-	}
+	y.worked += now.Sub(y.since)
 	y.since = now
+	if y.worked < minYield || now.UnixNano()-y.s.lastCheck.Load() >= int64(checksActiveFor) {
+		if y.worked >= minYield {
+			y.worked = 0 // checks are quiet: run on
+		}
+		return
+	}
+	pause := min(time.Duration(float64(y.worked)*(1-AnalysisShare)/AnalysisShare), time.Second)
+	time.Sleep(pause)
+	y.s.metrics.analysisPause.Add(int64(pause))
+	y.worked, y.since = 0, time.Now()
 }
