@@ -171,16 +171,18 @@ type firstWord struct {
 // firstWords is an open-addressing hash table (linear probing, wordHash) of
 // the first words of all spellings: match looks a word up here, after the
 // firstLen test, instead of comparing it with every spelling.
-var firstWords [256]firstWord
+var firstWords [1 << firstWordsBits]firstWord
 
-// wordHash is FNV-1a of w, as an index.
+const firstWordsBits = 9
+
+// wordHash is a hash of the non-empty word w from four of its bytes and its
+// length, without a loop: enough to spread the first words over firstWords
+// (a collision costs a probe, never a wrong match).
 func wordHash(w string) int {
-	x := uint32(2166136261)
-	for i := 0; i < len(w); i++ {
-		x ^= uint32(w[i])
-		x *= 16777619
-	}
-	return int(x ^ x>>16)
+	n := len(w)
+	x := uint32(w[0]) | uint32(w[min(1, n-1)])<<8 | uint32(w[n/2])<<16 | uint32(w[n-1])<<24
+	x = (x ^ uint32(n)) * 0x9E3779B1
+	return int(x >> (32 - firstWordsBits))
 }
 
 // spellingsAt lists the spellings whose first word is w, longest first.

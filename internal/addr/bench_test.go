@@ -44,19 +44,19 @@ func BenchmarkCanonical(b *testing.B) {
 	b.Run("Canonical", func(b *testing.B) {
 		b.ReportAllocs()
 		n, i := 0, 0
-		start := cpuTime()
+		start := cpuNow()
 		for b.Loop() {
 			n += len(addr.Canonical(vals[i]))
 			if i++; i == len(vals) {
 				i = 0
 			}
 		}
-		reportCPU(b, start)
+		reportCPUPerOp(b, start)
 	})
 	b.Run("AppendCanonical", func(b *testing.B) {
 		b.ReportAllocs()
 		n, i := 0, 0
-		start := cpuTime()
+		start := cpuNow()
 		for b.Loop() {
 			var buf [128]byte
 			n += len(addr.AppendCanonical(buf[:0], vals[i]))
@@ -64,6 +64,6 @@ func BenchmarkCanonical(b *testing.B) {
 				i = 0
 			}
 		}
-		reportCPU(b, start)
+		reportCPUPerOp(b, start)
 	})
 }

@@ -173,3 +173,22 @@ func TestFormsRefPairs(t *testing.T) {
 		}
 	}
 }
+
+// TestFirstWords checks that every first word is found, and counts the
+// probes: a bad wordHash would make lookups slow, not wrong.
+func TestFirstWords(t *testing.T) {
+	probes := 0
+	for f, list := range byFirst {
+		got := spellingsAt(f)
+		if len(got) != len(list) || &got[0] != &list[0] && got[0].index != list[0].index {
+			t.Errorf("spellingsAt(%q) = %v, want %v", f, got, list)
+		}
+		for i := wordHash(f) & (len(firstWords) - 1); firstWords[i].word != f; i = (i + 1) & (len(firstWords) - 1) {
+			probes++
+		}
+	}
+	if probes > len(byFirst)/2 {
+		t.Errorf("%d extra probes for %d first words", probes, len(byFirst))
+	}
+	t.Logf("%d first words, %d extra probes", len(byFirst), probes)
+}

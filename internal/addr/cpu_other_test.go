@@ -7,5 +7,5 @@ import (
 	"time"
 )
 
-func cpuTime() time.Duration                      { return 0 }
-func reportCPU(b *testing.B, start time.Duration) {}
+func cpuNow() time.Duration                            { return 0 }
+func reportCPUPerOp(b *testing.B, start time.Duration) {}

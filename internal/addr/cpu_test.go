@@ -8,8 +8,8 @@ import (
 	"time"
 )
 
-// cpuTime is the CPU time (user and system) this process has used.
-func cpuTime() time.Duration {
+// cpuNow is the CPU time (user and system) this process has used.
+func cpuNow() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
@@ -17,10 +17,10 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// reportCPU reports the CPU time per operation since start (from cpuTime)
+// reportCPUPerOp reports the CPU time per operation since start (from cpuNow)
 // as cpu-ns/op: on a shared machine the wall time of a single-goroutine,
 // allocation-free loop counts the time other processes hold the core, its
 // CPU time does not.
-func reportCPU(b *testing.B, start time.Duration) {
-	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+func reportCPUPerOp(b *testing.B, start time.Duration) {
+	b.ReportMetric(float64(cpuNow()-start)/float64(b.N), "cpu-ns/op")
 }
