@@ -26,8 +26,9 @@ func Normalize(s string) string {
 	var stack [128]byte
 	buf := stack[:0]
 	pending := false // a space to write before the next rune
+	bytewise := 0    // after a word that failed the test, go byte by byte up to here
 	for i := 0; i < len(s); {
-		if i+8 <= len(s) {
+		if i >= bytewise && i+8 <= len(s) {
 			// Eight ASCII bytes without other white space, doubled
 			// spaces or a space at either end: upper-cased at once.
 			w := load64(s[i : i+8])
@@ -45,6 +46,7 @@ func Normalize(s string) string {
 					continue
 				}
 			}
+			bytewise = i + 8
 		}
 		c := s[i]
 		if c < utf8.RuneSelf {
