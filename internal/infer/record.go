@@ -8,15 +8,6 @@ import (
 	"github.com/huella/huella/internal/register"
 )
 
-// Record is the per-value hot path of an analysis (every cell of a leaked
-// dump goes through it), so each column's conversion is decided once, at
-// inference (a step), and a value already written as the register writes
-// it comes back as the same string: no copy, no allocation. Dates and
-// zero-padded codes are substrings of tables built on first use (every
-// day of 1900–2035 in ISO form, every number of up to five digits
-// zero-padded), so converting them allocates nothing either; only values
-// that need rewriting (lower case, accents, stray spaces) allocate, once.
-
 // convKind is how a step converts its column's values.
 type convKind uint8
 
