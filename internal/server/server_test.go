@@ -476,7 +476,7 @@ func TestExposureAPILimits(t *testing.T) {
 	m, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	for _, want := range []string{"huella_exposure_evaluations_total 3", "huella_exposure_rate_limited_total 2",
-		`huella_http_requests_total{route="/api/exposure/evaluate",code="429"} 2`, `huella_http_request_duration_seconds_bucket{route="/api/exposure/evaluate",le="+Inf"} 7`} {
+		`huella_http_requests_total{route="/api/exposure/evaluate",code="429"} 2`, `huella_http_request_duration_seconds_bucket{route="/api/exposure/evaluate",le="+Inf"} 7`, "huella_analysis_yield_seconds_total 0"} {
 		if !strings.Contains(string(m), want) {
 			t.Errorf("metrics lack %q", want)
 		}
