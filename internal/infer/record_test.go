@@ -232,3 +232,34 @@ func TestIsDigits(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordConcurrent: workers share one Mapping (run with -race).
+func TestRecordConcurrent(t *testing.T) {
+	schema := register.INE()
+	recs := people(13, 200)
+	rows := make([][]string, len(recs))
+	for i, r := range recs {
+		rows[i] = slices.Clone([]string(r))
+		rows[i][schema.Index(register.FSeccion)] = strings.TrimLeft(r[schema.Index(register.FSeccion)], "0")
+	}
+	m := Infer(schema, nil, rows)
+	done := make(chan error)
+	for w := range 4 {
+		go func() {
+			var rec register.Record
+			for i := w; i < len(rows); i += 2 {
+				rec = m.Record(rows[i], rec)
+				if !slices.Equal(rec, recs[i]) {
+					done <- fmt.Errorf("row %d: %q, register %q", i, rec, recs[i])
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}
