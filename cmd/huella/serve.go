@@ -110,7 +110,7 @@ func newServer(dir string, log *slog.Logger, mod func(*server.Config)) (*server.
 		Cases:    server.DirCases{Dir: server.CasesDir(dir)},
 		Analyze:  caseAnalyzer(dir),
 		Ledger:   wsLedger{ws},
-		Releases: wsReleases{ws: ws, sums: &fileSums{}},
+		Releases: wsReleases{ws: ws, sums: newFileSums(64 << 20)},
 		Key:      key,
 		Logger:   log,
 		Profiles: profiles,

@@ -39,7 +39,8 @@ import (
 // The Releases page lists every release of the ledger. A custodian may
 // download one only while its file is there and its SHA-256 is still the
 // ledger's: the server hashes the file when listing (cached while its size
-// and modification time stay the same) and again while sending it,
+// and modification time stay the same; files over 64 MiB in the background,
+// shown as being checked until done) and again while sending it,
 // withholding the last bytes until the sum matches, so a file changed in
 // between yields a broken download, never a complete wrong one. A file that
 // is gone is shown as missing, one that differs as changed, and a release
@@ -100,16 +101,47 @@ func readReleaseLocation(wsDir, id string) (string, error) {
 }
 
 // fileSums caches the SHA-256 of release files by path, valid while the
-// file's size and modification time stay the same.
+// file's size and modification time stay the same. Files up to inline
+// bytes are hashed while the page waits; bigger ones (a copy of the whole
+// padrón is some 15 GB) in the background, one at a time, and are shown as
+// being checked meanwhile.
 type fileSums struct {
-	mu sync.Mutex
-	m  map[string]fileSum
+	inline int64
+	mu     sync.Mutex
+	m      map[string]fileSum
+	busy   map[string]bool // being hashed in the background
+	one    chan struct{}   // one background hash at a time
 }
 
 type fileSum struct {
 	size int64
 	mod  time.Time
 	sum  string
+}
+
+func newFileSums(inline int64) *fileSums {
+	return &fileSums{inline: inline, m: map[string]fileSum{}, busy: map[string]bool{}, one: make(chan struct{}, 1)}
+}
+
+// hash computes the file's SHA-256 and caches it if the file did not change
+// meanwhile.
+func (c *fileSums) hash(path string, key fileSum) (fileSum, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return key, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return key, fmt.Errorf("hash %s: %w", path, err)
+	}
+	key.sum = hex.EncodeToString(h.Sum(nil))
+	if fi, err := f.Stat(); err == nil && fi.Size() == key.size && fi.ModTime().Equal(key.mod) {
+		c.mu.Lock()
+		c.m[path] = key
+		c.mu.Unlock()
+	}
+	return key, nil
 }
 
 // check returns the release state of the file at path against the ledger's
@@ -128,26 +160,28 @@ func (c *fileSums) check(path, want string) (string, int64, error) {
 	key := fileSum{size: fi.Size(), mod: fi.ModTime()}
 	c.mu.Lock()
 	got, ok := c.m[path]
+	ok = ok && got.size == key.size && got.mod.Equal(key.mod)
 	c.mu.Unlock()
-	if !ok || got.size != key.size || !got.mod.Equal(key.mod) {
-		f, err := os.Open(path)
-		if err != nil {
+	if !ok && key.size > c.inline {
+		c.mu.Lock()
+		if !c.busy[path] {
+			c.busy[path] = true
+			go func() {
+				c.one <- struct{}{}
+				c.hash(path, key)
+				<-c.one
+				c.mu.Lock()
+				delete(c.busy, path)
+				c.mu.Unlock()
+			}()
+		}
+		c.mu.Unlock()
+		return server.ReleaseChecking, fi.Size(), nil
+	}
+	if !ok {
+		if got, err = c.hash(path, key); err != nil {
 			return "", 0, err
 		}
-		h := sha256.New()
-		_, err = io.Copy(h, f)
-		f.Close()
-		if err != nil {
-			return "", 0, fmt.Errorf("hash %s: %w", path, err)
-		}
-		key.sum = hex.EncodeToString(h.Sum(nil))
-		c.mu.Lock()
-		if c.m == nil {
-			c.m = map[string]fileSum{}
-		}
-		c.m[path] = key
-		c.mu.Unlock()
-		got = key
 	}
 	if want == "" || got.sum != want {
 		return server.ReleaseChanged, fi.Size(), nil
@@ -233,7 +267,8 @@ func (r wsReleases) Open(ctx context.Context, id string) (io.ReadCloser, server.
 			return nil, rel, err
 		}
 		switch rel.State {
-		case server.ReleaseAvailable:
+		case server.ReleaseAvailable, server.ReleaseChecking:
+			// Checking: the download itself is verified (below).
 		case server.ReleaseChanged:
 			return nil, rel, fmt.Errorf("release %s: %s: %w", id, p, server.ErrChanged)
 		default:

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -16,6 +18,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/huella/huella/internal/server"
 )
 
 // huellaRun runs one command line in-process.
@@ -233,5 +238,44 @@ func TestServeReleasesFromCLI(t *testing.T) {
 	}
 	if resp, _ := view.get("/releases/" + ids["kept"] + "/download"); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("viewer downloading: %s, want 403", resp.Status)
+	}
+}
+
+// TestFileSumsBackground: big files are hashed in the background and shown
+// as being checked meanwhile; a change is noticed by size and time.
+func TestFileSumsBackground(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "copy.csv")
+	os.WriteFile(p, []byte("curp,nombre\nA,B\n"), 0o644)
+	sum := sha256.Sum256([]byte("curp,nombre\nA,B\n"))
+	want := hex.EncodeToString(sum[:])
+	c := newFileSums(4) // everything is "big"
+	wait := func(w string) {
+		t.Helper()
+		var st string
+		for range 500 {
+			var err error
+			if st, _, err = c.check(p, want); err != nil {
+				t.Fatal(err)
+			}
+			if st == w {
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		t.Fatalf("state %s, want %s", st, w)
+	}
+	if st, size, _ := c.check(p, want); st != server.ReleaseChecking || size != 16 {
+		t.Fatalf("first look at a big file: %s (%d bytes), want checking", st, size)
+	}
+	wait(server.ReleaseAvailable)
+	os.WriteFile(p, []byte("curp,nombre\nA,C\nD,E\n"), 0o644)
+	wait(server.ReleaseChanged)
+	os.Remove(p)
+	wait(server.ReleaseMissing)
+
+	small := newFileSums(1 << 20)
+	os.WriteFile(p, []byte("curp,nombre\nA,B\n"), 0o644)
+	if st, _, _ := small.check(p, want); st != server.ReleaseAvailable {
+		t.Errorf("small file: %s, want available at once", st)
 	}
 }

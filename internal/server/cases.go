@@ -220,8 +220,8 @@ type Release struct {
 	Rows      int64  `json:"rows"`
 	Format    string `json:"format,omitempty"`
 	File      string `json:"file,omitempty"` // base name of the copy
-	// State is one of the ReleaseXxx states; only ReleaseAvailable is
-	// offered for download.
+	// State is one of the ReleaseXxx states; only ReleaseAvailable and
+	// ReleaseChecking are offered for download.
 	State string `json:"state"`
 	// Size is the file's length in bytes when it is available (0: unknown).
 	Size int64 `json:"size,omitempty"`
@@ -233,6 +233,9 @@ const (
 	ReleaseMissing   = "missing"   // the file was recorded but is gone
 	ReleaseChanged   = "changed"   // the file is there but no longer matches the ledger
 	ReleaseNotKept   = "not-kept"  // the workspace does not know where the file went
+	// ReleaseChecking: the file is there and being hashed; it may be
+	// downloaded (the download is verified as it is sent).
+	ReleaseChecking = "checking"
 )
 
 // ErrChanged is returned by Releases.Open (or by the reader it returns) when

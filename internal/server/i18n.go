@@ -79,6 +79,7 @@ var catalogue = map[string][2]string{ // key: {es, en}
 	"releases.issued":                  {"Entrega emitida", "Release issued"},
 	"releases.state.missing":           {"El archivo ya no está.", "The file is gone."},
 	"releases.state.changed":           {"El archivo cambió: ya no coincide con el SHA-256 del registro.", "The file changed: it no longer matches the ledger's SHA-256."},
+	"releases.state.checking":          {"Verificando el archivo contra el registro…", "Checking the file against the ledger…"},
 	"releases.state.not-kept":          {"Este espacio de trabajo no guarda el archivo.", "This workspace does not keep the file."},
 	"ledger.title":                     {"Bitácora de entregas", "Release ledger"},
 	"ledger.verify":                    {"Verificar la bitácora", "Verify the ledger"},

@@ -31,8 +31,9 @@
 // case page embeds the analysis's own HTML report in a sandboxed iframe (no
 // scripts: the report has none, and it is served with default-src 'none').
 // The Releases page lists every release the ledger records, each with the
-// state of its file (Release.State: available, missing, changed, not kept);
-// custodians may download the available ones. A file that no longer
+// state of its file (Release.State: available, being checked, missing,
+// changed, not kept); custodians may download the available ones and those
+// being checked. A file that no longer
 // matches the ledger's SHA-256 is refused with 409, and one that changes
 // while being sent is cut off before its last bytes (ErrChanged; the
 // workspace side is cmd/huella's serve_releases.go).
