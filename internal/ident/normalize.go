@@ -24,7 +24,18 @@ func Normalize(s string) string {
 		return s
 	}
 	var stack [128]byte
-	buf := stack[:0]
+	return string(AppendNormal(stack[:0], s))
+}
+
+// IsNormal reports whether Normalize(s) is s itself. It may answer false
+// for a few normal strings (letters outside ASCII other than Ñ).
+func IsNormal(s string) bool { return isNormal(s) }
+
+// AppendNormal appends Normalize(s) to dst: a caller normalising many
+// values (a row's) can gather them in one buffer and allocate once.
+func AppendNormal(dst []byte, s string) []byte {
+	buf := dst
+	base := len(dst) // what Normalize's output starts after
 	pending := false // a space to write before the next rune
 	bytewise := 0    // after a word that failed the test, go byte by byte up to here
 	for i := 0; i < len(s); {
@@ -53,7 +64,7 @@ func Normalize(s string) string {
 			i++
 			switch asciiClass[c] {
 			case asciiSpace:
-				pending = len(buf) > 0
+				pending = len(buf) > base
 				continue
 			case asciiLower:
 				c -= 'a' - 'A'
@@ -71,10 +82,10 @@ func Normalize(s string) string {
 			e := &twoByte[r]
 			switch e.kind {
 			case kindSpace:
-				pending = len(buf) > 0
+				pending = len(buf) > base
 				continue
 			case kindMark:
-				if r == '\u0303' && !pending && len(buf) > 0 && buf[len(buf)-1] == 'N' {
+				if r == '\u0303' && !pending && len(buf) > base && buf[len(buf)-1] == 'N' {
 					buf = append(buf[:len(buf)-1], "Ñ"...)
 				}
 				continue
@@ -89,12 +100,12 @@ func Normalize(s string) string {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		i += size
 		if unicode.IsSpace(r) {
-			pending = len(buf) > 0
+			pending = len(buf) > base
 			continue
 		}
 		if unicode.Is(unicode.Mn, r) {
 			// A tilde on N makes Ñ; every other mark is an accent to drop.
-			if r == '\u0303' && !pending && len(buf) > 0 && buf[len(buf)-1] == 'N' {
+			if r == '\u0303' && !pending && len(buf) > base && buf[len(buf)-1] == 'N' {
 				buf = append(buf[:len(buf)-1], "Ñ"...)
 			}
 			continue
@@ -105,7 +116,7 @@ func Normalize(s string) string {
 		}
 		buf = utf8.AppendRune(buf, foldRune(r))
 	}
-	return string(buf)
+	return buf
 }
 
 // Classes of ASCII bytes for Normalize.

@@ -84,6 +84,11 @@ func TestNormalizeEqualsOld(t *testing.T) {
 		if got, want := Normalize(s), oldNormalize(s); got != want {
 			t.Errorf("Normalize(%q) = %q, old %q", s, got, want)
 		}
+		for _, prefix := range []string{"", "N", "X "} {
+			if got := string(AppendNormal([]byte(prefix), s)); got != prefix+oldNormalize(s) {
+				t.Errorf("AppendNormal(%q, %q) = %q, want %q", prefix, s, got, prefix+oldNormalize(s))
+			}
+		}
 	}
 	// Spaces, lower case and tabs at every position of every length up to 20.
 	for n := 0; n <= 20; n++ {
@@ -122,6 +127,11 @@ func FuzzNormalizeEqualsOld(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		if got, want := Normalize(s), oldNormalize(s); got != want {
 			t.Errorf("Normalize(%q) = %q, old %q", s, got, want)
+		}
+		for _, prefix := range []string{"", "N", "X "} {
+			if got := string(AppendNormal([]byte(prefix), s)); got != prefix+oldNormalize(s) {
+				t.Errorf("AppendNormal(%q, %q) = %q, want %q", prefix, s, got, prefix+oldNormalize(s))
+			}
 		}
 		if isNormal(s) != isNormalBytes(s) {
 			t.Errorf("isNormal(%q) = %v, byte by byte %v", s, isNormal(s), isNormalBytes(s))

@@ -79,6 +79,12 @@ func (m *Mapping) Record(row []string, dst register.Record) register.Record {
 	} else {
 		dst = make(register.Record, n)
 	}
+	// Text that needs rewriting is gathered in one buffer and becomes one
+	// string at the end, each value a substring of it: one allocation per
+	// row instead of one per value.
+	var arena [256]byte
+	var later [24]deferred
+	buf, todo := arena[:0], later[:0]
 	for i := range m.plan {
 		s := &m.plan[i]
 		if s.col >= len(row) {
@@ -86,24 +92,52 @@ func (m *Mapping) Record(row []string, dst register.Record) register.Record {
 		}
 		v := row[s.col]
 		switch s.kind {
-		case convFull:
-			nom, pat, mat := splitFullName(ident.Normalize(v), s.pmn)
-			dst[s.full[0]] = nom
-			dst[s.full[1]] = pat
-			if s.full[2] >= 0 {
-				dst[s.full[2]] = mat
+		case convText, convFull, convSurnames:
+			if ident.IsNormal(v) {
+				s.putText(dst, v)
+				continue
 			}
-		case convSurnames:
-			pat, mat := splitSurnames(ident.Normalize(v))
-			dst[s.full[1]] = pat
-			if s.full[2] >= 0 {
-				dst[s.full[2]] = mat
-			}
+			start := len(buf)
+			buf = ident.AppendNormal(buf, v)
+			todo = append(todo, deferred{s, start, len(buf)})
 		default:
 			dst[s.field] = s.convert(v)
 		}
 	}
+	if len(todo) > 0 {
+		text := string(buf)
+		for _, d := range todo {
+			d.step.putText(dst, text[d.start:d.end])
+		}
+	}
 	return dst
+}
+
+// deferred is a normalised text value waiting in Record's buffer.
+type deferred struct {
+	step       *step
+	start, end int
+}
+
+// putText stores a normalised text value: whole, or split into name parts.
+func (s *step) putText(dst register.Record, v string) {
+	switch s.kind {
+	case convFull:
+		nom, pat, mat := splitFullName(v, s.pmn)
+		dst[s.full[0]] = nom
+		dst[s.full[1]] = pat
+		if s.full[2] >= 0 {
+			dst[s.full[2]] = mat
+		}
+	case convSurnames:
+		pat, mat := splitSurnames(v)
+		dst[s.full[1]] = pat
+		if s.full[2] >= 0 {
+			dst[s.full[2]] = mat
+		}
+	default:
+		dst[s.field] = v
+	}
 }
 
 // convert normalises one value of the step's column.
@@ -135,10 +169,13 @@ func (s *step) convert(v string) string {
 		}
 		return ""
 	case convEntidad:
-		if isDigits(v) { // normal, and no ".0" to trim
-			return entidadCode(v)
+		if ident.IsNormal(v) {
+			return entidadCode(trimFloatZero(v))
 		}
-		return entidadCode(trimFloatZero(ident.Normalize(v)))
+		// A state's name as people write it ("Ciudad de México"):
+		// normalised on the stack, only to be looked up.
+		var tmp [64]byte
+		return entidadCodeBytes(ident.AppendNormal(tmp[:0], v))
 	case convCIC:
 		if isDigits(v) {
 			return v
@@ -314,6 +351,28 @@ func entidadCode(s string) string {
 		return pad2(n)
 	}
 	return entidadNames[s]
+}
+
+// entidadCodeBytes is entidadCode(trimFloatZero(string(b))) without
+// allocating.
+func entidadCodeBytes(b []byte) string {
+	digits := func(b []byte) bool {
+		for _, c := range b {
+			if c-'0' > 9 {
+				return false
+			}
+		}
+		return len(b) > 0
+	}
+	if n := len(b); n >= 3 && b[n-2] == '.' && b[n-1] == '0' && digits(b[:n-2]) {
+		b = b[:n-2]
+	}
+	if len(b) <= 9 && digits(b) {
+		if v := atoi(string(b)); v >= 1 && v <= 32 {
+			return pad2(v)
+		}
+	}
+	return entidadNames[string(b)]
 }
 
 func pad2(n int) string {
