@@ -21,9 +21,11 @@ import (
 )
 
 // Benchmarks read a synthetic padrón dump of HUELLA_BENCH_ROWS rows
-// (default 1,000,000; about 170 bytes a row) written once per run:
+// (default 1,000,000; about 190 bytes a row: the 20 INE fields of
+// synth.Person, i.e. a full copy of a synthetic register) written once per
+// run, or kept in HUELLA_BENCH_DIR between runs when that is set:
 //
-//	go test ./internal/ingest -run XXX -bench . -benchtime 3x
+//	HUELLA_BENCH_DIR=/tmp/ingest-bench go test ./internal/ingest -run XXX -bench . -benchtime 3x
 var benchFiles struct {
 	once sync.Once
 	dir  string
@@ -38,6 +40,20 @@ func benchFile(b *testing.B, kind string) string {
 			n, _ = strconv.Atoi(s)
 		}
 		benchFiles.rows = n
+		if dir := os.Getenv("HUELLA_BENCH_DIR"); dir != "" {
+			benchFiles.dir = filepath.Join(dir, strconv.Itoa(n))
+			stamp := filepath.Join(benchFiles.dir, "complete")
+			if _, err := os.Stat(stamp); err == nil {
+				return
+			}
+			if benchFiles.err = os.MkdirAll(benchFiles.dir, 0o755); benchFiles.err != nil {
+				return
+			}
+			if benchFiles.err = writeBenchFiles(benchFiles.dir, n); benchFiles.err == nil {
+				benchFiles.err = os.WriteFile(stamp, nil, 0o644)
+			}
+			return
+		}
 		benchFiles.dir, benchFiles.err = os.MkdirTemp("", "ingest-bench")
 		if benchFiles.err != nil {
 			return
@@ -138,10 +154,21 @@ func cpuTime() time.Duration {
 }
 
 func reportCPU(b *testing.B, start time.Duration, rows int) {
-	b.ReportMetric(float64(rows)*float64(b.N)/(cpuTime()-start).Seconds(), "rows/cpu-s")
+	cpu := (cpuTime() - start).Seconds()
+	b.ReportMetric(float64(rows)*float64(b.N)/cpu, "rows/cpu-s")
+	b.ReportMetric(cpu*1e9/float64(rows)/float64(b.N), "cpu-ns/row")
 }
 
-func benchRead(b *testing.B, kind string) {
+// How a benchmark takes the rows.
+const (
+	viaNext = iota
+	viaView
+	viaSkip
+)
+
+func benchRead(b *testing.B, kind string) { benchReadVia(b, kind, viaNext) }
+
+func benchReadVia(b *testing.B, kind string, via int) {
 	p := benchFile(b, kind)
 	st, _ := os.Stat(p)
 	b.SetBytes(st.Size())
@@ -154,14 +181,27 @@ func benchRead(b *testing.B, kind string) {
 		}
 		n := 0
 		for {
-			_, err := r.Next()
+			var k int64
+			var err error
+			switch via {
+			case viaNext:
+				if _, err = r.Next(); err == nil {
+					k = 1
+				}
+			case viaView:
+				if _, err = r.NextView(); err == nil {
+					k = 1
+				}
+			case viaSkip:
+				k, err = r.Skip(4096)
+			}
+			n += int(k)
 			if err == io.EOF {
 				break
 			}
 			if err != nil {
 				b.Fatal(err)
 			}
-			n++
 		}
 		r.Close()
 		if n != benchFiles.rows {
@@ -169,6 +209,7 @@ func benchRead(b *testing.B, kind string) {
 		}
 	}
 	b.ReportMetric(float64(benchFiles.rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(benchFiles.rows)/float64(b.N), "ns/row")
 	reportCPU(b, cpu0, benchFiles.rows)
 }
 
@@ -178,6 +219,20 @@ func BenchmarkCSVGzip(b *testing.B)   { benchRead(b, "gz.csv.gz") }
 func BenchmarkJSONL(b *testing.B)     { benchRead(b, "rows.jsonl") }
 func BenchmarkJSONArray(b *testing.B) { benchRead(b, "rows.json") }
 func BenchmarkSQL(b *testing.B)       { benchRead(b, "dump.sql") }
+
+// The second-pass ways of reading: views valid until the next call, and
+// rows passed over without being made.
+func BenchmarkCSVView(b *testing.B)       { benchReadVia(b, "plain.csv", viaView) }
+func BenchmarkCSVSkip(b *testing.B)       { benchReadVia(b, "plain.csv", viaSkip) }
+func BenchmarkCSVQuotedView(b *testing.B) { benchReadVia(b, "quoted.csv", viaView) }
+
+// BenchmarkCSVOneCore is the CSV path without the parse-ahead goroutine
+// (GOMAXPROCS=1 takes it too): the parse alone, on the caller's goroutine.
+func BenchmarkCSVOneCore(b *testing.B) {
+	noPipeline = true
+	defer func() { noPipeline = false }()
+	benchRead(b, "plain.csv")
+}
 
 // BenchmarkEncodingCSV is the standard library's reader on the same file
 // (ReuseRecord on), for comparison.

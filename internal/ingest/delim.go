@@ -3,9 +3,12 @@ package ingest
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -146,15 +149,25 @@ func decode1252(b []byte) string {
 }
 
 // delimSource reads delimited text.
+//
+// Records are parsed into a flat form that costs no allocation: the bytes
+// of the fields are appended to a buffer, each field followed by one
+// separator byte except the last, and the end of each field (an offset in
+// the buffer) to a list of ends. Field k of a row starting at base is
+// buf[start_k:ends[k]], start_0 = base, start_k = ends[k-1]+1; the next
+// row starts at the end of the last field. An unquoted line is its own
+// flat form (the delimiters are the separators), so taking it is one copy.
+// Next turns a flat row into one string sliced into fields; NextView and
+// Skip use it as it is.
 type delimSource struct {
 	lr    *lineReader
 	delim byte
 	start int64 // line where the last record started
 
 	fields []string
-	rec    []byte
-	buf    []byte // unquoted field bytes of the record
+	buf    []byte // flat form of the last row, for next
 	ends   []int
+	rec    []byte     // a quoted record, its lines joined
 	held   []backLine // lines of a multi-line record, in case it must be undone
 }
 
@@ -165,74 +178,152 @@ func (d *delimSource) line() int64      { return d.start }
 // quote is taken as a stray character.
 const maxRecordLines = 200
 
+// next returns the next record as strings: one string per row, the fields
+// slices of it.
 func (d *delimSource) next() ([]string, error) {
+	var err error
+	d.buf, d.ends, err = d.appendRow(d.buf[:0], d.ends[:0])
+	if err != nil {
+		return nil, err
+	}
+	d.fields = rowStrings(d.buf, 0, d.ends, d.fields[:0])
+	return d.fields, nil
+}
+
+// rowStrings makes one string of the flat row buf[base:ends[len(ends)-1]]
+// and appends its fields, slices of that string, to dst.
+func rowStrings(buf []byte, base int, ends []int, dst []string) []string {
+	s := string(buf[base:ends[len(ends)-1]])
+	prev := 0
+	for _, e := range ends {
+		e -= base
+		dst = append(dst, s[prev:e])
+		prev = e + 1
+	}
+	return dst
+}
+
+// appendRow reads the next record and appends its flat form to buf and
+// ends. On an error buf and ends come back as they were.
+func (d *delimSource) appendRow(buf []byte, ends []int) ([]byte, []int, error) {
+	base, mark := len(buf), len(ends)
 	for {
 		b, err := d.lr.readLine()
 		if err != nil {
-			return nil, err
+			return buf[:base], ends[:mark], err
 		}
 		d.start = d.lr.line
-		if bytes.IndexByte(b, 0) >= 0 {
-			d.lr.skips.add(d.start, "binary data (NUL byte)")
+		var special, high bool
+		ends, special, high = scanLine(b, d.delim, base, ends)
+		if special {
+			ends = ends[:mark]
+			if bytes.IndexByte(b, 0) >= 0 {
+				d.lr.skips.add(d.start, "binary data (NUL byte)")
+				continue
+			}
+			var ok bool
+			buf, ends, ok, err = d.quoted(b, buf, ends)
+			if err != nil {
+				return buf[:base], ends[:mark], err
+			}
+			if ok {
+				return buf, ends, nil
+			}
 			continue
 		}
-		if bytes.IndexByte(b, '"') < 0 {
-			return d.split(d.lr.text(b)), nil
+		if high && d.lr.utf8 && !utf8.Valid(b) {
+			// A line of a UTF-8 file that is not UTF-8: Windows-1252. Its
+			// delimiters are where they were, only shifted.
+			*d.lr.redecoded++
+			b = []byte(decode1252(b))
+			ends, _, _ = scanLine(b, d.delim, base, ends[:mark])
 		}
-		row, ok, err := d.quoted(b)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			return row, nil
-		}
+		return append(buf, b...), ends, nil
 	}
 }
 
-// split cuts an unquoted line at each delimiter: one string per row.
-func (d *delimSource) split(s string) []string {
-	f := d.fields[:0]
-	for {
-		i := strings.IndexByte(s, d.delim)
-		if i < 0 {
-			break
-		}
-		f = append(f, s[:i])
-		s = s[i+1:]
-	}
-	f = append(f, s)
-	d.fields = f
-	return f
+// SWAR constants: a byte repeated in each byte of a word.
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+	lows  = 0x7f7f7f7f7f7f7f7f
+)
+
+// bytesEqual sets the high bit of each byte of x equal to the byte
+// repeated in p, and clears every other bit (exact: no carries).
+func bytesEqual(x, p uint64) uint64 {
+	y := x ^ p
+	return ^((y&lows + lows) | y | lows)
 }
 
-// quoted parses a record with quotes, reading more lines while a quoted
-// field is open. ok is false when the record was given up (and skipped).
-func (d *delimSource) quoted(first []byte) (row []string, ok bool, err error) {
+// scanLine appends to ends the end of each field of an unquoted line that
+// would start at base. special tells that the line holds a quote or a NUL
+// byte (ends are then to be dropped); high that it holds a byte ≥ 0x80.
+// On amd64 it is scanLineSIMD (scan_amd64.s), elsewhere scanLineSWAR.
+
+// scanLineSWAR is scanLine eight bytes at a time in plain Go. The
+// positions of a word's delimiters are written without a branch per
+// delimiter (two slots always, more when a word has more): a mispredicted
+// branch per field cost more than the rest.
+func scanLineSWAR(b []byte, delim byte, base int, ends []int) (_ []int, special, high bool) {
+	ends = slices.Grow(ends, len(b)+2)
+	e := ends[len(ends):cap(ends)]
+	n := 0
+	pd, pq := uint64(delim)*ones, uint64('"')*ones
+	var spec, acc uint64
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		acc |= x
+		spec |= bytesEqual(x, pq) | bytesEqual(x, 0)
+		m := bytesEqual(x, pd)
+		c := bits.OnesCount64(m)
+		p := base + i
+		// n ≤ i (one delimiter a byte at most), so n+1 < len(e).
+		e[n] = p + bits.TrailingZeros64(m)>>3
+		m &= m - 1
+		e[n+1] = p + bits.TrailingZeros64(m)>>3
+		if c > 2 {
+			for k := n + 2; k < n+c; k++ {
+				m &= m - 1
+				e[k] = p + bits.TrailingZeros64(m)>>3
+			}
+		}
+		n += c
+	}
+	for ; i < len(b); i++ {
+		c := b[i]
+		acc |= uint64(c)
+		switch c {
+		case delim:
+			e[n] = base + i
+			n++
+		case '"', 0:
+			spec = 1
+		}
+	}
+	e[n] = base + len(b)
+	return ends[:len(ends)+n+1], spec != 0, acc&highs != 0
+}
+
+// quoted parses a record with quotes into buf and ends, reading more lines
+// while a quoted field is open. ok is false when the record was given up
+// (and skipped); buf and ends then come back as they were.
+func (d *delimSource) quoted(first []byte, buf []byte, ends []int) (_ []byte, _ []int, ok bool, err error) {
+	base, mark := len(buf), len(ends)
 	d.rec = append(d.rec[:0], first...)
 	d.held = d.held[:0]
 	for {
 		var complete bool
-		d.buf, d.ends, complete = parseQuoted(d.rec, d.delim, d.buf[:0], d.ends[:0])
+		buf, ends, complete = parseQuoted(d.rec, d.delim, buf[:base], ends[:mark])
 		if complete {
-			// One string for the row; fields are slices of it.
-			str := d.lr.text(d.buf)
-			f := d.fields[:0]
-			if len(str) != len(d.buf) { // redecoded: cut the raw bytes, decode each
-				prev := 0
-				for _, e := range d.ends {
-					f = append(f, decode1252(d.buf[prev:e]))
-					prev = e
-				}
-			} else {
-				prev := 0
-				for _, e := range d.ends {
-					f = append(f, str[prev:e])
-					prev = e
-				}
+			if d.lr.utf8 && !utf8.Valid(d.rec) {
+				*d.lr.redecoded++
+				buf, ends = redecodeFields(buf, ends, base, mark, d.delim)
 			}
-			d.fields = f
-			return f, true, nil
+			return buf, ends, true, nil
 		}
+		buf, ends = buf[:base], ends[:mark]
 		if len(d.held) >= maxRecordLines || len(d.rec) > d.lr.max {
 			break
 		}
@@ -241,12 +332,12 @@ func (d *delimSource) quoted(first []byte) (row []string, ok bool, err error) {
 			*d.lr.truncated = true
 			d.lr.skips.add(d.start, "quoted field opened here is not closed at the end of the input")
 			if len(d.held) == 0 {
-				return nil, false, io.EOF
+				return buf, ends, false, io.EOF
 			}
 			break
 		}
 		if err != nil {
-			return nil, false, err
+			return buf, ends, false, err
 		}
 		d.held = append(d.held, backLine{d.lr.line, append([]byte(nil), b...)})
 		d.rec = append(d.rec, '\n')
@@ -257,11 +348,30 @@ func (d *delimSource) quoted(first []byte) (row []string, ok bool, err error) {
 	d.lr.skips.add(d.start, "quoted field not closed within %d lines", len(d.held))
 	d.lr.pushBack(append([]backLine(nil), d.held...))
 	d.held = d.held[:0]
-	return nil, false, nil
+	return buf, ends, false, nil
 }
 
-// parseQuoted splits rec into fields, unquoted into buf with their ends
-// in ends; complete is false when rec ends inside a quoted field.
+// redecodeFields decodes each field of the flat row at base as
+// Windows-1252 (the record was not UTF-8).
+func redecodeFields(buf []byte, ends []int, base, mark int, delim byte) ([]byte, []int) {
+	raw := append([]byte(nil), buf[base:]...)
+	old := append([]int(nil), ends[mark:]...)
+	buf, ends = buf[:base], ends[:mark]
+	prev := 0
+	for k, e := range old {
+		if k > 0 {
+			buf = append(buf, delim)
+		}
+		buf = append(buf, decode1252(raw[prev:e-base])...)
+		ends = append(ends, len(buf))
+		prev = e - base + 1
+	}
+	return buf, ends
+}
+
+// parseQuoted splits rec into fields, appending their flat form (unquoted,
+// each but the last followed by delim) to buf and their ends to ends;
+// complete is false when rec ends inside a quoted field.
 func parseQuoted(rec []byte, delim byte, buf []byte, ends []int) (_ []byte, _ []int, complete bool) {
 	i := 0
 	for {
@@ -307,6 +417,7 @@ func parseQuoted(rec []byte, delim byte, buf []byte, ends []int) (_ []byte, _ []
 			return buf, ends, true
 		}
 		i++ // the delimiter
+		buf = append(buf, delim)
 		if i == len(rec) {
 			ends = append(ends, len(buf))
 			return buf, ends, true

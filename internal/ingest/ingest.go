@@ -123,6 +123,11 @@ type Reader struct {
 
 	mu   sync.Mutex // held by the pipeline's producer while it parses
 	pipe *pipeline
+
+	row   []string // returned by Next past the sample
+	view  [][]byte // returned by NextView
+	vbuf  []byte   // NextView's and Skip's flat row
+	vends []int
 }
 
 // skipper collects skips; sources share it with the Reader.
@@ -449,21 +454,16 @@ func (r *Reader) Sample() [][]string { return r.sample }
 
 // Next returns the next data row, or io.EOF after the last one. The returned
 // slice is reused by the following call (copy it to keep it); the strings
-// in it are not. Any other error ends the read: rows returned before it are
-// good, Info tells how many. Delimited text is parsed ahead on another
-// goroutine; a Reader is still for one goroutine at a time.
+// in it are not: they may be kept (a row's fields share one allocation, so
+// keeping one field keeps its row's bytes). Any other error ends the read:
+// rows returned before it are good, Info tells how many. Delimited text is
+// parsed ahead on another goroutine; a Reader is still for one goroutine at
+// a time. Next, NextView and Skip may be mixed; each row is handed out once.
 func (r *Reader) Next() ([]string, error) {
-	if r.opt.MaxRows > 0 && r.info.Rows >= r.opt.MaxRows {
-		return nil, io.EOF
+	if err := r.ended(); err != nil {
+		return nil, err
 	}
-	if r.sampleAt < len(r.sample) {
-		r.sampleAt++
-		r.info.Rows++
-		return r.sample[r.sampleAt-1], nil
-	}
-	if len(r.pending) > 0 {
-		row := r.pending[0]
-		r.pending = r.pending[1:]
+	if row, ok := r.held(); ok {
 		r.info.Rows++
 		return row, nil
 	}
@@ -474,27 +474,18 @@ func (r *Reader) Next() ([]string, error) {
 		return nil, io.EOF
 	}
 	if r.pipe != nil {
-		row, err := r.nextPiped()
+		buf, base, ends, err := r.nextFlat()
 		if err != nil {
-			if err == io.EOF {
-				r.eof = true
-			} else {
-				r.err = err
-			}
-			return nil, err
+			return nil, r.end(err)
 		}
+		r.row = rowStrings(buf, base, ends, r.row[:0])
 		r.info.Rows++
-		return row, nil
+		return r.row, nil
 	}
 	for {
 		row, err := r.src.next()
 		if err != nil {
-			if err == io.EOF {
-				r.eof = true
-			} else {
-				r.err = err
-			}
-			return nil, err
+			return nil, r.end(err)
 		}
 		if len(row) != r.width && r.width > 0 {
 			var ok bool
@@ -505,6 +496,38 @@ func (r *Reader) Next() ([]string, error) {
 		r.info.Rows++
 		return row, nil
 	}
+}
+
+// ended is io.EOF once Options.MaxRows rows were handed out.
+func (r *Reader) ended() error {
+	if r.opt.MaxRows > 0 && r.info.Rows >= r.opt.MaxRows {
+		return io.EOF
+	}
+	return nil
+}
+
+// held hands out the rows read at Open: the sample, then those read past it.
+func (r *Reader) held() ([]string, bool) {
+	if r.sampleAt < len(r.sample) {
+		r.sampleAt++
+		return r.sample[r.sampleAt-1], true
+	}
+	if len(r.pending) > 0 {
+		row := r.pending[0]
+		r.pending = r.pending[1:]
+		return row, true
+	}
+	return nil, false
+}
+
+// end records the error that ended the read and returns it.
+func (r *Reader) end(err error) error {
+	if err == io.EOF {
+		r.eof = true
+	} else {
+		r.err = err
+	}
+	return err
 }
 
 // Info describes the input and what was read so far. The SHA-256 of the

@@ -7,16 +7,24 @@ import (
 
 // Delimited text past the sample is parsed on a goroutine of its own, in
 // batches of rows handed to Next over a channel, so that parsing and the
-// caller's work on rows run on two cores. Row order is kept. The producer
-// holds Reader.mu while it parses a batch (it touches the skips and the
-// Info counters); Info takes it too.
+// caller's work on rows run on two cores. Row order is kept. A batch holds
+// its rows in the flat form of delimSource (bytes and field ends, no
+// pointers: no write barriers, nothing for the GC to scan); Next makes the
+// row's one string on the caller's side, NextView and Skip make none. The
+// producer holds Reader.mu while it parses a batch (it touches the skips
+// and the Info counters); Info takes it too.
 
-const batchRows = 512
+const (
+	batchRows  = 512
+	batchBytes = 256 << 10 // a batch ends past this many bytes (plus one record)
+	batchCount = 10        // batches in flight: the queue's memory bound
+)
 
 type batch struct {
-	fields []string // the fields of all rows, back to back
-	ends   []int    // end of each row in fields
-	err    error    // after the rows: io.EOF or the error that ended the read
+	buf  []byte // the rows' flat forms, back to back
+	ends []int  // field ends in buf
+	rows []int  // each row's end in ends
+	err  error  // after the rows: io.EOF or the error that ended the read
 }
 
 type pipeline struct {
@@ -32,19 +40,23 @@ type pipeline struct {
 // startPipeline starts the producer when it pays: delimited text and more
 // than one CPU.
 func (r *Reader) startPipeline() {
-	if _, ok := r.src.(*delimSource); !ok || runtime.GOMAXPROCS(0) < 2 || r.eof || r.err != nil {
+	d, ok := r.src.(*delimSource)
+	if !ok || runtime.GOMAXPROCS(0) < 2 || r.eof || r.err != nil || noPipeline {
 		return
 	}
-	p := &pipeline{full: make(chan *batch, 4), free: make(chan *batch, 6), stop: make(chan struct{})}
-	for i := 0; i < 6; i++ {
+	p := &pipeline{full: make(chan *batch, 4), free: make(chan *batch, batchCount-4), stop: make(chan struct{})}
+	for i := 0; i < batchCount-4; i++ {
 		p.free <- &batch{}
 	}
 	r.pipe = p
 	p.done.Add(1)
-	go r.produce(p)
+	go r.produce(p, d)
 }
 
-func (r *Reader) produce(p *pipeline) {
+// noPipeline turns the parse-ahead goroutine off (tests of both paths).
+var noPipeline bool
+
+func (r *Reader) produce(p *pipeline, d *delimSource) {
 	defer p.done.Done()
 	for {
 		var b *batch
@@ -53,22 +65,16 @@ func (r *Reader) produce(p *pipeline) {
 		case <-p.stop:
 			return
 		}
-		b.fields, b.ends, b.err = b.fields[:0], b.ends[:0], nil
+		b.buf, b.ends, b.rows, b.err = b.buf[:0], b.ends[:0], b.rows[:0], nil
 		r.mu.Lock()
-		for len(b.ends) < batchRows {
-			row, err := r.src.next()
+		for len(b.rows) < batchRows && len(b.buf) < batchBytes {
+			var err error
+			b.buf, b.ends, err = r.appendFitRow(d, b.buf, b.ends)
 			if err != nil {
 				b.err = err
 				break
 			}
-			if len(row) != r.width && r.width > 0 {
-				var ok bool
-				if row, ok = r.fit(row, r.src.line()); !ok {
-					continue
-				}
-			}
-			b.fields = append(b.fields, row...)
-			b.ends = append(b.ends, len(b.fields))
+			b.rows = append(b.rows, len(b.ends))
 		}
 		r.mu.Unlock()
 		select {
@@ -82,26 +88,55 @@ func (r *Reader) produce(p *pipeline) {
 	}
 }
 
-// nextPiped is Next's path through the pipeline.
-func (r *Reader) nextPiped() ([]string, error) {
+// appendFitRow appends the next row of the table's width (see fit) to buf
+// and ends, skipping rows of another width.
+func (r *Reader) appendFitRow(d *delimSource, buf []byte, ends []int) ([]byte, []int, error) {
+	base, mark := len(buf), len(ends)
+	for {
+		var err error
+		buf, ends, err = d.appendRow(buf, ends)
+		if err != nil {
+			return buf, ends, err
+		}
+		n, w := len(ends)-mark, r.width
+		switch {
+		case w == 0 || n == w:
+			return buf, ends, nil
+		case n == w+1 && ends[len(ends)-1] == ends[len(ends)-2]+1:
+			// A trailing empty field: drop it and its separator.
+			ends = ends[:len(ends)-1]
+			return buf[:len(buf)-1], ends, nil
+		case n == 1 && ends[mark] == base:
+			// blank line
+		default:
+			r.skips.add(d.line(), "expected %d fields, found %d", w, n)
+		}
+		buf, ends = buf[:base], ends[:mark]
+	}
+}
+
+// nextFlat is the next row through the pipeline, in flat form: fields
+// ends, the first starting at base. Valid until the call after next.
+func (r *Reader) nextFlat() (buf []byte, base int, ends []int, err error) {
 	p := r.pipe
-	for p.cur == nil || p.at >= len(p.cur.ends) {
+	for p.cur == nil || p.at >= len(p.cur.rows) {
 		if p.cur != nil {
 			if p.cur.err != nil {
-				return nil, p.cur.err
+				return nil, 0, nil, p.cur.err
 			}
 			p.free <- p.cur
 		}
 		p.cur = <-p.full
 		p.at = 0
 	}
-	start := 0
+	b := p.cur
+	first := 0
 	if p.at > 0 {
-		start = p.cur.ends[p.at-1]
+		first = b.rows[p.at-1]
+		base = b.ends[first-1]
 	}
-	end := p.cur.ends[p.at]
 	p.at++
-	return p.cur.fields[start:end:end], nil
+	return b.buf, base, b.ends[first:b.rows[p.at-1]], nil
 }
 
 // stopPipeline ends the producer and waits for it.
