@@ -88,6 +88,7 @@ type Mapping struct {
 	Columns []Column
 	schema  *register.Schema
 	plan    []step // one per mapped column
+	shared  bool   // two steps write the same field: the later column wins, so Record writes in order
 }
 
 // Field reports the column mapped to a schema field, or -1.
@@ -236,6 +237,7 @@ func Infer(schema *register.Schema, header []string, sample [][]string) *Mapping
 		m.Columns[j] = col
 	}
 	sort.Slice(m.plan, func(a, b int) bool { return m.plan[a].col < m.plan[b].col })
+	m.shared = sharesField(m.plan)
 	return m
 }
 

@@ -93,6 +93,10 @@ func (m *Mapping) Record(row []string, dst register.Record) register.Record {
 		v := row[s.col]
 		switch s.kind {
 		case convText, convFull, convSurnames:
+			if m.shared { // written in column order
+				s.putText(dst, ident.Normalize(v))
+				continue
+			}
 			if ident.IsNormal(v) {
 				s.putText(dst, v)
 				continue
@@ -111,6 +115,30 @@ func (m *Mapping) Record(row []string, dst register.Record) register.Record {
 		}
 	}
 	return dst
+}
+
+// sharesField reports whether two steps write the same field. A
+// whole-name column takes nombre and paterno but may meet a materno
+// column; then the later column's value stands, and Record may not defer
+// one write past the other.
+func sharesField(plan []step) bool {
+	seen := map[int]bool{}
+	for _, s := range plan {
+		fields := []int{s.field}
+		if s.full != nil {
+			fields = s.full
+		}
+		for _, f := range fields {
+			if f < 0 {
+				continue
+			}
+			if seen[f] {
+				return true
+			}
+			seen[f] = true
+		}
+	}
+	return false
 }
 
 // deferred is a normalised text value waiting in Record's buffer.

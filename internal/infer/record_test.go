@@ -263,3 +263,28 @@ func TestRecordConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordSharedField: a materno column and a whole-name column both
+// write materno; the later column's value stands, as before, whether or
+// not the values need rewriting.
+func TestRecordSharedField(t *testing.T) {
+	schema := register.INE()
+	nom, pat, mat := schema.Index(register.FNombre), schema.Index(register.FPaterno), schema.Index(register.FMaterno)
+	for _, plan := range [][]step{
+		{{col: 0, field: mat}, {col: 1, kind: convFull, full: []int{nom, pat, mat}}},
+		{{col: 0, kind: convFull, full: []int{nom, pat, mat}}, {col: 1, field: mat}},
+	} {
+		m := &Mapping{schema: schema, plan: plan, shared: sharesField(plan)}
+		if !m.shared {
+			t.Fatal("sharesField missed materno written twice")
+		}
+		for _, row := range [][]string{
+			{"LOPEZ", "JUAN PEREZ GARCIA"}, {"lópez", "Juan Pérez García"}, {"LOPEZ", "Juan Pérez García"},
+			{"lópez", "JUAN PEREZ GARCIA"}, {"JUAN PEREZ GARCIA", "lópez"}, {"Juan Pérez García", "LOPEZ"},
+		} {
+			if got, want := m.Record(row, nil), m.oldRecord(row, nil); !slices.Equal(got, want) {
+				t.Errorf("%q: %q, old %q", row, got, want)
+			}
+		}
+	}
+}
