@@ -133,8 +133,12 @@ func init() {
 		for g := 0; g < 2; g++ {
 			for _, sp := range c.Groups[g] {
 				w := strings.Split(sp, " ")
+				if c.Where == Number && len(w) > 1 {
+					// candidate looks at the word after the first only
+					panic("addr: a Number spelling must be one word: " + sp)
+				}
 				byFirst[w[0]] = append(byFirst[w[0]], spelling{ci, g, k, c.Where, w})
-				firstLen[w[0][0]] |= 1 << min(len(w[0]), 63)
+				firstLen[c.Where][w[0][0]] |= 1 << min(len(w[0]), 63)
 				if c.Where == Trailing && len(w) > maxTrailing {
 					maxTrailing = len(w)
 				}
@@ -236,9 +240,10 @@ func Normal(s string) string { return ident.Normalize(s) }
 // (addresses are short).
 const maxWords = 24
 
-// firstLen[c] has bit l set when some spelling's first word starts with
-// byte c and has l bytes: a cheap test before the map lookup.
-var firstLen [256]uint64
+// firstLen[where][c] has bit l set when the first word of some spelling
+// recognised at where starts with byte c and has l bytes: a cheap test
+// before the table lookup.
+var firstLen [3][256]uint64
 
 // AppendForms appends the slots of the normalised value s to dst. It does not
 // allocate when s has no slot and dst has room.
@@ -291,11 +296,12 @@ func AppendCanonical(dst []byte, s string) []byte {
 type words struct {
 	n            int
 	num          uint32
-	starts, ends [maxWords]int32
+	starts, ends [maxWords + 2]int32 // two spare entries for splitNormal's blind writes
 }
 
 // split finds the words of s, separated by runs of spaces.
 func (w *words) split(s string) {
+	w.num = 0 // w may hold a failed splitNormal
 	n := 0
 	for i := 0; i < len(s) && n < maxWords; {
 		for i < len(s) && s[i] == ' ' {
@@ -321,26 +327,25 @@ func (w *words) split(s string) {
 	w.n = n
 }
 
-// Byte classes of splitNormal.
+// Byte flags of splitNormal.
 const (
-	byteKeep  = iota // a byte ident.Normalize keeps
-	byteDigit        // 0-9, also kept
-	byteSpace        // ' '
-	byteLead         // 0xC3, the first byte of Ñ
-	byteOther        // lower case, other white space, other non-ASCII
+	flagSpace = 1 << iota // ' '
+	flagDigit             // 0-9
+	flagBad               // lower case, other white space: not normal
+	flagHigh              // 0x80 and above: normal only in Ñ (C3 91)
 )
 
-var byteClass = func() (t [256]uint8) {
+var byteFlags = func() (t [256]uint8) {
 	for c := range 256 {
 		switch {
 		case c == ' ':
-			t[c] = byteSpace
+			t[c] = flagSpace
 		case '0' <= c && c <= '9':
-			t[c] = byteDigit
-		case c == 0xC3:
-			t[c] = byteLead
-		case c >= 0x80, 'a' <= c && c <= 'z', c == '\t', c == '\n', c == '\v', c == '\f', c == '\r':
-			t[c] = byteOther
+			t[c] = flagDigit
+		case c >= 0x80:
+			t[c] = flagHigh
+		case 'a' <= c && c <= 'z', c == '\t', c == '\n', c == '\v', c == '\f', c == '\r':
+			t[c] = flagBad
 		}
 	}
 	return t
@@ -348,68 +353,80 @@ var byteClass = func() (t [256]uint8) {
 
 // splitNormal is split for a value already in normal form (upper-case
 // ASCII or Ñ, single inner spaces, none at either end: what Normal returns
-// unchanged), in one pass; it reports false, with w undefined, when s is
-// not in that form.
+// unchanged); it reports false, with w undefined, when s is not in that
+// form. The loop over the bytes has no branch but its own: a word boundary
+// is where a mispredicted branch would cost most, so every byte writes the
+// end of the current word and the start of the next, and a space moves on.
 func (w *words) splitNormal(s string) bool {
-	n, start := 0, 0
-	digit := false
-	prevSpace := true
+	if s == "" {
+		return true
+	}
+	var acc, doubled uint8
+	prev := uint8(flagSpace) // a space first would be leading
+	spaces, n := 0, 0        // n: the current word, at most maxWords
 	for i := 0; i < len(s); i++ {
-		c := byteClass[s[i]]
-		if c == byteKeep { // most bytes: one test
-			prevSpace = false
-			continue
-		}
-		switch c {
-		case byteDigit:
-			prevSpace = false
-			digit = true
-		case byteSpace:
-			if prevSpace {
-				return false
-			}
-			if n < maxWords {
-				w.starts[n], w.ends[n] = int32(start), int32(i)
-				if digit || i-start == 1 && 'A' <= s[start] && s[start] <= 'Z' {
-					w.num |= 1 << n
-				}
-			}
-			n++
-			start = i + 1
-			digit = false
-			prevSpace = true
-		case byteLead:
-			if i+1 == len(s) || s[i+1] != 0x91 {
-				return false
-			}
-			i++
-			prevSpace = false
-		default:
-			return false
-		}
+		f := byteFlags[s[i]]
+		acc |= f
+		sp := f & flagSpace
+		doubled |= sp & prev
+		prev = sp
+		w.num |= uint32(f>>1&1) << n // a digit
+		w.ends[n] = int32(i)
+		w.starts[n+1] = int32(i + 1)
+		spaces += int(sp)
+		n = min(spaces, maxWords)
 	}
-	if prevSpace {
-		return len(s) == 0 // w.n == 0
+	if acc&flagBad != 0 || doubled|prev != 0 {
+		return false
 	}
-	if n < maxWords {
-		w.starts[n], w.ends[n] = int32(start), int32(len(s))
-		if digit || len(s)-start == 1 && 'A' <= s[start] && s[start] <= 'Z' {
-			w.num |= 1 << n
+	if acc&flagHigh != 0 && !onlyEnye(s) {
+		return false
+	}
+	if spaces >= maxWords {
+		w.n = 0 // too many words to be an address part: no slots
+		return true
+	}
+	w.starts[0], w.ends[n] = 0, int32(len(s))
+	w.n = n + 1
+	for k := 0; k <= n; k++ {
+		if w.ends[k]-w.starts[k] == 1 && 'A' <= s[w.starts[k]] && s[w.starts[k]] <= 'Z' {
+			w.num |= 1 << k // one letter
 		}
-		w.n = n + 1
 	}
 	return true
 }
 
-// candidate is a cheap test that a slot may start at word k of s: a slot
-// starts at the first word, before a number-like word or among the last
-// maxTrailing words, and its first word is one of a spelling (by its first
-// byte and length).
-func (w *words) candidate(s string, k int) bool {
-	if k != 0 && k < w.n-maxTrailing && w.num&(1<<(k+1)) == 0 {
-		return false
+// onlyEnye reports whether every byte of s from 0x80 on is part of an Ñ.
+func onlyEnye(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x80 {
+			continue
+		}
+		if s[i] != 0xC3 || i+1 == len(s) || s[i+1] != 0x91 {
+			return false
+		}
+		i++
 	}
-	return firstLen[s[w.starts[k]]]&(1<<min(w.ends[k]-w.starts[k], 63)) != 0
+	return true
+}
+
+// candidate is a cheap test that a slot may start at word k of s: the
+// word has the first byte and the length of the first word of a spelling
+// recognised where the word is (the first word, before a number-like word,
+// among the last maxTrailing words).
+func (w *words) candidate(s string, k int) bool {
+	c, l := s[w.starts[k]], min(w.ends[k]-w.starts[k], 63)
+	var lens uint64
+	if k == 0 {
+		lens = firstLen[Prefix][c]
+	}
+	if k+1 < w.n && w.num&(1<<(k+1)) != 0 {
+		lens |= firstLen[Number][c]
+	}
+	if k >= w.n-maxTrailing {
+		lens |= firstLen[Trailing][c]
+	}
+	return lens&(1<<l) != 0
 }
 
 // match finds the spelling recognised at word k of s, if any.

@@ -1,7 +1,9 @@
 package addr
 
 import (
+	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -17,6 +19,7 @@ func TestAppendCanonical(t *testing.T) {
 		{"U.HAB. TLATELOLCO", "UNIDAD HABITACIONAL TLATELOLCO"},
 		{"U HAB  EL ROSARIO ", "UNIDAD HABITACIONAL EL ROSARIO"},
 		{"DOM. CONOCIDO", "DOMICILIO CONOCIDO"},
+		{"CONOCIDO   5 MZ \x91", "CONOCIDO 5 MZ \uFFFD"}, // splitNormal fails after its digit: split starts afresh
 		{"", ""},
 		{"   ", ""},
 		{"A B C D E F G H I J K L M N O P Q R S T U V W X S/N", "A B C D E F G H I J K L M N O P Q R S T U V W X S/N"},
@@ -191,4 +194,31 @@ func TestFirstWords(t *testing.T) {
 		t.Errorf("%d extra probes for %d first words", probes, len(byFirst))
 	}
 	t.Logf("%d first words, %d extra probes", len(byFirst), probes)
+}
+
+// TestRandomPieces checks AppendForms and AppendCanonical against the
+// references on random values made of address words, numbers and the bytes
+// where splitNormal gives up.
+func TestRandomPieces(t *testing.T) {
+	pieces := []string{" ", "  ", "\t", "5", "12B", "A", "x", "Ñ", "ñ", "é", "\xc3", "\x91", "\u00a0",
+		"C", "C.", "AV.", "MZ", "LT", "S/N", "SIN", "NUMERO", "NUM.", "U", "HAB", "U.", "HAB.", "DOM.", "CONOCIDO", "COL", "CALLE", "INT"}
+	r := rand.New(rand.NewPCG(3, 4))
+	var b strings.Builder
+	for range 20000 {
+		b.Reset()
+		for range 1 + r.IntN(7) {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+			if r.IntN(4) != 0 {
+				b.WriteByte(' ')
+			}
+		}
+		v := b.String()
+		n := Normal(v)
+		if got, want := AppendForms(nil, n), formsRef(n); !slices.Equal(got, want) {
+			t.Fatalf("AppendForms(%q) = %v, reference %v", n, got, want)
+		}
+		if got, want := string(AppendCanonical(nil, v)), Canonical(v); got != want {
+			t.Fatalf("AppendCanonical(%q) = %q, Canonical %q", v, got, want)
+		}
+	}
 }

@@ -77,101 +77,220 @@ func (c *comparer) key(f int, v string) string {
 	return v
 }
 
+// FNV-1a, 32 bits.
+const (
+	fnvOffset = 2166136261
+	fnvPrime  = 16777619
+)
+
 // hash is the 32-bit FNV-1a hash of key(f, v), computed without building
-// the key when it can (no allocation for the usual normalised ASCII value);
-// 0 means absent.
+// the key when it can: no allocation for a value in normal form (names and
+// addresses with or without Ñ), nor for text and codes with lower case,
+// accents or extra spaces in Latin script; 0 means absent.
 func (c *comparer) hash(f int, v string) uint32 {
 	if v == "" {
 		return 0
 	}
 	switch c.kind[f] {
 	case cmpAddr:
-		v = addr.Canonical(v)
+		var buf [128]byte
+		return hashKey(addr.AppendCanonical(buf[:0], v))
 	case cmpExact:
 		v = strings.TrimSpace(v)
-	default:
-		if x, ok := hashNormal(v, c.kind[f] == cmpCode); ok {
-			return x
+		x := uint32(fnvOffset)
+		for i := 0; i < len(v); i++ {
+			x ^= uint32(v[i])
+			x *= fnvPrime
 		}
-		v = ident.Normalize(v)
+		return present(x, v != "")
 	}
-	i := 0
-	if c.kind[f] == cmpCode {
-		for i < len(v)-1 && v[i] == '0' {
-			i++
-		}
+	code := c.kind[f] == cmpCode
+	if x, ok := hashText(v, code); ok {
+		return x
 	}
-	if i == len(v) {
-		return 0
-	}
-	x := uint32(2166136261)
-	for ; i < len(v); i++ {
-		b := v[i]
-		if b == 0xC3 && i+1 < len(v) && v[i+1] == 0x91 && c.kind[f] != cmpExact { // Ñ → N
-			b = 'N'
-			i++
-		}
-		x ^= uint32(b)
-		x *= 16777619
-	}
-	if x == 0 {
-		return 1
-	}
-	return x
-}
-
-// byteClass: 0 a byte that ident.Normalize keeps as it is, 1 a space,
-// 2 anything else (lower case, other white space, non-ASCII).
-var byteClass = func() (t [256]uint8) {
-	for c := range 256 {
-		switch {
-		case c >= 0x80, 'a' <= c && c <= 'z', c == '\t', c == '\n', c == '\v', c == '\f', c == '\r':
-			t[c] = 2
-		case c == ' ':
-			t[c] = 1
-		}
-	}
-	return t
-}()
-
-// hashNormal is the hash of a value that is already in normal form (plain
-// ASCII, upper case, single inner spaces: what ident.Normalize returns
-// unchanged), in one pass; ok false when v is not, and the caller takes the
-// general path. Codes skip their leading zeros, as hash does.
-func hashNormal(v string, code bool) (x uint32, ok bool) {
+	v = ident.Normalize(v)
 	i := 0
 	if code {
 		for i < len(v)-1 && v[i] == '0' {
 			i++
 		}
 	}
-	x = 2166136261
-	prevSpace := true
-	for j := 0; j < len(v); j++ {
-		b := v[j]
-		switch byteClass[b] {
-		case 2:
-			return 0, false
-		case 1:
-			if prevSpace {
+	return hashKey([]byte(v[i:]))
+}
+
+// hashKey is the hash of a normal value k with Ñ written N.
+func hashKey(k []byte) uint32 {
+	x := uint32(fnvOffset)
+	for i := 0; i < len(k); i++ {
+		b := k[i]
+		if b == 0xC3 && i+1 < len(k) && k[i+1] == 0x91 { // Ñ → N
+			b = 'N'
+			i++
+		}
+		x ^= uint32(b)
+		x *= fnvPrime
+	}
+	return present(x, len(k) > 0)
+}
+
+// present is x for a present value, 1 in place of 0 (which means absent).
+func present(x uint32, ok bool) uint32 {
+	switch {
+	case !ok:
+		return 0
+	case x == 0:
+		return 1
+	}
+	return x
+}
+
+// textFold[r], for a rune r below U+0800 (ASCII and the two-byte runes:
+// Latin-1, Latin Extended, combining marks), is what key does with r in a
+// text or code value: drop it, make it a space (collapsed and trimmed), or
+// write enc[:n] (upper case, accents stripped, Ñ as N); foldSlow for the
+// combining tilde, which ident.Normalize joins to a preceding N. The table
+// is computed from ident.Normalize itself, so hashText cannot drift from it.
+var textFold = func() (t [0x800]fold) {
+	for r := rune(0); r < 0x800; r++ {
+		e := &t[r]
+		out := ident.Normalize("A" + string(r) + "B")
+		mid := strings.ReplaceAll(strings.TrimSuffix(strings.TrimPrefix(out, "A"), "B"), "Ñ", "N")
+		switch {
+		case r == '\u0303':
+			e.kind = foldSlow
+		case out == "A B":
+			e.kind = foldSpace
+		case out == "AB":
+			e.kind = foldDrop
+		case len(out) < 2 || out[0] != 'A' || out[len(out)-1] != 'B' || len(mid) > len(e.enc) || strings.Contains(mid, " "):
+			e.kind = foldSlow
+		default:
+			e.n = uint8(copy(e.enc[:], mid))
+		}
+	}
+	return t
+}()
+
+type fold struct {
+	kind uint8
+	n    uint8
+	enc  [3]byte
+}
+
+// Kinds of fold.
+const (
+	foldWrite = iota
+	foldSpace
+	foldDrop
+	foldSlow
+)
+
+// asciiFold[c] is textFold's output for the ASCII byte c, foldSpaceByte for
+// a space, and foldMulti for the bytes from 0x80 on (a rune to decode).
+var asciiFold = func() (t [256]byte) {
+	for c := range 256 {
+		switch {
+		case c >= 0x80:
+			t[c] = foldMulti
+		case textFold[c].kind == foldSpace:
+			t[c] = foldSpaceByte
+		case textFold[c].kind != foldWrite || textFold[c].n != 1 || textFold[c].enc[0] >= 0x80:
+			panic("analysis: ASCII byte that does not fold to one ASCII byte")
+		default:
+			t[c] = textFold[c].enc[0]
+		}
+	}
+	return t
+}()
+
+const (
+	foldSpaceByte = 0xFF
+	foldMulti     = 0xFE
+)
+
+// asciiBytes[c] == c: one-byte slices of textFold's output.
+var asciiBytes = func() (t [128]byte) {
+	for c := range t {
+		t[c] = byte(c)
+	}
+	return t
+}()
+
+// hashText is the hash of key(f, v) for a text or code field, in one pass
+// over v without building the key: ident.Normalize's rules (from textFold),
+// Ñ as N, and for a code its leading zeros skipped. ok is false for a value
+// with a rune from U+0800 on, invalid UTF-8 or a combining tilde, where the
+// caller builds the key.
+func hashText(v string, code bool) (x uint32, ok bool) {
+	x = fnvOffset
+	wrote := false   // the normal form is not empty
+	pending := false // a space to hash before the next byte written
+	skip := code     // at a code's leading zeros
+	i := 0
+	if code {
+		// the zeros that start v start its normal form: skip them here,
+		// and the bytes after them take the fast path below
+		for i < len(v) && v[i] == '0' {
+			i++
+		}
+		wrote = i > 0
+		skip = i == len(v) || asciiFold[v[i]] >= 0x80 // a space or a rune may be followed by more zeros
+	}
+	for ; i < len(v); i++ {
+		o := asciiFold[v[i]]
+		if o < 0x80 && !pending && !skip { // most bytes
+			x ^= uint32(o)
+			x *= fnvPrime
+			wrote = true
+			continue
+		}
+		var out []byte
+		switch {
+		case o == foldSpaceByte:
+			pending = wrote
+			continue
+		case o < 0x80:
+			out = asciiBytes[o : o+1]
+		default:
+			c := v[i]
+			if c < 0xC2 || c > 0xDF || i+1 == len(v) || v[i+1]&0xC0 != 0x80 {
 				return 0, false
 			}
-			prevSpace = true
-		default:
-			prevSpace = false
+			e := &textFold[rune(c&0x1F)<<6|rune(v[i+1]&0x3F)]
+			i++
+			switch e.kind {
+			case foldSpace:
+				pending = wrote
+				continue
+			case foldDrop:
+				continue
+			case foldSlow:
+				return 0, false
+			}
+			out = e.enc[:e.n]
 		}
-		if j >= i {
+		if pending {
+			x ^= ' '
+			x *= fnvPrime
+			pending, skip = false, false
+		}
+		wrote = true
+		for _, b := range out {
+			if skip {
+				if b == '0' {
+					continue
+				}
+				skip = false
+			}
 			x ^= uint32(b)
-			x *= 16777619
+			x *= fnvPrime
 		}
 	}
-	if prevSpace { // trailing space (v is not empty)
-		return 0, false
+	if skip && wrote { // a code of zeros: key "0"
+		x ^= '0'
+		x *= fnvPrime
 	}
-	if x == 0 {
-		return 1, true
-	}
-	return x, true
+	return present(x, wrote), true
 }
 
 // agreement of one leaked row with one version.

@@ -1,6 +1,8 @@
 package analysis
 
 import (
+	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/huella/huella/internal/register"
@@ -28,6 +30,8 @@ var hashSeeds = []string{
 	"", " ", "0", "000", "007", "0070", "JUAN", "juan", "JUAN  PEREZ", " JUAN", "JUAN ",
 	"MUÑOZ", "MUNOZ", "José", "CALLE 5 DE MAYO", "C. 5 DE MAYO", "AV. JUAREZ", "S/N",
 	"2018-02-15", " 2018-02-15 ", "A\tB", "0001", "HASS", "CAGJ910208HASSRS06",
+	"0 5", "00 5", " 0 ", "0\u00a0", "N\u0303", "n\u0303a", "N \u0303", "ñ", "\u00a0X", "0\u0301", "A\u0301B",
+	"ß", "\xc3", "\xc3X", "\xc2\xa0", "ǅ", "ſ", "ı", "\u0345", "€", "Ñ0", "0Ñ", "\x00", "c. muñoz s/n",
 }
 
 func TestHashIsKeyHash(t *testing.T) {
@@ -151,4 +155,34 @@ func FuzzHash(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestHashRandom checks hash against the key form on random values made of
+// the pieces where the fast paths branch: spaces of every kind, zeros,
+// accents precomposed and combining, Ñ, address words, invalid bytes.
+func TestHashRandom(t *testing.T) {
+	pieces := []string{
+		" ", "  ", "\t", "\u00a0", "\u2003", "0", "00", "5", "A", "a", "N", "n", "Ñ", "ñ", "\u0303", "\u0301",
+		"É", "é", "ü", "ß", "ſ", "€", "\xc3", "\x91", "\xff", ".", "/", "C.", "AV", "MZ", "LT", "S/N", "SIN",
+		"NUMERO", "U", "HAB", "DOM.", "CONOCIDO", "COL", "CALLE", "PEÑA", "MUÑOZ", "juárez",
+	}
+	s := register.INE()
+	c := newComparer(s)
+	r := rand.New(rand.NewPCG(1, 2))
+	var b strings.Builder
+	for range 20000 {
+		b.Reset()
+		for range 1 + r.IntN(6) {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+			if r.IntN(3) == 0 {
+				b.WriteByte(' ')
+			}
+		}
+		v := b.String()
+		for f := range s.Fields {
+			if got, want := c.hash(f, v), refHash(c, f, v); got != want {
+				t.Fatalf("hash(%s, %q) = %d, key form %q hashes to %d", s.Fields[f].Name, v, got, c.key(f, v), want)
+			}
+		}
+	}
 }
