@@ -168,14 +168,16 @@ const (
 
 func benchRead(b *testing.B, kind string) { benchReadVia(b, kind, viaNext) }
 
-func benchReadVia(b *testing.B, kind string, via int) {
+func benchReadVia(b *testing.B, kind string, via int) { benchReadOpt(b, kind, via, Options{}) }
+
+func benchReadOpt(b *testing.B, kind string, via int, opt Options) {
 	p := benchFile(b, kind)
 	st, _ := os.Stat(p)
 	b.SetBytes(st.Size())
 	b.ResetTimer()
 	cpu0 := cpuTime()
 	for i := 0; i < b.N; i++ {
-		r, err := Open(p, Options{})
+		r, err := Open(p, opt)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -225,6 +227,12 @@ func BenchmarkSQL(b *testing.B)       { benchRead(b, "dump.sql") }
 func BenchmarkCSVView(b *testing.B)       { benchReadVia(b, "plain.csv", viaView) }
 func BenchmarkCSVSkip(b *testing.B)       { benchReadVia(b, "plain.csv", viaSkip) }
 func BenchmarkCSVQuotedView(b *testing.B) { benchReadVia(b, "quoted.csv", viaView) }
+
+// BenchmarkCSVSkipNoHash is a second pass as the analysis makes it: rows
+// passed over, the file's SHA-256 known from the first pass.
+func BenchmarkCSVSkipNoHash(b *testing.B) {
+	benchReadOpt(b, "plain.csv", viaSkip, Options{NoHash: true})
+}
 
 // BenchmarkCSVOneCore is the CSV path without the parse-ahead goroutine
 // (GOMAXPROCS=1 takes it too): the parse alone, on the caller's goroutine.
@@ -289,4 +297,28 @@ func BenchmarkSplitFloor(b *testing.B) {
 	}
 	b.ReportMetric(float64(benchFiles.rows+1)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 	reportCPU(b, cpu0, benchFiles.rows+1)
+}
+
+// BenchmarkScanLine finds the fields of the dump's lines (no file, no
+// strings): the SIMD scan used on amd64 against the portable SWAR one.
+func BenchmarkScanLine(b *testing.B) {
+	data, err := os.ReadFile(benchFile(b, "plain.csv"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	lines := bytes.Split(data[:min(len(data), 4<<20)], []byte{'\n'})
+	lines = lines[1 : len(lines)-1]
+	for _, bc := range []struct {
+		name string
+		scan func([]byte, byte, int, []int) ([]int, bool, bool)
+	}{{"scanLine", scanLine}, {"SWAR", scanLineSWAR}} {
+		b.Run(bc.name, func(b *testing.B) {
+			var ends []int
+			cpu0 := cpuTime()
+			for i := 0; i < b.N; i++ {
+				ends, _, _ = bc.scan(lines[i%len(lines)], ',', 0, ends[:0])
+			}
+			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/row")
+		})
+	}
 }

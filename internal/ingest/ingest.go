@@ -32,6 +32,7 @@ type Options struct {
 	SampleRows      int        // rows read ahead at Open for Sample (default 1000)
 	Header          HeaderMode // whether the first row of delimited text or XLSX is a header
 	Format          string     // force a format (csv, tsv, pipe, semicolon, json, jsonl, sql, xlsx); "" sniffs
+	NoHash          bool       // leave Info.SHA256 empty (a second pass over a file hashed already)
 }
 
 // HeaderMode says how the first row of a table without named columns is taken.
@@ -181,8 +182,13 @@ func Open(name string, opt Options) (*Reader, error) {
 }
 
 func (r *Reader) open() error {
-	r.raw = &hashingReader{r: r.f, h: sha256.New()}
-	rawbuf := bufio.NewReaderSize(r.raw, bufSize)
+	var rawbuf *bufio.Reader
+	if r.opt.NoHash {
+		rawbuf = bufio.NewReaderSize(r.f, bufSize)
+	} else {
+		r.raw = &hashingReader{r: r.f, h: sha256.New()}
+		rawbuf = bufio.NewReaderSize(r.raw, bufSize)
+	}
 	magic, _ := rawbuf.Peek(512)
 	r.info.Compression = "none"
 	var stream io.Reader = rawbuf
@@ -537,7 +543,7 @@ func (r *Reader) end(err error) error {
 func (r *Reader) Info() Info {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.info.SHA256 == "" {
+	if r.info.SHA256 == "" && !r.opt.NoHash {
 		if r.raw != nil && r.eof && r.f != nil {
 			// Hash what the decoder did not need (e.g. gzip padding).
 			if _, err := io.Copy(r.raw.h, r.f); err == nil {

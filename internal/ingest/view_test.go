@@ -282,3 +282,12 @@ func checkScanLine(t *testing.T, line []byte, delim byte, base int) {
 		}
 	}
 }
+
+func TestNoHash(t *testing.T) {
+	p := write(t, "t.csv", viewTable(3000))
+	want, info := readAllVia(t, p, Options{MaxLineBytes: 4096}, "next")
+	got, info2 := readAllVia(t, p, Options{MaxLineBytes: 4096, NoHash: true}, "skip")
+	if info.SHA256 == "" || info2.SHA256 != "" || info2.Rows != info.Rows || len(got) != len(want) {
+		t.Fatalf("NoHash: sha256 %q, %d rows; with the hash %q, %d rows", info2.SHA256, info2.Rows, info.SHA256, info.Rows)
+	}
+}
