@@ -85,7 +85,7 @@ func BenchmarkHash(b *testing.B) {
 			var sink uint32
 			i := 0
 			start := cpuNow()
-		for b.Loop() {
+			for b.Loop() {
 				x := vals[i]
 				sink += c.hash(x.f, x.v)
 				if i++; i == len(vals) {
