@@ -46,6 +46,7 @@
 package addr
 
 import (
+	"math/bits"
 	"strings"
 
 	"github.com/huella/huella/internal/ident"
@@ -327,72 +328,131 @@ func (w *words) split(s string) {
 	w.n = n
 }
 
-// Byte flags of splitNormal.
-const (
-	flagSpace = 1 << iota // ' '
-	flagDigit             // 0-9
-	flagBad               // lower case, other white space: not normal
-	flagHigh              // 0x80 and above: normal only in Ñ (C3 91)
-)
-
-var byteFlags = func() (t [256]uint8) {
-	for c := range 256 {
-		switch {
-		case c == ' ':
-			t[c] = flagSpace
-		case '0' <= c && c <= '9':
-			t[c] = flagDigit
-		case c >= 0x80:
-			t[c] = flagHigh
-		case 'a' <= c && c <= 'z', c == '\t', c == '\n', c == '\v', c == '\f', c == '\r':
-			t[c] = flagBad
-		}
-	}
-	return t
-}()
-
 // splitNormal is split for a value already in normal form (upper-case
 // ASCII or Ñ, single inner spaces, none at either end: what Normal returns
 // unchanged); it reports false, with w undefined, when s is not in that
-// form. The loop over the bytes has no branch but its own: a word boundary
-// is where a mispredicted branch would cost most, so every byte writes the
-// end of the current word and the start of the next, and a space moves on.
+// form. A value of up to 64 bytes (every address part) is read eight bytes
+// at a time into bit masks of its spaces, digits and other bytes, and
+// the words are found from the space mask: no branch per byte, where a
+// mispredicted branch at each word boundary would cost most.
 func (w *words) splitNormal(s string) bool {
-	if s == "" {
-		return true
+	if len(s) > 64 || s == "" {
+		return w.splitNormalLong(s)
 	}
-	var acc, doubled uint8
-	prev := uint8(flagSpace) // a space first would be leading
-	spaces, n := 0, 0        // n: the current word, at most maxWords
-	for i := 0; i < len(s); i++ {
-		f := byteFlags[s[i]]
-		acc |= f
-		sp := f & flagSpace
-		doubled |= sp & prev
-		prev = sp
-		w.num |= uint32(f>>1&1) << n // a digit
-		w.ends[n] = int32(i)
-		w.starts[n+1] = int32(i + 1)
-		spaces += int(sp)
-		n = min(spaces, maxWords)
+	var space, digit, bad, high uint64
+	for i := 0; i < len(s); i += 8 {
+		var x uint64
+		if i+8 <= len(s) {
+			x = le64(s[i : i+8])
+		} else {
+			x = loadTail(s, i)
+		}
+		// per byte, bit 7 set for the bytes of each kind (SWAR: a byte b <
+		// 0x80 plus 0x80−k has bit 7 set exactly when b ≥ k, and no carry
+		// crosses into the next byte); written here, not in a function,
+		// because it is too big for the inliner
+		h := x & highs
+		a := x &^ h // the ASCII bytes; the others count as 0
+		t := a ^ (' ' * lanes)
+		sp := ^((t&(0x7F*lanes) + 0x7F*lanes) | t | 0x7F*lanes) // t's zero bytes
+		dg := (a + (0x80-'0')*lanes) &^ (a + (0x80-'9'-1)*lanes)
+		lo := (a + (0x80-'a')*lanes) &^ (a + (0x80-'z'-1)*lanes)
+		ws := (a + (0x80-'\t')*lanes) &^ (a + (0x80-'\r'-1)*lanes)
+		space |= movemask(sp&^h) << i
+		digit |= movemask(dg&^h) << i
+		bad |= (lo | ws) &^ h & highs
+		high |= h
 	}
-	if acc&flagBad != 0 || doubled|prev != 0 {
+	if bad != 0 || high != 0 && !onlyEnye(s) {
 		return false
 	}
-	if acc&flagHigh != 0 && !onlyEnye(s) {
-		return false
+	last := uint64(1) << (len(s) - 1)
+	if space&1 != 0 || space&last != 0 || space&(space>>1) != 0 {
+		return false // leading, trailing or doubled space
 	}
-	if spaces >= maxWords {
+	if bits.OnesCount64(space) >= maxWords {
 		w.n = 0 // too many words to be an address part: no slots
 		return true
 	}
-	w.starts[0], w.ends[n] = 0, int32(len(s))
-	w.n = n + 1
-	for k := 0; k <= n; k++ {
-		if w.ends[k]-w.starts[k] == 1 && 'A' <= s[w.starts[k]] && s[w.starts[k]] <= 'Z' {
-			w.num |= 1 << k // one letter
+	n, start := 0, 0
+	for m := space; ; m &= m - 1 { // a word ends at each space, the last at len(s)
+		end, mask := len(s), ^uint64(0)
+		if m != 0 {
+			end = bits.TrailingZeros64(m)
+			mask = 1<<end - 1
+		}
+		w.starts[n], w.ends[n] = int32(start), int32(end)
+		if digit&mask>>start != 0 || end-start == 1 && 'A' <= s[start] && s[start] <= 'Z' {
+			w.num |= 1 << n
+		}
+		n++
+		if m == 0 {
+			break
+		}
+		start = end + 1
+	}
+	w.n = n
+	return true
+}
+
+// SWAR constants.
+const (
+	lanes = 0x0101010101010101
+	highs = 0x80 * lanes
+)
+
+// loadTail is the bytes from s[i] to the end of s (fewer than 8) as a
+// little-endian word, padded with 'A', which is neither a space nor a digit.
+func loadTail(s string, i int) uint64 {
+	pad := uint64('A' * lanes)
+	if len(s) >= 8 { // the last 8 bytes, shifted down
+		k := uint(i + 8 - len(s)) // bytes past the end, 1-7
+		return le64(s[len(s)-8:])>>(8*k) | pad<<(64-8*k)
+	}
+	b := [8]byte{'A', 'A', 'A', 'A', 'A', 'A', 'A', 'A'}
+	copy(b[:], s[i:])
+	return le64(string(b[:]))
+}
+
+// le64 is the first 8 bytes of b as a little-endian word (one load).
+func le64(b string) uint64 {
+	_ = b[7]
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+}
+
+// movemask gathers bit 7 of each byte of x into the low 8 bits.
+func movemask(x uint64) uint64 {
+	return ((x >> 7) & lanes) * 0x0102040810204080 >> 56
+}
+
+// splitNormalLong is splitNormal for a value of more than 64 bytes.
+func (w *words) splitNormalLong(s string) bool {
+	prevSpace := true // a space first would be leading
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == ' ':
+			if prevSpace {
+				return false
+			}
+			prevSpace = true
+		case c >= 0x80:
+			if c != 0xC3 || i+1 == len(s) || s[i+1] != 0x91 {
+				return false
+			}
+			i++
+			prevSpace = false
+		case 'a' <= c && c <= 'z', '\t' <= c && c <= '\r':
+			return false
+		default:
+			prevSpace = false
 		}
 	}
+	if prevSpace && s != "" {
+		return false // trailing space
+	}
+	w.split(s)
 	return true
 }
 
