@@ -673,7 +673,11 @@ func (y *yielder) yield() {
 		}
 		return
 	}
-	pause := min(time.Duration(float64(y.worked)*(1-AnalysisShare)/AnalysisShare), time.Second)
+	share := AnalysisShare
+	if y.s.analysisShare > 0 {
+		share = y.s.analysisShare
+	}
+	pause := min(time.Duration(float64(y.worked)*(1-share)/share), time.Second)
 	time.Sleep(pause)
 	y.s.metrics.analysisPause.Add(int64(pause))
 	y.worked, y.since = 0, time.Now()

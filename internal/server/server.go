@@ -138,8 +138,10 @@ type Server struct {
 	sets      setCache
 	analyzeMu sync.Mutex   // one analysis at a time
 	lastCheck atomic.Int64 // unix ns of the latest exposure evaluation (see yielder)
-	baseCtx   context.Context
-	cancel    context.CancelFunc
+	// analysisShare overrides AnalysisShare (tests; 1: never yield).
+	analysisShare float64
+	baseCtx       context.Context
+	cancel        context.CancelFunc
 }
 
 // Route is one registered route and the least role that may use it.
