@@ -186,3 +186,18 @@ func TestHashRandom(t *testing.T) {
 		}
 	}
 }
+
+// TestHashAllocs checks that hashing register and leaked values (upper
+// case, Ñ or not, every address spelling) does not allocate.
+func TestHashAllocs(t *testing.T) {
+	s := register.INE()
+	c := newComparer(s)
+	vals := hashMix(s, 20, false)
+	if n := testing.AllocsPerRun(10, func() {
+		for _, x := range vals {
+			c.hash(x.f, x.v)
+		}
+	}); n != 0 {
+		t.Errorf("%v allocations hashing %d values, want 0", n, len(vals))
+	}
+}
