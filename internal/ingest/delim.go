@@ -194,10 +194,13 @@ func (d *delimSource) next() ([]string, error) {
 // and appends its fields, slices of that string, to dst.
 func rowStrings(buf []byte, base int, ends []int, dst []string) []string {
 	s := string(buf[base:ends[len(ends)-1]])
+	n := len(dst)
+	dst = slices.Grow(dst, len(ends))[:n+len(ends)]
+	out := dst[n:]
 	prev := 0
-	for _, e := range ends {
+	for k, e := range ends {
 		e -= base
-		dst = append(dst, s[prev:e])
+		out[k] = s[prev:e]
 		prev = e + 1
 	}
 	return dst

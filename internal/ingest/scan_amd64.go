@@ -27,17 +27,19 @@ func scanLineSIMD(b []byte, delim byte, base int, ends []int) (_ []int, special,
 	var masks [65]uint16
 	var spec, hi uint32
 	pd := uint64(delim) * ones
+	// At most one position a byte, and a round writes up to three more.
+	ends = slices.Grow(ends, len(b)+4)
+	n := len(ends)
+	e := ends[n:cap(ends)]
+	c := 0
 	for off := 0; off < len(b); off += 1024 {
 		seg := b[off:min(off+1024, len(b))]
 		n16 := len(seg) &^ 15
 		s, h := scanMasks(seg[:n16], pd, masks[:n16/16])
 		nm := n16 / 16
 		if n16 < len(seg) {
-			// The last bytes, padded with a byte that is nothing special.
-			var tail [16]byte
-			for i := range tail {
-				tail[i] = 'a'
-			}
+			// The last bytes, padded with a byte that is no delimiter.
+			tail := padding
 			copy(tail[:], seg[n16:])
 			s2, h2 := scanMasks(tail[:], pd, masks[nm:nm+1])
 			s, h = s|s2, h|h2
@@ -54,26 +56,23 @@ func scanLineSIMD(b []byte, delim byte, base int, ends []int) (_ []int, special,
 					m |= uint64(masks[k+j]) << (16 * j)
 				}
 			}
-			if m == 0 {
-				continue
-			}
-			n := len(ends)
-			cnt := bits.OnesCount64(m)
-			ends = slices.Grow(ends, 68)
-			e := ends[n : n+68]
 			p := base + off + 16*k
-			for c := 0; c < cnt; c += 4 {
-				e[c&63] = p + bits.TrailingZeros64(m)
+			cnt := bits.OnesCount64(m)
+			for j := c; j < c+cnt; j += 4 {
+				e[j] = p + bits.TrailingZeros64(m)
 				m &= m - 1
-				e[c&63+1] = p + bits.TrailingZeros64(m)
+				e[j+1] = p + bits.TrailingZeros64(m)
 				m &= m - 1
-				e[c&63+2] = p + bits.TrailingZeros64(m)
+				e[j+2] = p + bits.TrailingZeros64(m)
 				m &= m - 1
-				e[c&63+3] = p + bits.TrailingZeros64(m)
+				e[j+3] = p + bits.TrailingZeros64(m)
 				m &= m - 1
 			}
-			ends = ends[:n+cnt]
+			c += cnt
 		}
 	}
-	return append(ends, base+len(b)), spec != 0, hi != 0
+	e[c] = base + len(b)
+	return ends[:n+c+1], spec != 0, hi != 0
 }
+
+var padding = [16]byte{'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a'}

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -31,10 +32,10 @@ func (r *Reader) NextView() ([][]byte, error) {
 	if ends == nil { // another format: a row of strings in r.row
 		return r.viewOf(r.row), nil
 	}
-	v := r.view[:0]
+	v := slices.Grow(r.view[:0], len(ends))[:len(ends)]
 	start := base
-	for _, e := range ends {
-		v = append(v, buf[start:e:e])
+	for k, e := range ends {
+		v[k] = buf[start:e:e]
 		start = e + 1
 	}
 	r.view = v
