@@ -79,12 +79,6 @@ func (m *Mapping) Record(row []string, dst register.Record) register.Record {
 	} else {
 		dst = make(register.Record, n)
 	}
-	// Text that needs rewriting is gathered in one buffer and becomes one
-	// string at the end, each value a substring of it: one allocation per
-	// row instead of one per value.
-	var arena [256]byte
-	var later [24]deferred
-	buf, todo := arena[:0], later[:0]
 	for i := range m.plan {
 		s := &m.plan[i]
 		if s.col >= len(row) {
@@ -97,6 +91,39 @@ func (m *Mapping) Record(row []string, dst register.Record) register.Record {
 				s.putText(dst, ident.Normalize(v))
 				continue
 			}
+			if !ident.IsNormal(v) {
+				m.recordRewritten(row, dst, i)
+				return dst
+			}
+			if s.kind == convText {
+				dst[s.field] = v
+			} else {
+				s.putText(dst, v)
+			}
+		default:
+			dst[s.field] = s.convert(v)
+		}
+	}
+	return dst
+}
+
+// recordRewritten finishes Record from step from, the first text value
+// that needs rewriting. The rewritten text is gathered in one buffer and
+// becomes one string at the end, each value a substring of it: one
+// allocation per row instead of one per value. (A function of its own so
+// that rows with nothing to rewrite do not pay for clearing the buffer.)
+func (m *Mapping) recordRewritten(row []string, dst register.Record, from int) {
+	var arena [256]byte
+	var later [24]deferred
+	buf, todo := arena[:0], later[:0]
+	for i := from; i < len(m.plan); i++ {
+		s := &m.plan[i]
+		if s.col >= len(row) {
+			continue
+		}
+		v := row[s.col]
+		switch s.kind {
+		case convText, convFull, convSurnames:
 			if ident.IsNormal(v) {
 				s.putText(dst, v)
 				continue
@@ -108,13 +135,10 @@ func (m *Mapping) Record(row []string, dst register.Record) register.Record {
 			dst[s.field] = s.convert(v)
 		}
 	}
-	if len(todo) > 0 {
-		text := string(buf)
-		for _, d := range todo {
-			d.step.putText(dst, text[d.start:d.end])
-		}
+	text := string(buf)
+	for _, d := range todo {
+		d.step.putText(dst, text[d.start:d.end])
 	}
-	return dst
 }
 
 // sharesField reports whether two steps write the same field. A
