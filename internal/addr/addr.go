@@ -576,14 +576,13 @@ func Set(s string, slots []Slot, spell []int) string {
 
 // Canonical is s normalised with every slot written in its class's canonical
 // spelling (the first long form): two addresses that differ only in the
-// choice of equivalent forms have the same canonical form.
+// choice of equivalent forms have the same canonical form. It allocates only
+// when the result differs from s.
 func Canonical(s string) string {
-	s = Normal(s)
-	var buf [8]Slot
-	slots := AppendForms(buf[:0], s)
-	if len(slots) == 0 {
+	var buf [128]byte
+	c := AppendCanonical(buf[:0], s)
+	if string(c) == s {
 		return s
 	}
-	spell := make([]int, len(slots))
-	return Set(s, slots, spell)
+	return string(c)
 }
