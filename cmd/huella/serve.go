@@ -45,7 +45,11 @@ a published leak without sending it (oblivious PRF; see "huella check").
 
 Accounts are made with "huella user add". Roles: viewer (reads),
 investigator (+ uploads, notes, publishing for /check), custodian
-(+ issuing and downloading releases). GET /healthz answers 200 and
+(+ issuing and downloading releases). The Releases page lists every
+release of the ledger; one written with "huella release --out FILE" can be
+downloaded while FILE is still there with the SHA-256 the ledger recorded.
+Sessions survive a restart (DIR/sessions.json keeps only hashes of the
+session tokens). GET /healthz answers 200 and
 GET /metrics the Prometheus text format. Logs (log/slog, on stderr) never
 hold personal data. SIGINT/SIGTERM shut down gracefully.
 
