@@ -217,7 +217,11 @@ func (d *delimSource) appendRow(buf []byte, ends []int) ([]byte, []int, error) {
 		}
 		d.start = d.lr.line
 		var special, high bool
-		ends, special, high = scanLine(b, d.delim, base, ends)
+		if len(b) > 0 && b[0] == '"' {
+			special = true // a quoted first field: no use scanning for delimiters
+		} else {
+			ends, special, high = scanLine(b, d.delim, base, ends)
+		}
 		if special {
 			ends = ends[:mark]
 			if bytes.IndexByte(b, 0) >= 0 {
