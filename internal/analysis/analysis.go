@@ -106,7 +106,8 @@ type Leak struct {
 	Map  func(row []string, dst register.Record) register.Record
 	// Some, when set, reads the file again and calls fn with the record of
 	// each row (0-based, in file order) for which want is true, mapping
-	// only those: the second pass of a large leak wants a few rows.
+	// only those: the second pass of a large leak wants a few rows. want
+	// is false past the last row.
 	Some func(ctx context.Context, want func(row int) bool, fn func(row int, rec register.Record) error) error
 }
 
@@ -337,7 +338,7 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 		progress("read again", n)
 		extra := 0
 		want := func(r int) bool {
-			return r >= maxObs && mt.out[r].person == 0 && extra < maxObs
+			return r >= maxObs && r < len(mt.out) && mt.out[r].person == 0 && extra < maxObs
 		}
 		keep := func(r int, rec register.Record) error {
 			if _, ok := pending[r]; !ok {

@@ -318,15 +318,32 @@ func OpenLeak(path string, schema *register.Schema) (*Leak, func(), error) {
 		},
 		Map: mp.Record,
 		Some: func(ctx context.Context, want func(int) bool, fn func(int, register.Record) error) error {
-			again, err := ingest.Open(path, ingest.Options{})
+			// The file was hashed on the first pass; rows not wanted are
+			// skipped without being made (ingest.Reader.Skip).
+			again, err := ingest.Open(path, ingest.Options{NoHash: true})
 			if err != nil {
 				return err
 			}
 			defer again.Close()
 			rec := make(register.Record, len(schema.Fields))
-			for i := 0; ; i++ {
-				if i%4096 == 0 && ctx.Err() != nil {
+			for i := 0; ; {
+				if ctx.Err() != nil {
 					return ctx.Err()
+				}
+				k := 0
+				for k < 65536 && !want(i+k) {
+					k++
+				}
+				if k > 0 {
+					done, err := again.Skip(int64(k))
+					if err == io.EOF {
+						return nil
+					}
+					if err != nil {
+						return err
+					}
+					i += int(done)
+					continue
 				}
 				row, err := again.Next()
 				if err == io.EOF {
@@ -335,13 +352,11 @@ func OpenLeak(path string, schema *register.Schema) (*Leak, func(), error) {
 				if err != nil {
 					return err
 				}
-				if !want(i) {
-					continue
-				}
 				rec = mp.Record(row, rec)
 				if err := fn(i, rec); err != nil {
 					return err
 				}
+				i++
 			}
 		},
 		Input: func() report.Input {
