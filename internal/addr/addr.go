@@ -157,20 +157,20 @@ func init() {
 		}
 		byFirst[f] = list
 		// the lookup table, in the same order
-		h := wordHash(f)
-		i := h & (len(firstWords) - 1)
+		p := pack(f, 0, len(f))
+		i := wordHash(p, len(f))
 		for firstWords[i].word != "" {
 			i = (i + 1) & (len(firstWords) - 1)
 		}
-		firstWords[i] = firstWord{f, h, list}
+		firstWords[i] = firstWord{p, f, list}
 	}
 }
 
 // firstWord is an entry of firstWords.
 type firstWord struct {
-	word  string
-	hash  int
-	spell []spelling // the spellings starting with word, longest first
+	packed uint64 // pack(word, 0, len(word))
+	word   string
+	spell  []spelling // the spellings starting with word, longest first
 }
 
 // firstWords is an open-addressing hash table (linear probing, wordHash) of
@@ -180,26 +180,38 @@ var firstWords [1 << firstWordsBits]firstWord
 
 const firstWordsBits = 9
 
-// wordHash is a hash of the non-empty word w from four of its bytes and its
-// length, without a loop: enough to spread the first words over firstWords
-// (a collision costs a probe, never a wrong match).
-func wordHash(w string) int {
-	n := len(w)
-	x := uint32(w[0]) | uint32(w[min(1, n-1)])<<8 | uint32(w[n/2])<<16 | uint32(w[n-1])<<24
-	x = (x ^ uint32(n)) * 0x9E3779B1
-	return int(x >> (32 - firstWordsBits))
+// pack is the first (up to) 8 bytes of the word s[i:j] as a little-endian
+// word, zero above the word: one load, where comparing strings would call
+// memequal.
+func pack(s string, i, j int) uint64 {
+	var x uint64
+	if i+8 <= len(s) {
+		x = le64(s[i : i+8])
+	} else {
+		x = loadTail(s, i)
+	}
+	if n := j - i; n < 8 {
+		x &= 1<<(8*n) - 1
+	}
+	return x
 }
 
-// spellingsAt lists the spellings whose first word is w, longest first.
-// The caller has checked firstLen.
-func spellingsAt(w string) []spelling {
-	h := wordHash(w)
-	for i := h & (len(firstWords) - 1); ; i = (i + 1) & (len(firstWords) - 1) {
-		e := &firstWords[i]
+// wordHash is the firstWords index of a word of n bytes that packs to p
+// (a collision costs a probe, never a wrong match).
+func wordHash(p uint64, n int) int {
+	return int((p ^ uint64(n)) * 0x9E3779B97F4A7C15 >> (64 - firstWordsBits))
+}
+
+// spellingsAt lists the spellings whose first word is s[i:j], longest
+// first. The caller has checked firstLen.
+func spellingsAt(s string, i, j int) []spelling {
+	p, n := pack(s, i, j), j-i
+	for h := wordHash(p, n); ; h = (h + 1) & (len(firstWords) - 1) {
+		e := &firstWords[h]
 		if e.word == "" {
 			return nil
 		}
-		if e.hash == h && e.word == w {
+		if e.packed == p && len(e.word) == n && (n <= 8 || e.word[8:] == s[i+8:j]) {
 			return e.spell
 		}
 	}
@@ -492,7 +504,7 @@ func (w *words) candidate(s string, k int) bool {
 // match finds the spelling recognised at word k of s, if any.
 func (w *words) match(s string, k int) *spelling {
 	n := w.n
-	list := spellingsAt(s[w.starts[k]:w.ends[k]])
+	list := spellingsAt(s, int(w.starts[k]), int(w.ends[k]))
 	for j := range list {
 		sp := &list[j]
 		nw := len(sp.words)

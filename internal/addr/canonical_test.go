@@ -192,11 +192,17 @@ func TestFormsRefPairs(t *testing.T) {
 func TestFirstWords(t *testing.T) {
 	probes := 0
 	for f, list := range byFirst {
-		got := spellingsAt(f)
+		got := spellingsAt("X "+f+" Y", 2, 2+len(f))
 		if len(got) != len(list) || &got[0] != &list[0] && got[0].index != list[0].index {
 			t.Errorf("spellingsAt(%q) = %v, want %v", f, got, list)
 		}
-		for i := wordHash(f) & (len(firstWords) - 1); firstWords[i].word != f; i = (i + 1) & (len(firstWords) - 1) {
+		if got := spellingsAt(f, 0, len(f)); len(got) != len(list) {
+			t.Errorf("spellingsAt(%q) at the end = %v, want %v", f, got, list)
+		}
+		if got := spellingsAt(f+"X", 0, len(f)+1); got != nil && len(f) < 8 {
+			t.Errorf("spellingsAt(%q) = %v, want none", f+"X", got)
+		}
+		for i := wordHash(pack(f, 0, len(f)), len(f)); firstWords[i].word != f; i = (i + 1) & (len(firstWords) - 1) {
 			probes++
 		}
 	}
