@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"io"
 	"net"
 	"net/http"
@@ -81,26 +82,54 @@ func TestEvaluateMiddlewareAllocs(t *testing.T) {
 	}
 }
 
-// BenchmarkLoopbackFloor is what one request costs on 127.0.0.1 without
-// any work in the handler, server and client counted together (they share
-// the machine in TestLoad): net/http with a handler that answers 32 bytes,
-// and a minimal hand-written HTTP/1.1 responder, both driven by the load
-// test's raw keep-alive client on 8 connections. cpu-µs/req is the process's
-// CPU time (user+system, the kernel's loopback work included) per request.
-func BenchmarkLoopbackFloor(b *testing.B) {
-	answer := bytes.Repeat([]byte{1}, exposure.ElementSize)
-	serveHTTP := func(ln net.Listener) func() {
+// BenchmarkLoopback is what one request costs on 127.0.0.1, server and
+// client counted together (they share the machine in TestLoad), driven by
+// the load test's raw keep-alive client on 8 connections; cpu-µs/req is the
+// process's CPU time (user+system, the kernel's loopback work included) per
+// request. Servers: net/http with a bare handler, a minimal hand-written
+// HTTP/1.1 responder, and huella's own Server (middleware, rate limiter,
+// metrics); each either answers 32 fixed bytes (floor) or evaluates the
+// blinded element (evaluate). evaluate-only is Key.Evaluate on every CPU
+// without any network, the load test's bound: its cpu-µs/req over another
+// line's is the share of the bound that server can reach per CPU-second.
+func BenchmarkLoopback(b *testing.B) {
+	key, err := exposure.GenerateKey()
+	if err != nil {
+		b.Fatal(err)
+	}
+	bl, _ := exposure.Blind("SABC560626MDFLRN01")
+	fixed := bytes.Repeat([]byte{1}, exposure.ElementSize)
+	answer := func(eval bool, body []byte) []byte {
+		if !eval {
+			return fixed
+		}
+		ev, err := key.Evaluate(body)
+		if err != nil {
+			panic(err)
+		}
+		return ev
+	}
+	serveHTTP := func(ln net.Listener, eval bool) func() {
 		hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			var buf [64]byte
-			io.ReadFull(r.Body, buf[:])
+			n, _ := io.ReadFull(r.Body, buf[:])
 			w.Header().Set("Content-Type", "application/octet-stream")
-			w.Write(answer)
+			w.Write(answer(eval, buf[:n]))
 		}), ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second}
 		go hs.Serve(ln)
 		return func() { hs.Close() }
 	}
-	serveRaw := func(ln net.Listener) func() {
-		resp := append([]byte("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 32\r\n\r\n"), answer...)
+	serveHuella := func(ln net.Listener, eval bool) func() {
+		s, err := New(Config{Dir: b.TempDir(), Key: key, EvalRate: 1e9, EvalBurst: 1 << 30})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		go s.Serve(ctx, ln, nil)
+		return cancel
+	}
+	serveRaw := func(ln net.Listener, eval bool) func() {
+		head := []byte("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 32\r\n\r\n")
 		go func() {
 			for {
 				c, err := ln.Accept()
@@ -110,6 +139,8 @@ func BenchmarkLoopbackFloor(b *testing.B) {
 				go func() {
 					defer c.Close()
 					r := bufio.NewReader(c)
+					resp := append([]byte(nil), head...)
+					body := make([]byte, 64)
 					for {
 						n := 0
 						for {
@@ -124,9 +155,13 @@ func BenchmarkLoopbackFloor(b *testing.B) {
 								n, _ = strconv.Atoi(strings.TrimSpace(v))
 							}
 						}
-						if _, err := r.Discard(n); err != nil {
+						if n > len(body) {
 							return
 						}
+						if _, err := io.ReadFull(r, body[:n]); err != nil {
+							return
+						}
+						resp = append(resp[:len(head)], answer(eval, body[:n])...)
 						if _, err := c.Write(resp); err != nil {
 							return
 						}
@@ -136,45 +171,58 @@ func BenchmarkLoopbackFloor(b *testing.B) {
 		}()
 		return func() { ln.Close() }
 	}
-	for _, bc := range []struct {
-		name  string
-		serve func(net.Listener) func()
-	}{{"net-http", serveHTTP}, {"raw-tcp", serveRaw}} {
-		b.Run(bc.name, func(b *testing.B) {
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				b.Fatal(err)
+	b.Run("evaluate-only", func(b *testing.B) {
+		c0 := processCPU()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				answer(true, bl.Request)
 			}
-			stop := bc.serve(ln)
-			defer stop()
-			const conns = 8
-			cs := make([]*rawConn, conns)
-			for i := range cs {
-				if cs[i], err = dialRaw(ln.Addr().String()); err != nil {
+		})
+		b.ReportMetric(float64((processCPU()-c0).Microseconds())/float64(b.N), "cpu-µs/req")
+	})
+	for _, work := range []string{"floor", "evaluate"} {
+		for _, bc := range []struct {
+			name  string
+			serve func(net.Listener, bool) func()
+		}{{"net-http", serveHTTP}, {"raw-tcp", serveRaw}, {"huella", serveHuella}} {
+			if work == "floor" && bc.name == "huella" {
+				continue // TestLoad measures its floor (GET /healthz)
+			}
+			b.Run(work+"/"+bc.name, func(b *testing.B) {
+				ln, err := net.Listen("tcp", "127.0.0.1:0")
+				if err != nil {
 					b.Fatal(err)
 				}
-				defer cs[i].Close()
-			}
-			body := bytes.Repeat([]byte{2}, exposure.ElementSize)
-			var next atomic.Int64
-			c0 := processCPU()
-			b.ResetTimer()
-			var wg sync.WaitGroup
-			for _, c := range cs {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for next.Add(1) <= int64(b.N) {
-						if _, err := c.post("/api/exposure/evaluate", body); err != nil {
-							b.Error(err)
-							return
-						}
+				stop := bc.serve(ln, work == "evaluate")
+				defer stop()
+				const conns = 8
+				cs := make([]*rawConn, conns)
+				for i := range cs {
+					if cs[i], err = dialRaw(ln.Addr().String()); err != nil {
+						b.Fatal(err)
 					}
-				}()
-			}
-			wg.Wait()
-			b.StopTimer()
-			b.ReportMetric(float64((processCPU()-c0).Microseconds())/float64(b.N), "cpu-µs/req")
-		})
+					defer cs[i].Close()
+				}
+				var next atomic.Int64
+				c0 := processCPU()
+				b.ResetTimer()
+				var wg sync.WaitGroup
+				for _, c := range cs {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						for next.Add(1) <= int64(b.N) {
+							if _, err := c.post("/api/exposure/evaluate", bl.Request); err != nil {
+								b.Error(err)
+								return
+							}
+						}
+					}()
+				}
+				wg.Wait()
+				b.StopTimer()
+				b.ReportMetric(float64((processCPU()-c0).Microseconds())/float64(b.N), "cpu-µs/req")
+			})
+		}
 	}
 }
