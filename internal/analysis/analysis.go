@@ -689,7 +689,7 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 			for j < len(secs) && secs[j] == secs[i] {
 				j++
 			}
-			ent, sec := mt.codes[secs[i]>>32], mt.codes[uint32(secs[i])]
+			ent, sec := mt.codeOf(uint32(secs[i]>>32)), mt.codeOf(uint32(secs[i]))
 			rep.Affected.ByEntidad[ent] += j - i
 			rep.Affected.BySeccion = append(rep.Affected.BySeccion, report.SeccionCount{Entidad: ent, Seccion: sec, People: j - i})
 			i = j

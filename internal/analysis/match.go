@@ -6,6 +6,7 @@ import (
 	"math/bits"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -79,7 +80,7 @@ func (m *matcher) curpOf(r int) string {
 // setCURP records curp, the register's CURP of the person row r is linked
 // to: nothing when it is the row's own (the usual case: linked by it).
 func (m *matcher) setCURP(r int32, curp string) {
-	if len(curp) == len(key18{}) && toKey18(curp) == m.curp[r] {
+	if k := toKey18(curp); len(curp) == len(k) && k.eq(&m.curp[r]) {
 		delete(m.oddCURP, r)
 		return
 	}
@@ -147,7 +148,16 @@ func (m *matcher) addFinish(b *recBatch) {
 // value means none.
 type key18 [18]byte
 
-func (k *key18) none() bool { return *k == key18{} }
+func (k *key18) none() bool {
+	return binary.LittleEndian.Uint64(k[0:8])|binary.LittleEndian.Uint64(k[8:16])|uint64(binary.LittleEndian.Uint16(k[16:18])) == 0
+}
+
+// eq is k == o, a word at a time (the compiler calls memequal for arrays).
+func (k *key18) eq(o *key18) bool {
+	return binary.LittleEndian.Uint64(k[0:8]) == binary.LittleEndian.Uint64(o[0:8]) &&
+		binary.LittleEndian.Uint64(k[8:16]) == binary.LittleEndian.Uint64(o[8:16]) &&
+		binary.LittleEndian.Uint16(k[16:18]) == binary.LittleEndian.Uint16(o[16:18])
+}
 
 func (k *key18) String() string {
 	if k.none() {
@@ -293,10 +303,26 @@ func (m *matcher) evaluate(row int, cands []cand, method uint8) {
 	*cur = o
 }
 
-// code returns the id of an entidad or sección code in m.codes (0 for "").
+// code returns the id of an entidad or sección code (0 for ""): a code of
+// one to six digits is its own id (numericCode, no look-up: the usual
+// case), any other an index in m.codes.
 func (m *matcher) code(s string) uint32 {
 	if s == "" {
 		return 0
+	}
+	if len(s) <= 6 {
+		v := uint32(0)
+		for i := 0; i < len(s); i++ {
+			d := s[i] - '0'
+			if d > 9 {
+				v = numericCode // not a number
+				break
+			}
+			v = v*10 + uint32(d)
+		}
+		if v < numericCode {
+			return numericCode | uint32(len(s))<<24 | v
+		}
 	}
 	if id, ok := m.codeID[s]; ok {
 		return id
@@ -306,6 +332,23 @@ func (m *matcher) code(s string) uint32 {
 	m.codes = append(m.codes, s)
 	m.codeID[s] = id
 	return id
+}
+
+// numericCode marks the id of a code of digits: the bit, the number of
+// digits (bits 24–26), the value (bits 0–19).
+const numericCode = 1 << 31
+
+// codeOf is the code whose id is id.
+func (m *matcher) codeOf(id uint32) string {
+	if id&numericCode == 0 {
+		return m.codes[id]
+	}
+	n := int(id >> 24 & 7)
+	b := strconv.AppendUint(make([]byte, 0, 8), uint64(id&(1<<20-1)), 10)
+	for len(b) < n {
+		b = append([]byte{'0'}, b...)
+	}
+	return string(b)
 }
 
 // lookup links every row by store lookups of its CURP, then its clave.
@@ -653,7 +696,7 @@ func (ix *keyIndex) rows(k key18, dst []int32) []int32 {
 		if s.row == 0 {
 			return dst
 		}
-		if s.tag == tag && ix.keys[s.row-1] == k {
+		if s.tag == tag && ix.keys[s.row-1].eq(&k) {
 			dst = append(dst, s.row-1)
 		}
 	}
