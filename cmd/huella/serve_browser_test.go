@@ -139,6 +139,18 @@ func TestServeDemoBrowser(t *testing.T) {
 	if err != nil || !strings.HasPrefix(head, "200 attachment") {
 		t.Fatalf("download of the new release: %q, %v", head, err)
 	}
+	// The oldest release was written by "huella release" in the demo, outside
+	// the workspace: it is offered for download too.
+	head, err = chromedp.Run(ctx, chromedp.Evaluate[string](`(async () => {
+		const rows = document.querySelectorAll("#releases tbody tr"), last = rows[rows.length - 1];
+		const a = last.querySelector("a");
+		if (!a) return "no link: " + last.innerText;
+		const r = await fetch(a.href);
+		return r.status + " " + (await r.text()).split("\n")[0];
+	})()`, chromedp.EvalAwaitPromise))
+	if err != nil || !strings.HasPrefix(head, "200 clave_elector,") {
+		t.Fatalf("download of a release made by huella release: %q, %v", head, err)
+	}
 
 	do("verify the ledger",
 		browsertest.NavigateRetry(base+"/ledger"),
