@@ -194,7 +194,11 @@ func New(cfg Config) (*Server, error) {
 		users:    OpenUsers(cfg.Dir),
 		sets:     setCache{dir: cfg.Dir},
 	}
-	if err := s.sessions.open(SessionsPath(cfg.Dir), s.users); err != nil {
+	sessPath := SessionsPath(cfg.Dir)
+	if cfg.Dir == "" {
+		sessPath = "" // no workspace: sessions in memory only
+	}
+	if err := s.sessions.open(sessPath, s.users); err != nil {
 		return nil, err
 	}
 	s.baseCtx, s.cancel = context.WithCancel(context.Background())

@@ -99,6 +99,9 @@ func (ss *sessions) open(path string, users *Users) error {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	ss.path, ss.m = path, map[string]*session{}
+	if path == "" {
+		return nil
+	}
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
