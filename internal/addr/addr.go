@@ -294,9 +294,11 @@ func AppendCanonical(dst []byte, s string) []byte {
 			continue
 		}
 		if sp := w.match(s, k); sp != nil {
-			dst = append(dst, s[last:w.starts[k]]...)
-			dst = append(dst, classes[sp.class].Name...)
-			last = int(w.ends[k+len(sp.words)-1])
+			if sp.index != 0 {
+				dst = append(dst, s[last:w.starts[k]]...)
+				dst = append(dst, classes[sp.class].Name...)
+				last = int(w.ends[k+len(sp.words)-1])
+			}
 			k += len(sp.words) - 1
 		}
 	}
