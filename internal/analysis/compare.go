@@ -247,7 +247,15 @@ func hashText(v string, code bool) (x uint32, ok bool) {
 		var out []byte
 		switch {
 		case o == foldSpaceByte:
-			pending = wrote
+			if wrote && i+1 < len(v) && asciiFold[v[i+1]] < 0x80 {
+				// one space between two words, the usual case: hash it
+				// now, and the next byte takes the fast path
+				x ^= ' '
+				x *= fnvPrime
+				pending, skip = false, false
+			} else {
+				pending = wrote
+			}
 			continue
 		case o < 0x80:
 			out = asciiBytes[o : o+1]
