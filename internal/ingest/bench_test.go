@@ -151,13 +151,26 @@ func writeBenchFiles(dir string, n int) error {
 // garbage collector then runs about once per that many MiB allocated, as
 // in an analysis, instead of every 4 MiB (a benchmark's heap is tiny, and
 // the cost of a row's string is mostly collection cycles).
-func ballast() []byte {
+//
+// HUELLA_BENCH_HEAP_ROWS adds that many rows of 20 small strings, as the
+// analysis holds its first 200,000 rows whole: a heap the GC must trace,
+// so that marking lasts and write barriers are on for longer.
+func ballast() any {
 	mb, _ := strconv.Atoi(os.Getenv("HUELLA_BENCH_HEAP_MB"))
 	b := make([]byte, mb<<20)
 	for i := 0; i < len(b); i += 4096 {
 		b[i] = 1
 	}
-	return b
+	n, _ := strconv.Atoi(os.Getenv("HUELLA_BENCH_HEAP_ROWS"))
+	rows := make([][]string, n)
+	for i := range rows {
+		row := make([]string, 20)
+		for j := range row {
+			row[j] = strconv.Itoa(i*20 + j)
+		}
+		rows[i] = row
+	}
+	return []any{b, rows}
 }
 
 // cpuTime is the process's user+system CPU time: on a shared machine
