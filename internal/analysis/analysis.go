@@ -476,7 +476,7 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 		exact := o.ivN > 0
 		if exact && ours {
 			counter.Add(mt.ivs(r))
-			dated = append(dated, int32(r))
+			dated = append(grow(dated, 1), int32(r))
 		}
 		m++
 		if exact {

@@ -139,8 +139,8 @@ func (m *matcher) addFinish(b *recBatch) {
 		c := &m.hashes[len(m.hashes)-1]
 		*c = append(*c, b.hashes[i*nv:(i+1)*nv]...)
 	}
-	m.curp = append(m.curp, b.kc...)
-	m.clave = append(m.clave, b.kk...)
+	m.curp = append(grow(m.curp, len(b.kc)), b.kc...)
+	m.clave = append(grow(m.clave, len(b.kk)), b.kk...)
 }
 
 // key18 is a CURP or clave de elector (both 18 characters), held without a
@@ -195,6 +195,16 @@ func peekKey(rec register.Record, i int) string {
 		}
 	}
 	return k
+}
+
+// grow makes room for n more elements of s, doubling its capacity when
+// it must grow: append grows large slices by a quarter, so that a slice of
+// ten million keys would be copied twenty times over as it fills.
+func grow[T any](s []T, n int) []T {
+	if len(s)+n <= cap(s) {
+		return s
+	}
+	return slices.Grow(s, max(n, cap(s)))
 }
 
 // chunkRows is the rows per chunk of matcher.hashes.
@@ -468,8 +478,7 @@ func (m *matcher) scan(ctx context.Context, versions ScanFunc, maxPerson uint64)
 			for i := range b.found {
 				m.merge(&b.found[i], b.ivs)
 			}
-			clear(b.found) // let the strings go
-			b.found, b.ivs = b.found[:0], b.ivs[:0]
+			b.found, b.ivs = b.found[:0], b.ivs[:0] // overwritten, not cleared (see stagePipe)
 			select {
 			case free <- b:
 			default:
@@ -566,7 +575,6 @@ func (sc *rangeScan) flush() {
 			}
 		}
 	}
-	clear(sc.recs)
 	sc.metas, sc.recs = sc.metas[:0], sc.recs[:0]
 	sc.group, sc.arena, sc.rowsC, sc.rowsK = sc.group[:0], sc.arena[:0], sc.rowsC[:0], sc.rowsK[:0]
 }
@@ -630,7 +638,7 @@ func (m *matcher) merge(f *found, ivs []dating.Interval) {
 		ent: m.code(f.ent), seccion: m.code(f.seccion)}
 	m.setCURP(f.row, f.curp)
 	start := len(m.ivArena)
-	m.ivArena = append(m.ivArena, ivs[f.ivOff:f.ivOff+f.ivN]...)
+	m.ivArena = append(grow(m.ivArena, int(f.ivN)), ivs[f.ivOff:f.ivOff+f.ivN]...)
 	o.ivOff, o.ivN = uint32(start), uint32(len(m.ivArena)-start)
 	*cur = o
 }

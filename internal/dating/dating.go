@@ -154,15 +154,36 @@ func Merge(ivs []Interval) []Interval {
 }
 
 // Counter accumulates rows' consistent days; Estimate reads the result.
+// It keeps one count per day (intervals opening minus intervals closing
+// that day) over the span of days seen, not one event per row: ten million
+// rows cost a few kilobytes, and nothing needs sorting.
 // The zero value is ready to use.
 type Counter struct {
-	events []event
+	base   register.Date // the day of deltas[0]
+	deltas []int64
 	rows   int
 }
 
 type event struct {
 	day   register.Date
-	delta int32
+	delta int64
+}
+
+// add counts d on day.
+func (c *Counter) add(day register.Date, d int64) {
+	if len(c.deltas) == 0 {
+		c.base, c.deltas = day, make([]int64, 1, 1024)
+	}
+	if day < c.base {
+		n := int(c.base - day)
+		c.deltas = append(make([]int64, n, n+len(c.deltas)+1024), c.deltas...)
+		c.base = day
+	}
+	i := int(day - c.base)
+	if i >= len(c.deltas) {
+		c.deltas = append(c.deltas, make([]int64, i+1-len(c.deltas))...)
+	}
+	c.deltas[i] += d
 }
 
 // Add records one row consistent with the union of ivs. Rows with no
@@ -174,9 +195,9 @@ func (c *Counter) Add(ivs []Interval) {
 			return
 		}
 		c.rows++
-		c.events = append(c.events, event{iv.From, +1})
+		c.add(iv.From, +1)
 		if iv.To != register.NoDate {
-			c.events = append(c.events, event{iv.To, -1})
+			c.add(iv.To, -1)
 		}
 		return
 	}
@@ -186,9 +207,9 @@ func (c *Counter) Add(ivs []Interval) {
 	}
 	c.rows++
 	for _, iv := range ivs {
-		c.events = append(c.events, event{iv.From, +1})
+		c.add(iv.From, +1)
 		if iv.To != register.NoDate {
-			c.events = append(c.events, event{iv.To, -1})
+			c.add(iv.To, -1)
 		}
 	}
 }
@@ -205,8 +226,12 @@ func (c *Counter) Estimate(opt Options) (*Estimate, error) {
 	if last < first {
 		first, last = last, first
 	}
-	ev := slices.Clone(c.events)
-	slices.SortFunc(ev, func(a, b event) int { return int(a.day) - int(b.day) })
+	var ev []event // by day
+	for i, d := range c.deltas {
+		if d != 0 {
+			ev = append(ev, event{c.base + register.Date(i), d})
+		}
+	}
 
 	// Steps of c(t): at each distinct event day the count changes. The
 	// curve starts at `first` with the count of intervals already open.
