@@ -43,6 +43,10 @@
 //	  → "AVENIDA JUAREZ MZ 5 LOTE 12 SIN NUMERO"
 //	Canonical("av juárez mz. 5") == Canonical("AVENIDA JUAREZ MANZANA 5")
 //	  == "AVENIDA JUAREZ MANZANA 5"
+//
+// AppendCanonical appends the same form to a caller's buffer, without
+// allocating for a value already in normal form: the analysis hashes the
+// canonical form of every address it compares.
 package addr
 
 import (
