@@ -388,7 +388,7 @@ func (w *words) splitNormal(s string) bool {
 	if space&1 != 0 || space&last != 0 || space&(space>>1) != 0 {
 		return false // leading, trailing or doubled space
 	}
-	if bits.OnesCount64(space) >= maxWords {
+	if len(s) >= 2*maxWords-1 && bits.OnesCount64(space) >= maxWords {
 		w.n = 0 // too many words to be an address part: no slots
 		return true
 	}
@@ -427,9 +427,11 @@ func loadTail(s string, i int) uint64 {
 		k := uint(i + 8 - len(s)) // bytes past the end, 1-7
 		return le64(s[len(s)-8:])>>(8*k) | pad<<(64-8*k)
 	}
-	b := [8]byte{'A', 'A', 'A', 'A', 'A', 'A', 'A', 'A'}
-	copy(b[:], s[i:])
-	return le64(string(b[:]))
+	x := pad
+	for j := len(s) - 1; j >= i; j-- { // a short value: at most 7 bytes
+		x = x<<8 | uint64(s[j])
+	}
+	return x
 }
 
 // le64 is the first 8 bytes of b as a little-endian word (one load).
