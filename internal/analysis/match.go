@@ -252,12 +252,22 @@ type cand struct {
 }
 
 func (m *matcher) candOf(v *register.Version, arena []uint32) (cand, []uint32) {
+	return m.candAfter(v, nil, nil, arena)
+}
+
+// candAfter is candOf for a version that follows prev, of the same person,
+// whose hashes are prevH: a value prev holds too is not hashed again.
+func (m *matcher) candAfter(v, prev *register.Version, prevH []uint32, arena []uint32) (cand, []uint32) {
 	c := cand{person: v.PersonID, from: v.ValidFrom, to: v.ValidTo}
 	start := len(arena)
-	for _, f := range m.vis {
+	for j, f := range m.vis {
 		var x string
 		if f < len(v.Record) {
 			x = v.Record[f]
+		}
+		if prev != nil && f < len(prev.Record) && prev.Record[f] == x {
+			arena = append(arena, prevH[j])
+			continue
 		}
 		arena = append(arena, m.hash(f, x))
 	}
@@ -503,6 +513,7 @@ func (m *matcher) scan(ctx context.Context, versions ScanFunc, maxPerson uint64)
 					fail(err)
 					return
 				}
+				sc.drain()
 				sc.flush()
 			}
 			sc.send()
@@ -526,26 +537,60 @@ type rangeScan struct {
 	person            uint64
 	metas             []register.Version // the current person's versions, records in recs
 	recs              []string
-	group             []cand   // the same versions, compared (only when a row holds a key)
-	arena             []uint32 // their hashes
-	rowsC, rowsK      []int32  // rows holding one of the person's CURPs, claves
+	group             []cand             // the same versions, compared (only when a row holds a key)
+	arena             []uint32           // their hashes
+	rowsC, rowsK      []int32            // rows holding one of the person's CURPs, claves
+	ahead             []register.Version // versions held for drain, records in aheadRecs
+	aheadRecs         []string
+	aheadKeys         []key18
+	sink              uint32 // what touch read, so that its reads are not optimised away
 }
+
+// probeAhead is how many versions a scanning goroutine holds before it
+// looks their CURPs up: the first memory reads of those look-ups are issued
+// together, so that their cache misses overlap instead of following one
+// another (the key table of a national dump is far larger than the cache).
+const probeAhead = 32
 
 // version takes the next version of the range (v and its record are reused
 // by the store; the record's strings are kept until the person is done).
 func (sc *rangeScan) version(v *register.Version) error {
-	if v.PersonID != sc.person {
-		sc.flush()
-		sc.person = v.PersonID
-	}
-	m := sc.m
-	sc.metas = append(sc.metas, register.Version{PersonID: v.PersonID, ValidFrom: v.ValidFrom, ValidTo: v.ValidTo})
-	sc.recs = append(sc.recs, v.Record...)
-	sc.rowsC = sc.curpIdx.rows(keyOf(v.Record, m.iCURP), sc.rowsC)
-	if sc.claveIdx.n > 0 { // usually none: every row has its CURP
-		sc.rowsK = sc.claveIdx.rows(keyOf(v.Record, m.iClave), sc.rowsK)
+	sc.ahead = append(sc.ahead, register.Version{PersonID: v.PersonID, ValidFrom: v.ValidFrom, ValidTo: v.ValidTo})
+	sc.aheadRecs = append(sc.aheadRecs, v.Record...)
+	if len(sc.ahead) == probeAhead {
+		sc.drain()
 	}
 	return nil
+}
+
+// drain looks the held versions' keys up and groups them by person.
+func (sc *rangeScan) drain() {
+	if len(sc.ahead) == 0 {
+		return
+	}
+	m := sc.m
+	width := len(sc.aheadRecs) / len(sc.ahead)
+	sc.aheadKeys = sc.aheadKeys[:0]
+	for i := range sc.ahead {
+		k := keyOf(sc.aheadRecs[i*width:(i+1)*width], m.iCURP)
+		sc.aheadKeys = append(sc.aheadKeys, k)
+		sc.sink += sc.curpIdx.touch(&k)
+	}
+	for i := range sc.ahead {
+		v := &sc.ahead[i]
+		if v.PersonID != sc.person {
+			sc.flush()
+			sc.person = v.PersonID
+		}
+		rec := sc.aheadRecs[i*width : (i+1)*width]
+		sc.metas = append(sc.metas, *v)
+		sc.recs = append(sc.recs, rec...)
+		sc.rowsC = sc.curpIdx.rows(sc.aheadKeys[i], sc.rowsC)
+		if sc.claveIdx.n > 0 { // usually none: every row has its CURP
+			sc.rowsK = sc.claveIdx.rows(keyOf(rec, m.iClave), sc.rowsK)
+		}
+	}
+	sc.ahead, sc.aheadRecs = sc.ahead[:0], sc.aheadRecs[:0]
 }
 
 // flush compares the current person's versions (every one, as a lookup
@@ -559,7 +604,11 @@ func (sc *rangeScan) flush() {
 			v := &sc.metas[i]
 			v.Record = sc.recs[i*width : (i+1)*width : (i+1)*width]
 			var c cand
-			c, sc.arena = m.candOf(v, sc.arena)
+			if i == 0 {
+				c, sc.arena = m.candOf(v, sc.arena)
+			} else { // most values are the previous version's
+				c, sc.arena = m.candAfter(v, &sc.metas[i-1], sc.group[i-1].vh, sc.arena)
+			}
 			sc.group = append(sc.group, c)
 		}
 		slices.Sort(sc.rowsC)
@@ -586,9 +635,12 @@ func (sc *rangeScan) evaluate(r int32, method uint8) {
 	h := m.rowHashes(int(r))
 	bestI := -1
 	var bestAgree, compared uint64
+	var agreeBuf [8]uint64 // each version's mask, kept for the intervals below
+	agrees := agreeBuf[:0]
 	for i := range sc.group {
 		a, c := mask(h, sc.group[i].vh)
 		compared = c
+		agrees = append(agrees, a)
 		if bestI < 0 || m.better(a, bestAgree) {
 			bestI, bestAgree = i, a
 		}
@@ -607,8 +659,8 @@ func (sc *rangeScan) evaluate(r int32, method uint8) {
 	best := &sc.group[bestI]
 	f := found{row: r, method: method, person: best.person, agree: bestAgree, compared: compared,
 		curp: best.curp, ent: best.ent, seccion: best.seccion, ivOff: int32(len(b.ivs))}
-	for i := range sc.group {
-		if a, _ := mask(h, sc.group[i].vh); a == compared {
+	for i, a := range agrees {
+		if a == compared {
 			b.ivs = append(b.ivs, dating.Widen(dating.Interval{From: sc.group[i].from, To: sc.group[i].to}, m.snapshots))
 		}
 	}
@@ -690,6 +742,20 @@ func (ix *keyIndex) add(row int) {
 			return
 		}
 	}
+}
+
+// touch reads the memory a look-up of k reads first (its slot, and the
+// key of the row there), and returns something of it.
+func (ix *keyIndex) touch(k *key18) uint32 {
+	if ix.n == 0 {
+		return 0
+	}
+	h := hash64(k)
+	s := ix.slots[h&ix.mask]
+	if s.row != 0 && s.tag == uint32(h>>32) {
+		return uint32(ix.keys[s.row-1][0])
+	}
+	return s.tag
 }
 
 // rows appends to dst the rows whose key is k.
