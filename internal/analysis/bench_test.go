@@ -18,10 +18,10 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/huella/huella/internal/cputime"
 	"github.com/huella/huella/internal/fingerprint"
 	"github.com/huella/huella/internal/ledger"
 	"github.com/huella/huella/internal/register"
@@ -155,11 +155,7 @@ func benchAnalyze(b *testing.B, w *benchWorld, path string) {
 
 // cpuTime is the process's user+system CPU seconds: on a shared machine it
 // is steadier than wall time.
-func cpuTime() float64 {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
-}
+func cpuTime() float64 { return cputime.Used().Seconds() }
 
 // BenchmarkAnalyzeSample1000 is the whole analysis of a 1,000-row proof
 // sample: open store and ledger, read, infer, link, date, attribute

@@ -1,21 +1,14 @@
-//go:build unix
-
 package analysis
 
 import (
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/huella/huella/internal/cputime"
 )
 
 // cpuNow is the CPU time (user and system) this process has used.
-func cpuNow() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
+func cpuNow() time.Duration { return cputime.Used() }
 
 // reportCPUPerOp reports the CPU time per operation since start (from cpuNow)
 // as cpu-ns/op: on a shared machine the wall time of a single-goroutine,

@@ -2,20 +2,16 @@ package fingerprint
 
 import (
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/huella/huella/internal/cputime"
 	"github.com/huella/huella/internal/register"
 )
 
 // cpuTime is the process's user + system CPU time: on a shared machine it
 // measures the work better than the wall clock.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
+func cpuTime() time.Duration { return cputime.Used() }
 
 func benchEncode(dst []byte, rec register.Record) []byte {
 	for i, v := range rec {

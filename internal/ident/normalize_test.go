@@ -2,10 +2,11 @@ package ident
 
 import (
 	"strings"
-	"syscall"
 	"testing"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/huella/huella/internal/cputime"
 )
 
 // oldNormalize is Normalize as it was before the byte tables (commit
@@ -167,8 +168,4 @@ var normSink string
 
 // cpuTime is the process's user+system CPU seconds: on a shared machine it
 // is steadier than wall time.
-func cpuTime() float64 {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
-}
+func cpuTime() float64 { return cputime.Used().Seconds() }

@@ -3,9 +3,9 @@ package infer
 import (
 	"fmt"
 	"strings"
-	"syscall"
 	"testing"
 
+	"github.com/huella/huella/internal/cputime"
 	"github.com/huella/huella/internal/ident"
 	"github.com/huella/huella/internal/register"
 )
@@ -80,8 +80,4 @@ func BenchmarkRecord(b *testing.B) {
 
 // cpuTime is the process's user+system CPU seconds: on a shared machine it
 // is steadier than wall time.
-func cpuTime() float64 {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
-}
+func cpuTime() float64 { return cputime.Used().Seconds() }

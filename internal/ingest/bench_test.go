@@ -13,10 +13,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/huella/huella/internal/cputime"
 	"github.com/huella/huella/internal/register"
 	"github.com/huella/huella/internal/synth"
 )
@@ -175,11 +175,7 @@ func ballast() any {
 
 // cpuTime is the process's user+system CPU time: on a shared machine
 // rows per CPU-second is steadier than rows per wall-second.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
+func cpuTime() time.Duration { return cputime.Used() }
 
 func reportCPU(b *testing.B, start time.Duration, rows int) {
 	cpu := (cpuTime() - start).Seconds()

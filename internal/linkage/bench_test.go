@@ -4,10 +4,10 @@ import (
 	"context"
 	"math/rand/v2"
 	"runtime"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/huella/huella/internal/cputime"
 	"github.com/huella/huella/internal/register"
 	"github.com/huella/huella/internal/synth"
 )
@@ -81,13 +81,7 @@ func BenchmarkIndexBuild(b *testing.B) {
 // cpuTime is the CPU time the process has used (all threads, GC included):
 // on a machine shared with other jobs, rows per CPU-second is the figure
 // that does not depend on the others' load.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
+func cpuTime() time.Duration { return cputime.Used() }
 
 var benchReg *testRegister
 

@@ -11,10 +11,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/huella/huella/internal/cputime"
 	"github.com/huella/huella/internal/fingerprint"
 	"github.com/huella/huella/internal/ledger"
 	"github.com/huella/huella/internal/register"
@@ -130,11 +130,7 @@ func peakHeap(stop <-chan struct{}) <-chan uint64 {
 
 // cpuTime is the process's user + system CPU time: on a shared machine it
 // measures the work better than the wall clock.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
+func cpuTime() time.Duration { return cputime.Used() }
 
 // nopLedger records nothing: the benchmark measures the copy, not the ledger.
 type nopLedger struct{}

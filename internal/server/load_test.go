@@ -16,10 +16,10 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/huella/huella/internal/cputime"
 	"github.com/huella/huella/internal/exposure"
 )
 
@@ -474,8 +474,4 @@ func (c *rawConn) roundTrip() ([]byte, error) {
 }
 
 // processCPU is the user+system CPU time this process has used.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
+func processCPU() time.Duration { return cputime.Used() }

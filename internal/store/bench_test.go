@@ -6,10 +6,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/huella/huella/internal/cputime"
 	"github.com/huella/huella/internal/register"
 	"github.com/huella/huella/internal/synth"
 )
@@ -58,11 +58,7 @@ func TestMain(m *testing.M) {
 // cpuTime is the process's user+system CPU time so far. Benchmarks report
 // rows per CPU second besides rows per second: on a shared machine the
 // first is the steadier figure.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
+func cpuTime() time.Duration { return cputime.Used() }
 
 // cpuMeter sums CPU time while the benchmark timer runs.
 type cpuMeter struct {

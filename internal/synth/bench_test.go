@@ -2,22 +2,16 @@ package synth
 
 import (
 	"context"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/huella/huella/internal/cputime"
 	"github.com/huella/huella/internal/register"
 )
 
 // cpuTime is the process's user+system CPU time: on a shared machine the
 // CPU per person is steadier than the wall-clock rate.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
+func cpuTime() time.Duration { return cputime.Used() }
 
 // BenchmarkGenerate measures WriteFiles (history + two snapshots) of one
 // million people in people per second (wall clock) and CPU µs per person:
