@@ -7,6 +7,11 @@
 //	DIR/store/                  the temporal store (package store)
 //	DIR/ledger/                 the release ledger (package ledger), copyable on its own
 //	DIR/lock                    flock held by every command that writes
+//	DIR/cases/ID/               each analysis: report.json, report.html, affected.csv (package report)
+//	DIR/exposure/               published exposure sets (package exposure)
+//	DIR/releases/ID.location    where "huella release" wrote a copy (for download from the web)
+//	DIR/users.json              web accounts, argon2id hashes (package server)
+//	DIR/sessions.json           web sessions: SHA-256 of each token, expiry; mode 0600
 //
 // Keys are never printed, never written into a copy and never into the ledger.
 package workspace
