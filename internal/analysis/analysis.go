@@ -653,21 +653,47 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 			person uint64
 			i      int32
 		}
-		order := make([]pi, 0, m)
-		for r := range mt.out {
-			if p := mt.out[r].person; p != 0 {
-				order = append(order, pi{p, int32(r)})
+		var order []pi
+		if maxP := cfg.Known.MaxPerson; maxP > 0 && maxP < math.MaxInt32 && uint64(m) >= maxP/8 {
+			// A large leak against the register: each person's first row
+			// in a table by PersonID, read in order (two passes instead of
+			// sorting millions of pairs).
+			first := make([]int32, maxP+1) // row + 1
+			dense := true
+			for r := range mt.out {
+				if p := mt.out[r].person; p > maxP {
+					dense = false
+					break
+				} else if p != 0 && first[p] == 0 {
+					first[p] = int32(r) + 1
+				}
+			}
+			if dense {
+				order = make([]pi, 0, m)
+				for p, r := range first {
+					if r != 0 {
+						order = append(order, pi{uint64(p), r - 1})
+					}
+				}
 			}
 		}
-		slices.SortFunc(order, func(a, b pi) int {
-			switch {
-			case a.person < b.person:
-				return -1
-			case a.person > b.person:
-				return 1
+		if order == nil {
+			order = make([]pi, 0, m)
+			for r := range mt.out {
+				if p := mt.out[r].person; p != 0 {
+					order = append(order, pi{p, int32(r)})
+				}
 			}
-			return int(a.i - b.i)
-		})
+			slices.SortFunc(order, func(a, b pi) int {
+				switch {
+				case a.person < b.person:
+					return -1
+				case a.person > b.person:
+					return 1
+				}
+				return int(a.i - b.i)
+			})
+		}
 		rep.Affected.ByEntidad = map[string]int{}
 		// Sections counted by sorting (entidad, sección) ids: a map of
 		// millions of increments costs more.

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -425,6 +426,11 @@ func TestScanEqualsLookup(t *testing.T) {
 	b, _ := scan.Report.JSON()
 	if !bytes.Equal(a, b) {
 		t.Errorf("scan and lookup reports differ:\n%s\n%s", a, b)
+	}
+	// The scan's run knows the highest PersonID, so its exposure takes the
+	// dense path (a table by PersonID), the lookup's the sort: same list.
+	if !slices.Equal(base.Affected, scan.Affected) || len(base.Affected) == 0 {
+		t.Errorf("affected lists differ: %d and %d CURPs", len(base.Affected), len(scan.Affected))
 	}
 	if base.Report.Verdict != report.Partial && base.Report.Verdict != report.Ours {
 		t.Errorf("verdict %s", base.Report.Verdict)
