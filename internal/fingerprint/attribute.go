@@ -326,6 +326,19 @@ func mixFromParams(shape codeShape, p Params) []classMix {
 // on both the given name and the first surname.
 func findCanaries(key []byte, releases []Release, obs []Observation, schema *register.Schema, taken func(curp, clave string) bool) []int {
 	hits := make([]int, len(releases))
+	// A canary is an unlinked row: with none, there is nothing to look for
+	// (and the candidates, which ask the register about each canary, are
+	// not worth making: a proof sample usually links every row).
+	unlinked := false
+	for k := range obs {
+		if obs[k].PersonID == 0 {
+			unlinked = true
+			break
+		}
+	}
+	if !unlinked {
+		return hits
+	}
 	type cand struct {
 		rel int
 		rec register.Record
