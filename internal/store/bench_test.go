@@ -144,17 +144,21 @@ func loadedStore(b *testing.B) *Store {
 
 // BenchmarkAsOf streams the register as of the first snapshot's day.
 func BenchmarkAsOf(b *testing.B) {
+	benchScan(b, func(st *Store, fn func(v *register.Version) error) error {
+		return st.AsOf(context.Background(), register.MustDate("2024-01-31"), fn)
+	})
+}
+
+// benchScan runs scan over the loaded bench store b.N times and reports
+// versions per second and per CPU-second.
+func benchScan(b *testing.B, scan func(st *Store, fn func(v *register.Version) error) error) {
 	st := loadedStore(b)
 	b.ResetTimer()
 	var rows int64
 	var cpu cpuMeter
 	cpu.on()
 	for i := 0; i < b.N; i++ {
-		err := st.AsOf(context.Background(), register.MustDate("2024-01-31"), func(v *register.Version) error {
-			rows++
-			return nil
-		})
-		if err != nil {
+		if err := scan(st, func(v *register.Version) error { rows++; return nil }); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -208,17 +212,7 @@ func TestMakeBenchSnapshot(t *testing.T) {
 
 // BenchmarkVersions streams every version (the analysis's scan).
 func BenchmarkVersions(b *testing.B) {
-	st := loadedStore(b)
-	b.ResetTimer()
-	var rows int64
-	var cpu cpuMeter
-	cpu.on()
-	for i := 0; i < b.N; i++ {
-		if err := st.Versions(context.Background(), func(v *register.Version) error { rows++; return nil }); err != nil {
-			b.Fatal(err)
-		}
-	}
-	cpu.off()
-	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
-	b.ReportMetric(float64(rows)/cpu.total.Seconds(), "rows/cpu-s")
+	benchScan(b, func(st *Store, fn func(v *register.Version) error) error {
+		return st.Versions(context.Background(), fn)
+	})
 }
