@@ -1,10 +1,6 @@
 package release
 
-import (
-	"os"
-
-	"golang.org/x/sys/unix"
-)
+import "os"
 
 // writebackChunk is how much a release writes before asking the kernel to
 // start writing it to disk.
@@ -27,7 +23,7 @@ func (w *writeback) Write(p []byte) (int, error) {
 	n, err := w.f.Write(p)
 	w.off += int64(n)
 	if !w.off2 && w.off-w.started >= writebackChunk {
-		if unix.SyncFileRange(int(w.f.Fd()), w.started, w.off-w.started, unix.SYNC_FILE_RANGE_WRITE) != nil {
+		if startWriteback(w.f, w.started, w.off-w.started) != nil {
 			w.off2 = true
 		}
 		w.started = w.off
