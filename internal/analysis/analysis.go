@@ -323,10 +323,11 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 
 	// 2. Link on keys.
 	progress("link", n)
+	claveSkipped := 0
 	if n <= lookupRows || cfg.Scan == nil {
 		err = mt.lookup(ctx, cfg.Register)
-	} else {
-		err = mt.scan(ctx, cfg.Scan, cfg.Known.MaxPerson)
+	} else if err = mt.scan(ctx, cfg.Scan, cfg.Known.MaxPerson); err == nil {
+		claveSkipped, err = mt.claveLookups(ctx, cfg.Register, maxClaveLookups)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("link on keys: %w", err)
@@ -746,6 +747,9 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 		if onlyCodes {
 			rep.Limitations = append(rep.Limitations, "Only coded fields (sección, municipio, localidad, postal code) distinguish our copy here: another register of the same people that uses the same sections would agree with them too.")
 		}
+	}
+	if claveSkipped > 0 {
+		rep.Limitations = append(rep.Limitations, fmt.Sprintf("%d rows whose CURP the register does not know were not looked up by their clave de elector as well: too many for look-ups (most of the file is not ours).", claveSkipped))
 	}
 	if skippedProb > 0 {
 		rep.Limitations = append(rep.Limitations, fmt.Sprintf("%d rows whose keys the register does not know (canaries of a copy, damaged keys or other people) were not linked by name: too few to be worth a pass over the whole register.", skippedProb))

@@ -22,6 +22,7 @@ type fakeRegister struct {
 	schema  *register.Schema
 	persons map[uint64][]register.Version
 	byCURP  map[string]uint64
+	byClave map[string]uint64
 	byName  map[string]uint64
 }
 
@@ -29,7 +30,9 @@ func (f *fakeRegister) Person(id uint64) ([]register.Version, error) { return f.
 func (f *fakeRegister) ByCURP(c string) ([]register.Version, error) {
 	return f.persons[f.byCURP[c]], nil
 }
-func (f *fakeRegister) ByClave(string) ([]register.Version, error) { return nil, nil }
+func (f *fakeRegister) ByClave(c string) ([]register.Version, error) {
+	return f.persons[f.byClave[c]], nil
+}
 
 // LinkAll is a fake probabilistic linker: exact on the full name and birth date.
 func (f *fakeRegister) LinkAll(recs []register.Record) []Link {
@@ -52,13 +55,15 @@ var given = []string{"SINTETICA", "PRUEBA", "EJEMPLO", "FICTICIO", "MUESTRA"}
 func newFakeRegister(seed uint64, people int, first, last register.Date) *fakeRegister {
 	s := register.INE()
 	r := rand.New(rand.NewPCG(seed, seed^0x5eed))
-	f := &fakeRegister{schema: s, persons: map[uint64][]register.Version{}, byCURP: map[string]uint64{}, byName: map[string]uint64{}}
+	f := &fakeRegister{schema: s, persons: map[uint64][]register.Version{}, byCURP: map[string]uint64{}, byClave: map[string]uint64{}, byName: map[string]uint64{}}
 	for p := uint64(1); p <= uint64(people); p++ {
 		rec := make(register.Record, len(s.Fields))
 		set := func(name, v string) { rec[s.Index(name)] = v }
 		curp := fmt.Sprintf("XXXX%06d%c%02dZZZ%02d", r.IntN(1000000), "HM"[r.IntN(2)], seed%100, p%100)
 		curp = fmt.Sprintf("%s%08d", curp[:10], p)[:18]
 		set(register.FCURP, curp)
+		clave := fmt.Sprintf("CLAVE%03d%07dXXX", seed%1000, p)
+		set(register.FClave, clave)
 		set(register.FNombre, given[r.IntN(len(given))]+fmt.Sprintf(" %d", p))
 		set(register.FPaterno, "PERSONA")
 		set(register.FMaterno, fmt.Sprintf("SEMILLA%d", seed))
@@ -94,6 +99,7 @@ func newFakeRegister(seed uint64, people int, first, last register.Date) *fakeRe
 			}
 		}
 		f.byCURP[curp] = p
+		f.byClave[clave] = p
 		f.byName[rec[s.Index(register.FNombre)]+"|PERSONA|"+rec[s.Index(register.FNacimiento)]] = p
 	}
 	return f
@@ -410,7 +416,18 @@ func TestScanEqualsLookup(t *testing.T) {
 	// add unmatched rows past the observation window and keyless rows
 	other := newFakeRegister(5, 300, d("2017-01-01"), d("2021-12-31")).asOf(d("2018-06-15"))
 	leaked = append(leaked, other...)
-	base, err := Run(context.Background(), w.cfg, leakOf(s, "leak", leaked, allFields))
+	// Rows with a damaged CURP and an intact clave: lookup links them by
+	// the clave; so must the scan.
+	iCURP := s.Index(register.FCURP)
+	for i := 0; i < 20; i++ {
+		r := slices.Clone(leaked[i*37])
+		c := []byte(r[iCURP])
+		c[len(c)-1] = "XY"[i%2]
+		r[iCURP] = string(c)
+		leaked[i*37] = r
+	}
+	fields := append(slices.Clone(allFields), register.FClave)
+	base, err := Run(context.Background(), w.cfg, leakOf(s, "leak", leaked, fields))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -418,7 +435,7 @@ func TestScanEqualsLookup(t *testing.T) {
 	cfg.Scan = w.reg.VersionsOf
 	cfg.Known.MaxPerson = uint64(len(w.reg.persons))
 	cfg.LookupRows = 10
-	scan, err := Run(context.Background(), cfg, leakOf(s, "leak", leaked, allFields))
+	scan, err := Run(context.Background(), cfg, leakOf(s, "leak", leaked, fields))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -426,6 +443,9 @@ func TestScanEqualsLookup(t *testing.T) {
 	b, _ := scan.Report.JSON()
 	if !bytes.Equal(a, b) {
 		t.Errorf("scan and lookup reports differ:\n%s\n%s", a, b)
+	}
+	if got := scan.Report.Match.ByMethod["clave"]; got < 20 {
+		t.Errorf("%d rows linked by clave, want the 20 with a damaged CURP", got)
 	}
 	// The scan's run knows the highest PersonID, so its exposure takes the
 	// dense path (a table by PersonID), the lookup's the sort: same list.
@@ -437,7 +457,7 @@ func TestScanEqualsLookup(t *testing.T) {
 	}
 	// A small observation window: attribution still names the copy.
 	cfg.MaxObservations = 500
-	small, err := Run(context.Background(), cfg, leakOf(s, "leak", leaked, allFields))
+	small, err := Run(context.Background(), cfg, leakOf(s, "leak", leaked, fields))
 	if err != nil {
 		t.Fatal(err)
 	}

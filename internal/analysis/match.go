@@ -374,37 +374,87 @@ func (m *matcher) codeOf(id uint32) string {
 // lookup links every row by store lookups of its CURP, then its clave.
 func (m *matcher) lookup(ctx context.Context, reg Register) error {
 	m.out = make([]rowOut, m.rows())
-	var cs []cand
-	var arena []uint32
-	conv := func(vs []register.Version) []cand {
-		cs, arena = cs[:0], arena[:0]
-		for i := range vs {
-			var c cand
-			c, arena = m.candOf(&vs[i], arena)
-			cs = append(cs, c)
-		}
-		return cs
-	}
+	lk := looker{m: m, reg: reg}
 	for row := range m.out {
 		if row%4096 == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 		}
-		if k := &m.curp[row]; !k.none() {
-			vs, err := reg.ByCURP(k.String())
-			if err != nil {
-				return err
-			}
-			m.evaluate(row, conv(vs), methodCURP)
+		if err := lk.link(row, true); err != nil {
+			return err
 		}
-		if k := &m.clave[row]; m.out[row].person == 0 && !k.none() {
-			vs, err := reg.ByClave(k.String())
-			if err != nil {
-				return err
-			}
-			m.evaluate(row, conv(vs), methodClave)
+	}
+	return nil
+}
+
+// maxClaveLookups bounds the clave look-ups after a scan (≈30 µs each).
+const maxClaveLookups = 100_000
+
+// claveLookups finishes a scan as lookup would: the rows left unlinked
+// that hold a CURP (the scan looked them up by it alone) and a clave are
+// looked up by their clave (a damaged CURP, an intact clave). When more
+// than max rows would need it, none is looked up and their number is
+// returned: a leak that mostly is not ours.
+func (m *matcher) claveLookups(ctx context.Context, reg Register, max int) (skipped int, err error) {
+	var rows []int
+	for row := range m.out {
+		if m.out[row].person == 0 && !m.curp[row].none() && !m.clave[row].none() {
+			rows = append(rows, row)
 		}
+	}
+	if len(rows) > max {
+		return len(rows), nil
+	}
+	lk := looker{m: m, reg: reg}
+	for i, row := range rows {
+		if i%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return 0, err
+			}
+		}
+		if err := lk.link(row, false); err != nil {
+			return 0, err
+		}
+	}
+	return 0, nil
+}
+
+// looker links rows by store look-ups.
+type looker struct {
+	m     *matcher
+	reg   Register
+	cs    []cand
+	arena []uint32
+}
+
+func (lk *looker) cands(vs []register.Version) []cand {
+	lk.cs, lk.arena = lk.cs[:0], lk.arena[:0]
+	for i := range vs {
+		var c cand
+		c, lk.arena = lk.m.candOf(&vs[i], lk.arena)
+		lk.cs = append(lk.cs, c)
+	}
+	return lk.cs
+}
+
+// link looks row up by its CURP (when byCURP), then, still unlinked, by
+// its clave.
+func (lk *looker) link(row int, byCURP bool) error {
+	m := lk.m
+	if k := &m.curp[row]; byCURP && !k.none() {
+		vs, err := lk.reg.ByCURP(k.String())
+		if err != nil {
+			return err
+		}
+		m.evaluate(row, lk.cands(vs), methodCURP)
+	}
+	if k := &m.clave[row]; m.out[row].person == 0 && !k.none() {
+		vs, err := lk.reg.ByClave(k.String())
+		if err != nil {
+			return err
+		}
+		m.evaluate(row, lk.cands(vs), methodClave)
 	}
 	return nil
 }
