@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/huella/huella/internal/addr"
+	"github.com/huella/huella/internal/cputime"
 	"github.com/huella/huella/internal/register"
 	"github.com/huella/huella/internal/synth"
 )
@@ -44,19 +45,19 @@ func BenchmarkCanonical(b *testing.B) {
 	b.Run("Canonical", func(b *testing.B) {
 		b.ReportAllocs()
 		n, i := 0, 0
-		start := cpuNow()
+		start := cputime.Used()
 		for b.Loop() {
 			n += len(addr.Canonical(vals[i]))
 			if i++; i == len(vals) {
 				i = 0
 			}
 		}
-		reportCPUPerOp(b, start)
+		cputime.ReportPerOp(b, start)
 	})
 	b.Run("AppendCanonical", func(b *testing.B) {
 		b.ReportAllocs()
 		n, i := 0, 0
-		start := cpuNow()
+		start := cputime.Used()
 		for b.Loop() {
 			var buf [128]byte
 			n += len(addr.AppendCanonical(buf[:0], vals[i]))
@@ -64,6 +65,6 @@ func BenchmarkCanonical(b *testing.B) {
 				i = 0
 			}
 		}
-		reportCPUPerOp(b, start)
+		cputime.ReportPerOp(b, start)
 	})
 }

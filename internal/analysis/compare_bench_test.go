@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/huella/huella/internal/addr"
+	"github.com/huella/huella/internal/cputime"
 	"github.com/huella/huella/internal/register"
 	"github.com/huella/huella/internal/synth"
 )
@@ -84,7 +85,7 @@ func BenchmarkHash(b *testing.B) {
 			b.ReportAllocs()
 			var sink uint32
 			i := 0
-			start := cpuNow()
+			start := cputime.Used()
 			for b.Loop() {
 				x := vals[i]
 				sink += c.hash(x.f, x.v)
@@ -92,7 +93,7 @@ func BenchmarkHash(b *testing.B) {
 					i = 0
 				}
 			}
-			reportCPUPerOp(b, start)
+			cputime.ReportPerOp(b, start)
 			_ = sink
 		})
 	}

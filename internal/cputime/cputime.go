@@ -9,3 +9,16 @@
 //
 // Where the platform has no getrusage, Used is always 0.
 package cputime
+
+import (
+	"testing"
+	"time"
+)
+
+// ReportPerOp reports the CPU time per operation of b since start (a Used
+// reading) as cpu-ns/op: the wall time of a single-goroutine loop on a
+// shared machine counts the time other processes hold the core, its CPU
+// time does not.
+func ReportPerOp(b *testing.B, start time.Duration) {
+	b.ReportMetric(float64(Used()-start)/float64(b.N), "cpu-ns/op")
+}
