@@ -7,8 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
+
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 )
 
 // resultsHeader opens the machine-readable block at the end of the
@@ -614,22 +616,9 @@ func rate(n int, secs float64) float64 {
 }
 
 // count writes n with thousands separators: 1,000,000.
-func count(n int) string {
-	s := strconv.Itoa(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
+func count(n int) string { return thousands.Sprintf("%d", n) }
+
+var thousands = message.NewPrinter(language.English)
 
 func secs(s float64) string {
 	switch {

@@ -794,3 +794,11 @@ func TestSessionSurvivesRestart(t *testing.T) {
 		t.Errorf("a viewer's restored session downloading a release: %v %v, want 403 (role from the account)", err, resp)
 	}
 }
+
+func TestFormatInt(t *testing.T) {
+	for v, want := range map[any]string{0: "0", int64(999): "999", 1000: "1,000", 93_000_000.0: "93,000,000", -1234: "-1,234", "x": "x"} {
+		if got := formatInt(v); got != want {
+			t.Errorf("formatInt(%v) = %q, want %q", v, got, want)
+		}
+	}
+}
