@@ -145,10 +145,8 @@ func BenchmarkLinkAll(b *testing.B) {
 	}
 }
 
-// BenchmarkLinkOne links one keyless row at a time with the prior model.
-func BenchmarkLinkOne(b *testing.B) {
-	tr := benchRegister(b)
-	recs := keylessSample(tr, 1000, 0.1, nil)
+// benchLink links recs one at a time, round robin, b.N times.
+func benchLink(b *testing.B, tr *testRegister, recs []register.Record) {
 	runtime.GC()
 	b.ResetTimer()
 	cpu0 := cpuTime()
@@ -159,20 +157,20 @@ func BenchmarkLinkOne(b *testing.B) {
 	b.ReportMetric(float64(b.N)/(cpuTime()-cpu0).Seconds(), "rows/cpu-s")
 }
 
+// BenchmarkLinkOne links one keyless row at a time with the prior model.
+func BenchmarkLinkOne(b *testing.B) {
+	tr := benchRegister(b)
+	recs := keylessSample(tr, 1000, 0.1, nil)
+	benchLink(b, tr, recs)
+}
+
 // BenchmarkLinkKeyed links rows that carry their CURP (the common case of a
 // full dump).
 func BenchmarkLinkKeyed(b *testing.B) {
 	tr := benchRegister(b)
 	g := genRNG{rand.New(rand.NewPCG(4, 4))}
 	recs, _ := tr.leak(g, 1000, register.MustDate("2016-06-01"))
-	runtime.GC()
-	b.ResetTimer()
-	cpu0 := cpuTime()
-	for i := 0; i < b.N; i++ {
-		tr.ix.Link(recs[i%len(recs)])
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "rows/s")
-	b.ReportMetric(float64(b.N)/(cpuTime()-cpu0).Seconds(), "rows/cpu-s")
+	benchLink(b, tr, recs)
 }
 
 // BenchmarkKeylessAccuracy measures issue 5 item 3 at scale: 10,000 keyless
