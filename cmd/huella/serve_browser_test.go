@@ -2,9 +2,6 @@ package main
 
 import (
 	"context"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -46,13 +43,7 @@ func TestServeDemoBrowser(t *testing.T) {
 	if _, e, code := huellaRun(t, dir, "demo-password\n", "user", "add", "ana", "--role", "custodian"); code != 0 {
 		t.Fatalf("user add: %s", e)
 	}
-	srv, err := newServer(dir, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	defer ts.Close()
-	defer srv.Close()
+	ts := testServer(t, dir)
 
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(bin), chromedp.Flag("headless", true), chromedp.Flag("no-sandbox", true),

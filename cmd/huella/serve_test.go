@@ -51,13 +51,7 @@ func TestServeCheck(t *testing.T) {
 	if _, e, code := huellaRun(t, dir, "", "exposure", "publish", id); code != 0 {
 		t.Fatalf("publish: %s", e)
 	}
-	srv, err := newServer(dir, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	defer ts.Close()
-	defer srv.Close()
+	ts := testServer(t, dir)
 
 	for _, tt := range []struct {
 		curp    string
@@ -172,13 +166,7 @@ func TestServeReleasesFromCLI(t *testing.T) {
 	b, _ := os.ReadFile(files["edited"])
 	os.WriteFile(files["edited"], append(b, "X\n"...), 0o644)
 
-	srv, err := newServer(dir, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	defer ts.Close()
-	defer srv.Close()
+	ts := testServer(t, dir)
 
 	cust := webLogin(t, ts.URL, "cato", "correct horse battery")
 	resp, page := cust.get("/releases")
@@ -278,4 +266,20 @@ func TestFileSumsBackground(t *testing.T) {
 	if st, _, _ := small.check(p, want); st != server.ReleaseAvailable {
 		t.Errorf("small file: %s, want available at once", st)
 	}
+}
+
+// testServer serves the workspace at dir on a loopback test server, closed
+// (with the server) when the test ends.
+func testServer(t *testing.T, dir string) *httptest.Server {
+	t.Helper()
+	srv, err := newServer(dir, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	t.Cleanup(func() {
+		ts.Close()
+		srv.Close()
+	})
+	return ts
 }
