@@ -1,15 +1,12 @@
 package server
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -129,47 +126,7 @@ func BenchmarkLoopback(b *testing.B) {
 		return cancel
 	}
 	serveRaw := func(ln net.Listener, eval bool) func() {
-		head := []byte("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 32\r\n\r\n")
-		go func() {
-			for {
-				c, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				go func() {
-					defer c.Close()
-					r := bufio.NewReader(c)
-					resp := append([]byte(nil), head...)
-					body := make([]byte, 64)
-					for {
-						n := 0
-						for {
-							l, err := r.ReadSlice('\n')
-							if err != nil {
-								return
-							}
-							if len(l) == 2 {
-								break
-							}
-							if k, v, ok := strings.Cut(string(l), ":"); ok && strings.EqualFold(k, "Content-Length") {
-								n, _ = strconv.Atoi(strings.TrimSpace(v))
-							}
-						}
-						if n > len(body) {
-							return
-						}
-						if _, err := io.ReadFull(r, body[:n]); err != nil {
-							return
-						}
-						resp = append(resp[:len(head)], answer(eval, body[:n])...)
-						if _, err := c.Write(resp); err != nil {
-							return
-						}
-					}
-				}()
-			}
-		}()
-		return func() { ln.Close() }
+		return serveBare(ln, func(body []byte) []byte { return answer(eval, body) })
 	}
 	b.Run("evaluate-only", func(b *testing.B) {
 		c0 := processCPU()
