@@ -133,19 +133,34 @@ func TestLoad(t *testing.T) {
 	fixed := make([]byte, exposure.ElementSize)
 	defer serveBare(lnBare, func([]byte) []byte { return fixed })()
 
+	// HUELLA_LOADTEST_BATCH=N (≤ MaxBatch) sends N CURPs per request
+	// instead of one: a separate figure that shows the per-request cost
+	// amortised; it is reported, not asserted (a check is one CURP).
+	batch := 1
+	if v := os.Getenv("HUELLA_LOADTEST_BATCH"); v != "" {
+		if batch, err = strconv.Atoi(v); err != nil || batch < 1 || batch > MaxBatch {
+			t.Fatalf("HUELLA_LOADTEST_BATCH=%q: want 1 to %d", v, MaxBatch)
+		}
+	}
 	const nBlinded = 512
 	type pre struct {
 		b      *exposure.Blinded
-		member bool
+		member []bool
 	}
 	blinded := make([]pre, nBlinded)
 	for i := range blinded {
-		c := curps[i*7%len(curps)]
-		b, err := exposure.Blind(c)
+		var cs []string
+		var member []bool
+		for k := range batch {
+			x := (i*batch + k) * 7 % len(curps)
+			cs = append(cs, curps[x])
+			member = append(member, x < 4000)
+		}
+		b, err := exposure.Blind(cs...)
 		if err != nil {
 			t.Fatal(err)
 		}
-		blinded[i] = pre{b, i*7%len(curps) < 4000}
+		blinded[i] = pre{b, member}
 	}
 
 	tr := &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}
@@ -269,7 +284,7 @@ func TestLoad(t *testing.T) {
 						}
 						continue
 					}
-					checks.Add(1)
+					checks.Add(int64(batch))
 					if round == 0 && i < nBlinded {
 						mu.Lock()
 						sample[j] = bytes.Clone(ev)
@@ -298,7 +313,7 @@ func TestLoad(t *testing.T) {
 		}, fail)
 		floor.add(n, d, cpu)
 		n, d, cpu = floorWindow(lnBare.Addr().String(), workers, floorWin, func(c *rawConn) error {
-			_, err := c.post("/api/exposure/evaluate", blinded[0].b.Request)
+			_, err := c.post("/api/exposure/evaluate", bl.Request)
 			return err
 		}, fail)
 		bare.add(n, d, cpu)
@@ -311,16 +326,19 @@ func TestLoad(t *testing.T) {
 	}
 
 	// 3. Verify a sample of answers and report.
-	wrong := 0
+	wrong, verified := 0, 0
 	for j, ev := range sample {
 		outs, err := blinded[j].b.Finalize(ev)
 		if err != nil {
 			wrong++
 			continue
 		}
-		in := exposure.Contains(buckets[exposure.BucketIndex(outs[0], set.PrefixBits)], exposure.Tag(outs[0]))
-		if in != blinded[j].member {
-			wrong++
+		verified += len(outs)
+		for k, out := range outs {
+			in := exposure.Contains(buckets[exposure.BucketIndex(out, set.PrefixBits)], exposure.Tag(out))
+			if in != blinded[j].member[k] {
+				wrong++
+			}
 		}
 	}
 	sort.Slice(latencies, func(a, b int) bool { return latencies[a] < latencies[b] })
@@ -334,7 +352,7 @@ func TestLoad(t *testing.T) {
 	rate := float64(checks.Load()) / elapsed.Seconds()
 	t.Logf("OPRF evaluation bound: %.0f evaluations/s on %d CPUs (%d windows of %v)", bound, runtime.GOMAXPROCS(0), rounds, boundWin)
 	t.Logf("exposure checks over HTTP: %d in %v = %.0f/s = %.0f%% of the bound; %d workers", checks.Load(), elapsed.Round(time.Millisecond), rate, 100*rate/bound, workers)
-	t.Logf("latency per check (one evaluate request; buckets cached): p50 %v p90 %v p99 %v max %v", pct(.5), pct(.9), pct(.99), pct(1))
+	t.Logf("latency per request (one POST /api/exposure/evaluate; buckets cached): p50 %v p90 %v p99 %v max %v", pct(.5), pct(.9), pct(.99), pct(1))
 	boundPerCPU := float64(boundN) / boundCPU.Seconds()
 	ratePerCPU := float64(checks.Load()) / loadCPU.Seconds()
 	t.Logf("per CPU-second of this process: %.0f evaluations vs %.0f checks (server, load generator and uploads) = %.0f%%; CPU used: %.0f%% of %d CPUs while bounding, %.0f%% under load",
@@ -345,15 +363,17 @@ func TestLoad(t *testing.T) {
 		floor.rate(), floorUS, evalUS, 100*evalUS/(evalUS+floorUS))
 	t.Logf("bare loopback floor (same client and request, a minimal responder instead of net/http): %.0f/s, %.1f µs of CPU per request; no HTTP server on this machine could exceed %.0f%%",
 		bare.rate(), bareUS, 100*evalUS/(evalUS+bareUS))
-	checkUS := 1e6 / ratePerCPU
-	t.Logf("CPU per check: %.1f µs = evaluation %.1f + loopback round trip (kernel, generator, bare responder) %.1f + net/http and middleware on GET /healthz %.1f + the rest under load (POST body, handler, GC, uploads, scheduling) %.1f",
-		checkUS, evalUS, bareUS, floorUS-bareUS, checkUS-evalUS-floorUS)
+	reqUS, evalReqUS := float64(batch)*1e6/ratePerCPU, float64(batch)*evalUS
+	t.Logf("CPU per request (%d CURP): %.1f µs = evaluation %.1f + loopback round trip (kernel, generator, bare responder) %.1f + net/http and middleware on GET /healthz %.1f + the rest under load (POST body, handler, GC, uploads, scheduling) %.1f",
+		batch, reqUS, evalReqUS, bareUS, floorUS-bareUS, reqUS-evalReqUS-floorUS)
 	t.Logf("uploads alongside: %d accepted, %d failed (analysis burn %d ms each, paused %v in all, %v waited for queued analyses before bound windows); answers verified: %d, wrong: %d; errors: %v",
-		uploads.Load(), uploadErrs.Load(), burnMS, time.Duration(e.srv.metrics.analysisPause.Load()).Round(time.Millisecond), drainWait, len(sample), wrong, errs)
+		uploads.Load(), uploadErrs.Load(), burnMS, time.Duration(e.srv.metrics.analysisPause.Load()).Round(time.Millisecond), drainWait, verified, wrong, errs)
 	if len(errs) > 0 || wrong > 0 || uploadErrs.Load() > 0 {
 		t.Errorf("errors during the load test")
 	}
-	if rate < 0.8*bound {
+	if batch > 1 {
+		t.Logf("batched: %d CURPs per request; checks count CURPs. Not the headline figure: the 80%% target is not asserted", batch)
+	} else if rate < 0.8*bound {
 		t.Errorf("checks at %.0f%% of the evaluation bound, want ≥ 80%% (the HTTP floor allows %.0f%% per CPU-second, the bare loopback round trip %.0f%%)",
 			100*rate/bound, 100*evalUS/(evalUS+floorUS), 100*evalUS/(evalUS+bareUS))
 	}
