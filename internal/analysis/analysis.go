@@ -207,7 +207,7 @@ type ScanFunc func(ctx context.Context, lo, hi uint64, fn func(v *register.Versi
 // Result is one analysis.
 type Result struct {
 	Report   *report.Report
-	Affected []string // CURPs of the affected people, by person id
+	Affected []string // CURPs of the affected people, in the order of their first row in the leak
 }
 
 // ErrEmpty is returned for a leak with no rows.
@@ -648,68 +648,17 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 	// Exposure.
 	var affected []string
 	if rep.Verdict != report.NotOurs {
-		// Each person once, in person order (a sort of integers: cheaper
-		// than a set, and deterministic).
-		type pi struct {
-			person uint64
-			i      int32
-		}
-		var order []pi
-		if maxP := cfg.Known.MaxPerson; maxP > 0 && maxP < math.MaxInt32 && uint64(m) >= maxP/8 {
-			// A large leak against the register: each person's first row
-			// in a table by PersonID, read in order (two passes instead of
-			// sorting millions of pairs).
-			first := make([]int32, maxP+1) // row + 1
-			dense := true
-			for r := range mt.out {
-				if p := mt.out[r].person; p > maxP {
-					dense = false
-					break
-				} else if p != 0 && first[p] == 0 {
-					first[p] = int32(r) + 1
-				}
-			}
-			if dense {
-				order = make([]pi, 0, m)
-				for p, r := range first {
-					if r != 0 {
-						order = append(order, pi{uint64(p), r - 1})
-					}
-				}
-			}
-		}
-		if order == nil {
-			order = make([]pi, 0, m)
-			for r := range mt.out {
-				if p := mt.out[r].person; p != 0 {
-					order = append(order, pi{p, int32(r)})
-				}
-			}
-			slices.SortFunc(order, func(a, b pi) int {
-				switch {
-				case a.person < b.person:
-					return -1
-				case a.person > b.person:
-					return 1
-				}
-				return int(a.i - b.i)
-			})
-		}
+		rows := firstRows(mt, cfg.Known.MaxPerson)
 		rep.Affected.ByEntidad = map[string]int{}
+		rep.Affected.People = len(rows)
 		// Sections counted by sorting (entidad, sección) ids: a map of
 		// millions of increments costs more.
-		secs := make([]uint64, 0, len(order))
-		for k, o := range order {
-			st := &mt.out[o.i]
-			if k > 0 && order[k-1].person == o.person {
-				continue
-			}
-			rep.Affected.People++
-			secs = append(secs, uint64(st.ent)<<32|uint64(st.seccion))
-			if c := mt.curpOf(int(o.i)); c != "" {
-				affected = append(affected, c)
-			}
+		secs := make([]uint64, len(rows))
+		for k, r := range rows {
+			st := &mt.out[r]
+			secs[k] = uint64(st.ent)<<32 | uint64(st.seccion)
 		}
+		affected = mt.curpsOf(rows)
 		slices.Sort(secs)
 		for i := 0; i < len(secs); {
 			j := i

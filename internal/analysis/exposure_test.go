@@ -1,0 +1,43 @@
+package analysis
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+)
+
+// TestFirstRows checks the affected people on a made-up outcome: each
+// person once, at its first row, in row order, the same whether the people
+// met are a bitmap or a set, and CURPs from the rows or from oddCURP.
+func TestFirstRows(t *testing.T) {
+	persons := []uint64{7, 0, 3, 7, 64, 3, 0, 1, 64, 128, 1}
+	m := &matcher{out: make([]rowOut, len(persons)), curp: make([]key18, len(persons))}
+	for r, p := range persons {
+		m.out[r].person = p
+		if p != 0 && p != 128 { // person 128's row holds no CURP
+			m.curp[r] = toKey18(fmt.Sprintf("CURP%014d", p))
+		}
+	}
+	m.setCURP(4, "ODDCURP") // the register's CURP of person 64, not the row's
+	want := []int32{0, 2, 4, 7, 9}
+	wantCURPs := []string{"CURP00000000000007", "CURP00000000000003", "ODDCURP", "CURP00000000000001"}
+	for _, tc := range []struct {
+		name      string
+		maxPerson uint64
+	}{
+		{"bitmap", 128},
+		{"set: the register is far larger", 1 << 20},
+		{"set: a person above the register's largest", 100},
+		{"set: largest unknown", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rows := firstRows(m, tc.maxPerson)
+			if !slices.Equal(rows, want) {
+				t.Fatalf("rows %v, want %v", rows, want)
+			}
+			if got := m.curpsOf(rows); !slices.Equal(got, wantCURPs) {
+				t.Errorf("CURPs %q, want %q", got, wantCURPs)
+			}
+		})
+	}
+}
