@@ -247,3 +247,27 @@ func canaryPerson(seed uint64, asOf register.Date) register.Record {
 	rec[ineOCR] = rec[ineSeccion] + fmt.Sprintf("%09d", s.next()%1_000_000_000)
 	return rec
 }
+
+// canaryPrefilterAttempts is how many attempts of each canary CanaryCURPs
+// covers: canary i uses its first attempt unless a real person holds that
+// CURP or clave, which is rare.
+const canaryPrefilterAttempts = 4
+
+// CanaryCURPs returns the CURPs of the first attempts of every canary of
+// the releases, without asking the register which were taken: the CURPs a
+// copy's canaries almost always carry. An analysis keeps the leaked rows
+// holding one, so that it need not read a large leak a second time for
+// its canaries; a canary outside the list is still found by that second
+// reading.
+func CanaryCURPs(key []byte, releases []Release) []string {
+	var out []string
+	for _, rel := range releases {
+		ck := subkey(key, labelCanary, rel.ID)
+		for i := 0; i < rel.Params.Canaries; i++ {
+			for a := 0; a < canaryPrefilterAttempts; a++ {
+				out = append(out, canaryPerson(canarySeed(ck, i, a), rel.AsOf)[ineCURP])
+			}
+		}
+	}
+	return out
+}

@@ -691,3 +691,34 @@ func FuzzAttribute(f *testing.F) {
 		}
 	})
 }
+
+// TestCanaryCURPs checks that the prefilter list holds the CURP of every
+// canary whose first four attempts include the one used, whichever the
+// register made it skip, and of no other release.
+func TestCanaryCURPs(t *testing.T) {
+	asOf := register.MustDate("2018-06-01")
+	rel := Release{ID: "rel-x", AsOf: asOf, Params: Params{Canaries: 20}}
+	list := map[string]bool{}
+	for _, c := range CanaryCURPs(testKey, []Release{rel}) {
+		list[c] = true
+	}
+	ck := subkey(testKey, labelCanary, rel.ID)
+	for skip := range canaryPrefilterAttempts {
+		// The register holds the CURPs of the first skip attempts.
+		for i := range rel.Params.Canaries {
+			rejected := map[string]bool{}
+			for a := range skip {
+				rejected[canaryPerson(canarySeed(ck, i, a), asOf)[ineCURP]] = true
+			}
+			c := canary(ck, i, asOf, func(curp, clave string) bool { return rejected[curp] })
+			if !list[c[ineCURP]] {
+				t.Errorf("canary %d after %d taken attempts (%s) not in the list", i, skip, c[ineCURP])
+			}
+		}
+	}
+	for _, c := range Canaries(testKey, "rel-y", 20, asOf, nil) {
+		if list[c[ineCURP]] {
+			t.Errorf("release rel-y's canary %s in rel-x's list", c[ineCURP])
+		}
+	}
+}
