@@ -251,10 +251,16 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 	progress("read", 0)
 
 	// 1. Read: every row in compact form; the first maxObs rows whole for
-	// attribution, and keyless rows whole for probabilistic linkage.
+	// attribution, and keyless rows whole for probabilistic linkage. Past
+	// the first maxObs rows, the rows holding a CURP that a release's
+	// canaries almost always carry are kept whole too (canaryRows): when
+	// they are all the rows keys do not link, as in a leaked copy, the
+	// leak need not be read again for its unlinked rows (step 3).
 	var (
-		obs     []Observation
-		pending = map[int]register.Record{}
+		obs        []Observation
+		pending    = map[int]register.Record{}
+		canaryKeys map[key18]struct{}
+		canaryRows map[int]register.Record
 	)
 	// The calling goroutine reads the rows (package ingest parses ahead on
 	// a goroutine of its own); workers map and hash them; the matcher, the
@@ -269,8 +275,13 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 				progress("read", n)
 			}
 			rec := b.record(i, width)
+			if n == maxObs {
+				canaryKeys, canaryRows = canaryPrefilter(cfg), map[int]register.Record{}
+			}
 			if n < maxObs {
 				obs = append(obs, Observation{Row: n, Leaked: slices.Clone(rec)})
+			} else if _, ok := canaryKeys[b.kc[i]]; ok && !b.kc[i].none() && len(canaryRows) < maxObs {
+				canaryRows[n] = slices.Clone(rec)
 			} else if b.kc[i].none() && b.kk[i].none() && cfg.NewLinker != nil && len(pending) < maxObs {
 				pending[n] = slices.Clone(rec)
 			}
@@ -334,8 +345,15 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 	}
 
 	// 3. Unmatched rows past the observation window: read again for their
-	// records (canaries hide there; keyed rows may still link without keys).
-	if n > maxObs {
+	// records (canaries hide there; keyed rows may still link without keys),
+	// unless the first reading kept them all.
+	if n > maxObs && keptUnlinked(mt, pending, canaryRows, maxObs) {
+		for r, rec := range canaryRows {
+			if mt.out[r].person == 0 {
+				pending[r] = rec
+			}
+		}
+	} else if n > maxObs {
 		progress("read again", n)
 		extra := 0
 		want := func(r int) bool {

@@ -28,7 +28,8 @@ type fpAttributor struct {
 	taken  func(curp, clave string) bool
 }
 
-func (a fpAttributor) Attribute(rels []Release, obs []Observation) ([]report.Attribution, error) {
+// fpReleases are the releases as package fingerprint takes them.
+func fpReleases(rels []Release) ([]fingerprint.Release, error) {
 	frs := make([]fingerprint.Release, len(rels))
 	for i, r := range rels {
 		p := fingerprint.DefaultParams()
@@ -38,6 +39,22 @@ func (a fpAttributor) Attribute(rels []Release, obs []Observation) ([]report.Att
 			}
 		}
 		frs[i] = fingerprint.Release{ID: r.ID, Recipient: r.Recipient, AsOf: r.AsOf, Fields: r.Fields, Params: p}
+	}
+	return frs, nil
+}
+
+func (a fpAttributor) CanaryCURPs(rels []Release) ([]string, error) {
+	frs, err := fpReleases(rels)
+	if err != nil {
+		return nil, err
+	}
+	return fingerprint.CanaryCURPs(a.key, frs), nil
+}
+
+func (a fpAttributor) Attribute(rels []Release, obs []Observation) ([]report.Attribution, error) {
+	frs, err := fpReleases(rels)
+	if err != nil {
+		return nil, err
 	}
 	iCURP := a.schema.Index(register.FCURP)
 	fobs := make([]fingerprint.Observation, len(obs))
