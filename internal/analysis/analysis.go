@@ -334,6 +334,7 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 
 	// 2. Link on keys.
 	progress("link", n)
+	mt.fit()
 	claveSkipped := 0
 	if n <= lookupRows || cfg.Scan == nil {
 		err = mt.lookup(ctx, cfg.Register)

@@ -143,6 +143,18 @@ func (m *matcher) addFinish(b *recBatch) {
 	m.clave = append(grow(m.clave, len(b.kk)), b.kk...)
 }
 
+// fit drops the spare room of the key slices once every row is read: they
+// grow by doubling, so that up to half of what they hold may be spare, and
+// they are kept until the analysis ends.
+func (m *matcher) fit() {
+	if cap(m.curp) > len(m.curp)+len(m.curp)/16 {
+		m.curp = slices.Clone(m.curp)
+	}
+	if cap(m.clave) > len(m.clave)+len(m.clave)/16 {
+		m.clave = slices.Clone(m.clave)
+	}
+}
+
 // key18 is a CURP or clave de elector (both 18 characters), held without a
 // pointer (a million keys cost the garbage collector nothing); the zero
 // value means none.
