@@ -15,16 +15,18 @@ func init() {
 	var role string
 	addCommand(&command{
 		Name:     "user",
-		Summary:  "accounts of the web UI: add (or reset) and list",
-		Usage:    "huella user add NAME --role viewer|investigator|custodian < password | huella user list",
+		Summary:  "accounts of the web UI: add (or reset), remove and list",
+		Usage:    "huella user add NAME --role viewer|investigator|custodian < password | huella user remove NAME | huella user list",
 		NeedsDir: true,
-		Help: `Accounts live in DIR/users.json (mode 0600) with argon2id password hashes;
-a running "huella serve" picks up changes at the next login.
+		Help: `Accounts live in DIR/users.json (mode 0600) with argon2id password hashes.
+A running "huella serve" follows a change from the account's next request:
+a new password or a removed account ends its sessions, a new role applies.
 
-  add NAME   creates the account, or replaces its password and role; the
-             password is the first line of standard input (at least 8
-             characters), so it never appears in the shell history
-  list       names, roles and creation times
+  add NAME     creates the account, or replaces its password and role; the
+               password is the first line of standard input (at least 8
+               characters), so it never appears in the shell history
+  remove NAME  deletes the account and ends its sessions
+  list         names, roles and creation times
 
 Roles: viewer reads cases, releases and the ledger; investigator also
 uploads leaks, writes notes and publishes a case for the exposure check;
@@ -33,13 +35,14 @@ custodian also issues and downloads releases.
 Examples:
   huella user add ana --role custodian
   printf '%s\n' "$PASSWORD" | huella user add luis --role investigator
+  huella user remove luis
   huella user list`,
 		Flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&role, "role", "", "add: `ROLE` of the account (viewer, investigator, custodian)")
 		},
 		Run: func(ctx context.Context, env *Env, args []string) error {
 			if len(args) == 0 {
-				return usageError("user needs a subcommand: add or list")
+				return usageError("user needs a subcommand: add, remove or list")
 			}
 			ws, err := openWorkspace(env)
 			if err != nil {
@@ -69,6 +72,19 @@ Examples:
 				}
 				fmt.Fprintf(env.Stdout, "user %s (%s) saved\n", args[1], r)
 				return nil
+			case "remove":
+				if len(args) != 2 {
+					return usageError("usage: huella user remove NAME")
+				}
+				found, err := users.Remove(args[1])
+				if err != nil {
+					return err
+				}
+				if !found {
+					return withCode(ExitBadInput, fmt.Errorf("no user %s", args[1]), "huella user list shows the accounts")
+				}
+				fmt.Fprintf(env.Stdout, "user %s removed\n", args[1])
+				return nil
 			case "list":
 				if len(args) != 1 {
 					return usageError("user list takes no arguments")
@@ -84,7 +100,7 @@ Examples:
 				}
 				return tw.Flush()
 			default:
-				return usageError("unknown user subcommand %q (add, list)", args[0])
+				return usageError("unknown user subcommand %q (add, remove, list)", args[0])
 			}
 		},
 	})

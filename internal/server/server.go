@@ -322,7 +322,7 @@ func (s *Server) handle(pattern string, role Role, h http.HandlerFunc) {
 			r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
 		}
 		if wantSession {
-			sess = s.sessions.get(r)
+			sess = s.sessions.get(r, s.users)
 			if sess != nil && role == RoleNone {
 				// Public pages show who is logged in, nothing more.
 				r = r.WithContext(context.WithValue(r.Context(), sessionKey, sess))
@@ -644,7 +644,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "too many failed logins; wait a little", http.StatusTooManyRequests)
 		return
 	}
-	role, ok := s.users.Authenticate(name, r.PostFormValue("password"))
+	acct, role, ok := s.users.authenticate(name, r.PostFormValue("password"))
 	if !ok {
 		s.loginLim.allow(clientKey(r.RemoteAddr), 1)
 		s.metrics.loginFailures.Add(1)
@@ -655,7 +655,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.metrics.logins.Add(1)
-	sess, err := s.sessions.create(name, role)
+	sess, err := s.sessions.create(acct, role)
 	if err != nil {
 		// The session works until a restart; say so in the log.
 		s.log.Error("save sessions", "err", err)

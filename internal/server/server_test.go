@@ -765,18 +765,27 @@ func TestSessionSurvivesRestart(t *testing.T) {
 		t.Errorf("after logout and restart: GET /cases %s, want a redirect to /login", resp.Status)
 	}
 
-	// Expired sessions and those of accounts that are gone are dropped.
-	tokens := map[string]string{"valid": randomToken(), "expired": randomToken(), "gone": randomToken()}
+	// Expired sessions, those of accounts that are gone and those without
+	// the account's credential (an older file, or a password replaced since)
+	// are dropped.
+	accounts, err := e.srv.users.load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	vera := credentialOf(accounts["vera"])
+	tokens := map[string]string{"valid": randomToken(), "expired": randomToken(), "gone": randomToken(), "no credential": randomToken(), "old password": randomToken()}
 	exp := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
 	f := sessionsFile{Format: SessionsFormat, Sessions: []sessionRecord{
-		{tokenHash(tokens["valid"]), "vera", "custodian", exp}, // the account's current role wins
-		{tokenHash(tokens["expired"]), "vera", "viewer", time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)},
-		{tokenHash(tokens["gone"]), "nobody", "viewer", exp},
+		{tokenHash(tokens["valid"]), "vera", "custodian", vera, exp}, // the account's current role wins
+		{tokenHash(tokens["expired"]), "vera", "viewer", vera, time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)},
+		{tokenHash(tokens["gone"]), "nobody", "viewer", vera, exp},
+		{tokenHash(tokens["no credential"]), "vera", "viewer", "", exp},
+		{tokenHash(tokens["old password"]), "vera", "viewer", tokenHash("another hash"), exp},
 	}}
 	js, _ := json.Marshal(f)
 	os.WriteFile(SessionsPath(e.dir), js, 0o600)
 	restart()
-	for name, want := range map[string]int{"valid": 200, "expired": 401, "gone": 401} {
+	for name, want := range map[string]int{"valid": 200, "expired": 401, "gone": 401, "no credential": 401, "old password": 401} {
 		req, _ := http.NewRequest("GET", b.base+"/cases", nil)
 		req.AddCookie(&http.Cookie{Name: sessionCookie, Value: tokens[name]})
 		resp, err := http.DefaultTransport.RoundTrip(req)
@@ -800,5 +809,76 @@ func TestFormatInt(t *testing.T) {
 		if got := formatInt(v); got != want {
 			t.Errorf("formatInt(%v) = %q, want %q", v, got, want)
 		}
+	}
+}
+
+// TestAccountChangesApplyAtOnce checks that a logged-in session follows its
+// account from the next request: a role lowered in users.json takes effect,
+// a replaced password or a removed account ends the session.
+func TestAccountChangesApplyAtOnce(t *testing.T) {
+	e := newTestEnv(t, nil)
+	status := func(b *browser, method, path string) int {
+		t.Helper()
+		resp, _ := b.do(method, path, nil, nil)
+		return resp.StatusCode
+	}
+	// Lower cato's role by editing the file (the password hash unchanged).
+	cato := e.browser()
+	cato.login("cato")
+	if got := status(cato, "GET", "/releases/no-such/download"); got == http.StatusForbidden || got == http.StatusUnauthorized {
+		t.Fatalf("a custodian downloading: %d", got)
+	}
+	path := UsersPath(e.dir)
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f usersFile
+	if err := json.Unmarshal(raw, &f); err != nil {
+		t.Fatal(err)
+	}
+	for i := range f.Users {
+		if f.Users[i].Name == "cato" {
+			f.Users[i].Role = RoleViewer.String()
+		}
+	}
+	js, _ := json.Marshal(f)
+	if err := os.WriteFile(path, js, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := status(cato, "GET", "/releases/no-such/download"); got != http.StatusForbidden {
+		t.Errorf("a custodian made viewer, downloading at the next request: %d, want 403", got)
+	}
+	if got := status(cato, "GET", "/cases"); got != http.StatusOK {
+		t.Errorf("a custodian made viewer, reading cases: %d, want 200", got)
+	}
+
+	// A new password ends the session; so does removing the account.
+	ines, vera := e.browser(), e.browser()
+	ines.login("ines")
+	vera.login("vera")
+	if err := e.srv.users.Set("ines", RoleInvestigator, "a new password"); err != nil {
+		t.Fatal(err)
+	}
+	if found, err := e.srv.users.Remove("vera"); err != nil || !found {
+		t.Fatalf("remove vera: %v %v", found, err)
+	}
+	if found, err := e.srv.users.Remove("vera"); err != nil || found {
+		t.Errorf("remove vera again: found %v, err %v; want not found", found, err)
+	}
+	for name, b := range map[string]*browser{"ines, new password": ines, "vera, removed": vera} {
+		req, _ := http.NewRequest("GET", b.base+"/cases", nil)
+		resp, err := b.hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("%s: GET /cases %d, want 401", name, resp.StatusCode)
+		}
+	}
+	raw, _ = os.ReadFile(SessionsPath(e.dir))
+	if strings.Contains(string(raw), `"vera"`) || strings.Contains(string(raw), `"ines"`) {
+		t.Errorf("ended sessions left in sessions.json:\n%s", raw)
 	}
 }

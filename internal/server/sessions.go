@@ -26,7 +26,8 @@ import (
 //	{
 //	  "format": "huella sessions v1",
 //	  "sessions": [
-//	    {"token_sha256": "<64 hex>", "user": "ana", "role": "custodian", "expires": "2026-11-27T16:00:00Z"}
+//	    {"token_sha256": "<64 hex>", "user": "ana", "role": "custodian",
+//	     "credential_sha256": "<64 hex>", "expires": "2026-11-27T16:00:00Z"}
 //	  ]
 //	}
 //
@@ -35,8 +36,14 @@ import (
 // session is HMAC-SHA256(token, "huella csrf v1"), base64url: it is derived,
 // not stored, and does not reveal the token. Expired sessions are dropped
 // when the file is read and at each login; logout deletes the session.
-// When the file is read, a session whose account is gone is dropped, and
-// the others take the account's current role.
+// credential_sha256 is the SHA-256 of the account's password hash when the
+// session began.
+//
+// Every request checks the session's account in users.json as it is now
+// (re-read when it changes, so that "huella user" acts on a running
+// server): a session ends when its account is removed or its password
+// replaced, and takes the account's current role at once — a custodian
+// made viewer is a viewer from the next request, not from the next login.
 
 // SessionsFormat is the "format" field of sessions.json.
 const SessionsFormat = "huella sessions v1"
@@ -45,12 +52,20 @@ const SessionsFormat = "huella sessions v1"
 func SessionsPath(dir string) string { return filepath.Join(dir, "sessions.json") }
 
 type session struct {
-	token   string // only in memory, for logout; "" for sessions read from disk
-	hash    string // hex SHA-256 of the token
-	user    string
-	role    Role
-	csrf    string
-	expires time.Time
+	token      string // only in memory, for logout; "" for sessions read from disk
+	hash       string // hex SHA-256 of the token
+	user       string
+	role       Role
+	credential string // hex SHA-256 of the account's password hash at login
+	csrf       string
+	expires    time.Time
+}
+
+// credentialOf is what a session remembers of an account's password: the
+// SHA-256 of its hash (not the hash, which the session file must not copy).
+func credentialOf(u User) string {
+	h := sha256.Sum256([]byte(u.Hash))
+	return hex.EncodeToString(h[:])
 }
 
 type sessions struct {
@@ -60,10 +75,11 @@ type sessions struct {
 }
 
 type sessionRecord struct {
-	TokenSHA256 string `json:"token_sha256"`
-	User        string `json:"user"`
-	Role        string `json:"role"`
-	Expires     string `json:"expires"`
+	TokenSHA256      string `json:"token_sha256"`
+	User             string `json:"user"`
+	Role             string `json:"role"`
+	CredentialSHA256 string `json:"credential_sha256"`
+	Expires          string `json:"expires"`
 }
 
 type sessionsFile struct {
@@ -122,14 +138,16 @@ func (ss *sessions) open(path string, users *Users) error {
 	for _, r := range f.Sessions {
 		exp, err := time.Parse(time.RFC3339, r.Expires)
 		u, ok := accounts[r.User]
-		if err != nil || !now.Before(exp) || !ok || len(r.TokenSHA256) != 64 {
+		// A session without its credential (an older file) is dropped: it
+		// could not be ended by a new password.
+		if err != nil || !now.Before(exp) || !ok || len(r.TokenSHA256) != 64 || r.CredentialSHA256 != credentialOf(u) {
 			continue
 		}
 		role, err := ParseRole(u.Role)
 		if err != nil {
 			continue
 		}
-		ss.m[r.TokenSHA256] = &session{hash: r.TokenSHA256, user: r.User, role: role, expires: exp}
+		ss.m[r.TokenSHA256] = &session{hash: r.TokenSHA256, user: r.User, role: role, credential: r.CredentialSHA256, expires: exp}
 	}
 	return nil
 }
@@ -141,7 +159,8 @@ func (ss *sessions) saveLocked() error {
 	}
 	f := sessionsFile{Format: SessionsFormat, Sessions: []sessionRecord{}}
 	for _, s := range ss.m {
-		f.Sessions = append(f.Sessions, sessionRecord{TokenSHA256: s.hash, User: s.user, Role: s.role.String(), Expires: s.expires.UTC().Format(time.RFC3339)})
+		f.Sessions = append(f.Sessions, sessionRecord{TokenSHA256: s.hash, User: s.user, Role: s.role.String(),
+			CredentialSHA256: s.credential, Expires: s.expires.UTC().Format(time.RFC3339)})
 	}
 	sort.Slice(f.Sessions, func(i, j int) bool { return f.Sessions[i].Expires < f.Sessions[j].Expires })
 	b, err := json.MarshalIndent(f, "", "  ")
@@ -156,7 +175,7 @@ func (ss *sessions) saveLocked() error {
 
 // create starts a session; the error is about saving it (the session
 // works regardless, until a restart).
-func (ss *sessions) create(user string, role Role) (*session, error) {
+func (ss *sessions) create(u User, role Role) (*session, error) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	if ss.m == nil {
@@ -170,27 +189,49 @@ func (ss *sessions) create(user string, role Role) (*session, error) {
 	}
 	tok := randomToken()
 	// Whole seconds: what the file keeps.
-	s := &session{token: tok, hash: tokenHash(tok), user: user, role: role, csrf: csrfFor(tok), expires: now.Add(sessionTTL).Truncate(time.Second)}
+	s := &session{token: tok, hash: tokenHash(tok), user: u.Name, role: role, credential: credentialOf(u),
+		csrf: csrfFor(tok), expires: now.Add(sessionTTL).Truncate(time.Second)}
 	ss.m[s.hash] = s
 	return s, ss.saveLocked()
 }
 
-func (ss *sessions) get(r *http.Request) *session {
+// get returns the request's session, checked against the accounts as they
+// are now: nil (and the session ended) when its account is gone or has a
+// new password, else with the account's current role.
+func (ss *sessions) get(r *http.Request, users *Users) *session {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil || c.Value == "" {
 		return nil
 	}
 	h := tokenHash(c.Value)
 	ss.mu.Lock()
-	defer ss.mu.Unlock()
 	s := ss.m[h]
+	ss.mu.Unlock()
 	if s == nil || !time.Now().Before(s.expires) {
+		return nil
+	}
+	accounts, err := users.load()
+	if err != nil {
+		return nil // an unreadable account file lets no one in
+	}
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.m[h] != s {
+		return nil // ended meanwhile
+	}
+	u, ok := accounts[s.user]
+	role, err := ParseRole(u.Role)
+	if !ok || err != nil || credentialOf(u) != s.credential {
+		delete(ss.m, h)
+		ss.saveLocked() // a failed save only leaves a session that open drops
 		return nil
 	}
 	if s.token == "" { // read from disk: the cookie is the token
 		s.token, s.csrf = c.Value, csrfFor(c.Value)
 	}
-	return s
+	s.role = role // the file keeps the role at login; open corrects it
+	cp := *s      // the request's own: later changes do not race with it
+	return &cp
 }
 
 // drop ends the session with this token.

@@ -78,7 +78,8 @@ type usersFile struct {
 }
 
 // Users is the account file DIR/users.json. It is re-read when it changes on
-// disk, so "huella user add" takes effect in a running server.
+// disk, so "huella user add" and "huella user remove" take effect in a
+// running server (see sessions.get).
 type Users struct {
 	path string
 	mu   sync.Mutex
@@ -169,6 +170,26 @@ func (u *Users) Set(name string, role Role, password string) error {
 	if err != nil {
 		return err
 	}
+	return u.update(func(m map[string]User) {
+		m[name] = User{Name: name, Role: role.String(), Hash: hash, Created: time.Now().UTC().Format(time.RFC3339)}
+	})
+}
+
+// Remove deletes an account; a running server ends its sessions at their
+// next request. It reports whether the account existed.
+func (u *Users) Remove(name string) (bool, error) {
+	found := false
+	err := u.update(func(m map[string]User) {
+		_, found = m[name]
+		delete(m, name)
+	})
+	return found, err
+}
+
+// update rewrites the account file with edit applied to a copy of its
+// accounts, atomically and under an flock on users.json.lock, so that two
+// "huella user" commands do not lose one another's change.
+func (u *Users) update(edit func(m map[string]User)) error {
 	lf, err := os.OpenFile(u.path+".lock", os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return fmt.Errorf("users: %w", err)
@@ -188,8 +209,8 @@ func (u *Users) Set(name string, role Role, password string) error {
 	for k, v := range m {
 		m2[k] = v
 	}
-	m2[name] = User{Name: name, Role: role.String(), Hash: hash, Created: time.Now().UTC().Format(time.RFC3339)}
-	f := usersFile{Format: UsersFormat}
+	edit(m2)
+	f := usersFile{Format: UsersFormat, Users: []User{}}
 	for _, x := range m2 {
 		f.Users = append(f.Users, x)
 	}
@@ -216,23 +237,29 @@ var dummyHash = sync.OnceValue(func() string {
 
 // Authenticate returns the user's role if the password matches.
 func (u *Users) Authenticate(name, password string) (Role, bool) {
+	_, r, ok := u.authenticate(name, password)
+	return r, ok
+}
+
+// authenticate is Authenticate that also returns the account.
+func (u *Users) authenticate(name, password string) (User, Role, bool) {
 	m, err := u.load()
 	if err != nil {
-		return RoleNone, false
+		return User{}, RoleNone, false
 	}
 	x, ok := m[name]
 	if !ok {
 		verifyPassword(dummyHash(), password)
-		return RoleNone, false
+		return User{}, RoleNone, false
 	}
 	if !verifyPassword(x.Hash, password) {
-		return RoleNone, false
+		return User{}, RoleNone, false
 	}
 	r, err := ParseRole(x.Role)
 	if err != nil {
-		return RoleNone, false
+		return User{}, RoleNone, false
 	}
-	return r, true
+	return x, r, true
 }
 
 func hashPassword(pw string) (string, error) {
