@@ -106,7 +106,9 @@ Examples:
 			if err != nil {
 				return err
 			}
-			st, err := store.Open(ws.StorePath(), ws.Schema())
+			// A release streams the store once: a small block cache keeps
+			// its memory flat in the register's size.
+			st, err := store.OpenWith(ws.StorePath(), ws.Schema(), store.Options{CacheBytes: store.StreamCacheBytes})
 			if err != nil {
 				return withCode(ExitNoSpace, err, "load the register first: huella load FILE")
 			}

@@ -566,3 +566,37 @@ func TestVersionsOfRanges(t *testing.T) {
 		t.Errorf("ranges gave %d versions, Versions %d (or another order)", len(got), len(all))
 	}
 }
+
+// TestOpenWithCache checks that Options.CacheBytes sizes the block cache: a
+// scan of the whole store through a store opened with a 64 KiB cache
+// reads the same versions and leaves no more than that cached, where the
+// default cache keeps what the scan read.
+func TestOpenWithCache(t *testing.T) {
+	dir := t.TempDir()
+	p1, p2, _, _ := twoSnapshots(t, dir, 2000)
+	st, path := newStore(t)
+	if _, err := st.Load(context.Background(), []LoadInput{{Path: p1}, {Path: p2}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	scan := func(o Options) (n int, cached int64) {
+		t.Helper()
+		s, err := OpenWith(path, register.INE(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if err := s.Versions(context.Background(), func(*register.Version) error { n++; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return n, s.db.Metrics().BlockCache.Size
+	}
+	nDef, cachedDef := scan(Options{})
+	nSmall, cachedSmall := scan(Options{CacheBytes: 64 << 10})
+	if nDef == 0 || nSmall != nDef {
+		t.Fatalf("versions: %d with the default cache, %d with a small one", nDef, nSmall)
+	}
+	if cachedSmall > 64<<10 || cachedDef <= 64<<10 {
+		t.Errorf("cached after a scan: %d bytes with a 64 KiB cache, %d with the default; want ≤ 64 KiB and more", cachedSmall, cachedDef)
+	}
+}
