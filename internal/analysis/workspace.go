@@ -58,7 +58,9 @@ func AnalyzeFile(ctx context.Context, ws *workspace.Workspace, path string, opt 
 	}
 	schema := ws.Schema()
 	progress("open", 0, 0)
-	st, err := store.Open(ws.StorePath(), schema)
+	// One analysis reads each block of the store about once (a scan, or
+	// look-ups of people spread over it): a small block cache.
+	st, err := store.OpenWith(ws.StorePath(), schema, store.Options{CacheBytes: store.StreamCacheBytes})
 	if err != nil {
 		return nil, err
 	}
