@@ -134,10 +134,10 @@ const DefaultCacheBytes = 128 << 20
 // StreamCacheBytes is a block cache for a process that reads each block of
 // the store about once — a release streams it, an analysis scans it or
 // looks up people spread over it — so that a larger cache only holds
-// memory: the 128 MiB cache made a release's peak RSS grow from 297 MiB
-// at 1M people to 482 MiB at 10M, against 189 and 201 MiB with this one,
+// memory: the 128 MiB cache made a release's peak RSS grow from 290 MiB
+// at 1M people to 471 MiB at 10M, against 185 and 195 MiB with this one,
 // at the same speed (docs/perf-release.md), and cost a 10M-row analysis
-// 300 MB of RSS (docs/perf-analysis.md).
+// ≈290 MiB of RSS (docs/perf-analysis.md).
 const StreamCacheBytes = 16 << 20
 
 // Options tune an open store.
