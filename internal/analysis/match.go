@@ -636,7 +636,11 @@ func (sc *rangeScan) drain() {
 	for i := range sc.ahead {
 		k := keyOf(sc.aheadRecs[i*width:(i+1)*width], m.iCURP)
 		sc.aheadKeys = append(sc.aheadKeys, k)
-		sc.sink += sc.curpIdx.touch(&k)
+		x, row := sc.curpIdx.touch(&k)
+		sc.sink += x
+		if row >= 0 { // and the hashes the row will be compared by
+			sc.sink += m.hashes[row/chunkRows][row%chunkRows*len(m.vis)]
+		}
 	}
 	for i := range sc.ahead {
 		v := &sc.ahead[i]
@@ -807,17 +811,18 @@ func (ix *keyIndex) add(row int) {
 }
 
 // touch reads the memory a look-up of k reads first (its slot, and the
-// key of the row there), and returns something of it.
-func (ix *keyIndex) touch(k *key18) uint32 {
+// key of the row there), and returns something of it, and that row (-1:
+// none, or not k's).
+func (ix *keyIndex) touch(k *key18) (uint32, int) {
 	if ix.n == 0 {
-		return 0
+		return 0, -1
 	}
 	h := hash64(k)
 	s := ix.slots[h&ix.mask]
 	if s.row != 0 && s.tag == uint32(h>>32) {
-		return uint32(ix.keys[s.row-1][0])
+		return uint32(ix.keys[s.row-1][0]), int(s.row - 1)
 	}
-	return s.tag
+	return s.tag, -1
 }
 
 // rows appends to dst the rows whose key is k.
