@@ -522,13 +522,20 @@ func TestLoadWithIndexRuns(t *testing.T) {
 
 // TestVersionsOfRanges: disjoint ranges of people, scanned at once, give
 // every version exactly once, as Versions does.
-func TestVersionsOfRanges(t *testing.T) {
-	dir := t.TempDir()
-	p1, p2, _, _ := twoSnapshots(t, dir, 500)
-	st, _ := newStore(t)
+// twoLoaded is a new store with two snapshots of people people loaded,
+// and its path.
+func twoLoaded(t *testing.T, people int) (*Store, string) {
+	t.Helper()
+	p1, p2, _, _ := twoSnapshots(t, t.TempDir(), people)
+	st, path := newStore(t)
 	if _, err := st.Load(context.Background(), []LoadInput{{Path: p1}, {Path: p2}}, nil); err != nil {
 		t.Fatal(err)
 	}
+	return st, path
+}
+
+func TestVersionsOfRanges(t *testing.T) {
+	st, _ := twoLoaded(t, 500)
 	ctx := context.Background()
 	key := func(v *register.Version) string {
 		return fmt.Sprintf("%d %s %s %s", v.PersonID, v.ValidFrom, v.ValidTo, strings.Join(v.Record, "|"))
@@ -572,12 +579,7 @@ func TestVersionsOfRanges(t *testing.T) {
 // reads the same versions and leaves no more than that cached, where the
 // default cache keeps what the scan read.
 func TestOpenWithCache(t *testing.T) {
-	dir := t.TempDir()
-	p1, p2, _, _ := twoSnapshots(t, dir, 2000)
-	st, path := newStore(t)
-	if _, err := st.Load(context.Background(), []LoadInput{{Path: p1}, {Path: p2}}, nil); err != nil {
-		t.Fatal(err)
-	}
+	st, path := twoLoaded(t, 2000)
 	st.Close()
 	scan := func(o Options) (n int, cached int64) {
 		t.Helper()
