@@ -125,8 +125,9 @@ Examples:
 			if err != nil {
 				return err
 			}
-			for _, id := range finished {
-				env.Info("finished release %s, interrupted after it was recorded", id)
+			for _, f := range finished {
+				env.Info("finished release %s, interrupted after it was recorded", f.ID)
+				keepReleaseLocation(env, ws.Dir, f.ID, f.Path)
 			}
 			p := fingerprint.DefaultParams()
 			p.Recipients, p.Colluders, p.CanaryRate, p.OrderBlock = recipients, colluders, canaryRate, orderBlock

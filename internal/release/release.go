@@ -305,16 +305,21 @@ func stream(ctx context.Context, key []byte, id string, schema *register.Schema,
 	return count, cp.Params(), nil
 }
 
+// Finished is a release Recover finished: its id and the path of its file.
+type Finished struct {
+	ID, Path string
+}
+
 // Recover finishes or removes the temporary files releases left in dir
 // after a crash: a release recorded in the ledger (recorded(id) true) gets
 // its file renamed into place when the output does not exist; any other
-// temporary file is removed. It returns the ids it finished.
-func Recover(dir string, recorded func(id string) bool) ([]string, error) {
+// temporary file is removed. It returns the releases it finished.
+func Recover(dir string, recorded func(id string) bool) ([]Finished, error) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("recover releases in %s: %w", dir, err)
 	}
-	var finished []string
+	var finished []Finished
 	for _, e := range ents {
 		name := e.Name()
 		if !strings.HasPrefix(name, ".") || !strings.HasSuffix(name, ".tmp") {
@@ -334,7 +339,7 @@ func Recover(dir string, recorded func(id string) bool) ([]string, error) {
 			if err := os.Rename(path, out); err != nil {
 				return finished, fmt.Errorf("recover release %s: %w", id, err)
 			}
-			finished = append(finished, id)
+			finished = append(finished, Finished{ID: id, Path: out})
 			continue
 		}
 		if err := os.Remove(path); err != nil {

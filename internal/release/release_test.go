@@ -332,8 +332,8 @@ func TestRecover(t *testing.T) {
 	os.WriteFile(done, []byte("a,b\n"), 0o600)
 	os.WriteFile(orphan, []byte("a,b\n"), 0o600)
 	fin, err := Recover(dir, func(id string) bool { return id == "rel-00000000000000aa" })
-	if err != nil || len(fin) != 1 {
-		t.Fatalf("Recover = %v, %v", fin, err)
+	if err != nil || len(fin) != 1 || fin[0] != (Finished{ID: "rel-00000000000000aa", Path: out}) {
+		t.Fatalf("Recover = %v, %v; want rel-00000000000000aa at %s", fin, err, out)
 	}
 	if b, err := os.ReadFile(out); err != nil || string(b) != "a,b\n" {
 		t.Errorf("recorded release not renamed: %v", err)
