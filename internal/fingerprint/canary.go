@@ -56,16 +56,21 @@ func canary(ck []byte, i int, asOf register.Date, taken func(curp, clave string)
 	return rec // 64 collisions in a row do not happen; keep the last
 }
 
+// untakenAttempts is how many attempts of a canary canaryCandidates gives
+// when it cannot ask the register which were taken: canary i uses its first
+// attempt unless a real person holds that CURP or clave, which is rare.
+const untakenAttempts = 4
+
 // canaryCandidates are every attempt of canary i up to and including the
-// first one not taken now (taken nil: the first four). The copy used one of
-// them; which is decided by the register at release time, which the
-// analysis may no longer see.
+// first one not taken now (taken nil: the first untakenAttempts). The copy
+// used one of them; which is decided by the register at release time,
+// which the analysis may no longer see.
 func canaryCandidates(ck []byte, i int, asOf register.Date, taken func(curp, clave string) bool) []register.Record {
 	var out []register.Record
 	for a := 0; a < maxCanaryAttempts; a++ {
 		rec := canaryPerson(canarySeed(ck, i, a), asOf)
 		out = append(out, rec)
-		if taken == nil && a == 3 || taken != nil && !taken(rec[ineCURP], rec[ineClave]) {
+		if taken == nil && a == untakenAttempts-1 || taken != nil && !taken(rec[ineCURP], rec[ineClave]) {
 			break
 		}
 	}
@@ -248,11 +253,6 @@ func canaryPerson(seed uint64, asOf register.Date) register.Record {
 	return rec
 }
 
-// canaryPrefilterAttempts is how many attempts of each canary CanaryCURPs
-// covers: canary i uses its first attempt unless a real person holds that
-// CURP or clave, which is rare.
-const canaryPrefilterAttempts = 4
-
 // CanaryCURPs returns the CURPs of the first attempts of every canary of
 // the releases, without asking the register which were taken: the CURPs a
 // copy's canaries almost always carry. An analysis keeps the leaked rows
@@ -264,8 +264,8 @@ func CanaryCURPs(key []byte, releases []Release) []string {
 	for _, rel := range releases {
 		ck := subkey(key, labelCanary, rel.ID)
 		for i := 0; i < rel.Params.Canaries; i++ {
-			for a := 0; a < canaryPrefilterAttempts; a++ {
-				out = append(out, canaryPerson(canarySeed(ck, i, a), rel.AsOf)[ineCURP])
+			for _, rec := range canaryCandidates(ck, i, rel.AsOf, nil) {
+				out = append(out, rec[ineCURP])
 			}
 		}
 	}

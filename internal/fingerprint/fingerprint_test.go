@@ -703,7 +703,7 @@ func TestCanaryCURPs(t *testing.T) {
 		list[c] = true
 	}
 	ck := subkey(testKey, labelCanary, rel.ID)
-	for skip := range canaryPrefilterAttempts {
+	for skip := range untakenAttempts {
 		// The register holds the CURPs of the first skip attempts.
 		for i := range rel.Params.Canaries {
 			rejected := map[string]bool{}
