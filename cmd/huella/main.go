@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"syscall"
@@ -76,7 +77,18 @@ type Main struct {
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	m := &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Interactive: isTerminal(os.Stderr)}
+	// HUELLA_CPUPROFILE=FILE writes a CPU profile of the command (go tool pprof).
+	var prof *os.File
+	if path := os.Getenv("HUELLA_CPUPROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil && pprof.StartCPUProfile(f) == nil {
+			prof = f
+		}
+	}
 	code := m.Run(ctx, os.Args[1:])
+	if prof != nil {
+		pprof.StopCPUProfile()
+		prof.Close()
+	}
 	stop()
 	os.Exit(code)
 }

@@ -195,6 +195,9 @@ type Config struct {
 	// lookups always.
 	Scan       ScanFunc
 	LookupRows int
+	// Digest, when set, is the store's comparison digest (BuildDigest):
+	// a scan reads it instead of Scan, for the same outcome.
+	Digest *Digest
 }
 
 // ScanFunc streams the versions of the people with lo ≤ PersonID < hi (hi
@@ -336,9 +339,9 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 	progress("link", n)
 	mt.fit()
 	claveSkipped := 0
-	if n <= lookupRows || cfg.Scan == nil {
+	if n <= lookupRows || (cfg.Scan == nil && cfg.Digest == nil) {
 		err = mt.lookup(ctx, cfg.Register)
-	} else if err = mt.scan(ctx, cfg.Scan, cfg.Known.MaxPerson); err == nil {
+	} else if err = mt.scan(ctx, cfg.Scan, cfg.Digest, cfg.Known.MaxPerson); err == nil {
 		claveSkipped, err = mt.claveLookups(ctx, cfg.Register, maxClaveLookups)
 	}
 	if err != nil {

@@ -257,10 +257,55 @@ func (m *matcher) better(a, b uint64) bool {
 
 // cand is one version of a candidate person, reduced to what matching needs.
 type cand struct {
-	person             uint64
-	from, to           register.Date
-	vh                 []uint32 // hashes of the visible fields
-	curp, ent, seccion string
+	person   uint64
+	from, to register.Date
+	vh       []uint32 // hashes of the visible fields
+	where
+}
+
+// where is what a row's outcome keeps of a version besides its person: its
+// CURP, entidad and sección.
+type where struct {
+	ent, sec   uint32 // code ids (matcher.code) of a numeric code; oddCode: entS, secS hold it
+	entS, secS string
+	curp       string // the CURP as the store holds it, unless curpIsKey
+	curpKey    key18  // when curpIsKey: the CURP is this lookup key ("" when zero)
+	curpIsKey  bool
+}
+
+// whereOf is the where of a version whose CURP, entidad and sección are
+// these (strings not copied).
+func whereOf(curp, ent, sec string) where {
+	w := where{curp: curp}
+	var ok bool
+	if w.ent, ok = numericCodeID(ent); !ok {
+		w.ent, w.entS = oddCode, ent
+	}
+	if w.sec, ok = numericCodeID(sec); !ok {
+		w.sec, w.secS = oddCode, sec
+	}
+	return w
+}
+
+// place records w as row r's version: the register's CURP, and returns the
+// ids of its entidad and sección.
+func (m *matcher) place(r int32, w *where) (ent, sec uint32) {
+	switch {
+	case !w.curpIsKey:
+		m.setCURP(r, w.curp)
+	case w.curpKey.eq(&m.curp[r]):
+		delete(m.oddCURP, r)
+	default:
+		m.setCURP(r, w.curpKey.String())
+	}
+	ent, sec = w.ent, w.sec
+	if ent == oddCode {
+		ent = m.code(w.entS)
+	}
+	if sec == oddCode {
+		sec = m.code(w.secS)
+	}
+	return ent, sec
 }
 
 func (m *matcher) candOf(v *register.Version, arena []uint32) (cand, []uint32) {
@@ -290,7 +335,7 @@ func (m *matcher) candAfter(v, prev *register.Version, prevH []uint32, arena []u
 		}
 		return v.Record[i]
 	}
-	c.curp, c.ent, c.seccion = get(m.iCURP), get(m.iEnt), get(m.iSec)
+	c.where = whereOf(get(m.iCURP), get(m.iEnt), get(m.iSec))
 	return c, arena
 }
 
@@ -318,9 +363,8 @@ func (m *matcher) evaluate(row int, cands []cand, method uint8) {
 		return
 	}
 	best := &cands[bestI]
-	o := rowOut{person: best.person, agree: bestAgree, compared: compared, method: method,
-		ent: m.code(best.ent), seccion: m.code(best.seccion)}
-	m.setCURP(int32(row), best.curp)
+	o := rowOut{person: best.person, agree: bestAgree, compared: compared, method: method}
+	o.ent, o.seccion = m.place(int32(row), &best.where)
 	// The intervals of every row live in one arena.
 	start := len(m.ivArena)
 	for i := range cands {
@@ -339,22 +383,8 @@ func (m *matcher) evaluate(row int, cands []cand, method uint8) {
 // one to six digits is its own id (numericCode, no look-up: the usual
 // case), any other an index in m.codes.
 func (m *matcher) code(s string) uint32 {
-	if s == "" {
-		return 0
-	}
-	if len(s) <= 6 {
-		v := uint32(0)
-		for i := 0; i < len(s); i++ {
-			d := s[i] - '0'
-			if d > 9 {
-				v = numericCode // not a number
-				break
-			}
-			v = v*10 + uint32(d)
-		}
-		if v < numericCode {
-			return numericCode | uint32(len(s))<<24 | v
-		}
+	if id, ok := numericCodeID(s); ok {
+		return id
 	}
 	if id, ok := m.codeID[s]; ok {
 		return id
@@ -474,12 +504,12 @@ func (lk *looker) link(row int, byCURP bool) error {
 // found is the outcome of one row against one person's versions, as a
 // scanning goroutine hands it to the merging one.
 type found struct {
-	row                int32
-	method             uint8
-	person             uint64
-	agree, compared    uint64
-	ivOff, ivN         int32  // intervals in the batch's ivs
-	curp, ent, seccion string // the best version's, not copied (the store's record string)
+	row             int32
+	method          uint8
+	person          uint64
+	agree, compared uint64
+	ivOff, ivN      int32 // intervals in the batch's ivs
+	where                 // the best version's (strings not copied: the store's record strings)
 }
 
 // foundBatch is a batch of outcomes with the intervals they refer to.
@@ -501,7 +531,7 @@ const scanRanges = 16
 // lower PersonID (as lookup does), so the result does not depend on the
 // order in which the ranges finish. It reads the store sequentially, so it
 // beats lookups once the leak has more than a few percent of the register.
-func (m *matcher) scan(ctx context.Context, versions ScanFunc, maxPerson uint64) error {
+func (m *matcher) scan(ctx context.Context, versions ScanFunc, d *Digest, maxPerson uint64) error {
 	m.out = make([]rowOut, m.rows())
 	// Rows by key: a CURP index of the rows holding one, a clave index of
 	// the others (usually none).
@@ -561,7 +591,7 @@ func (m *matcher) scan(ctx context.Context, versions ScanFunc, maxPerson uint64)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sc := &rangeScan{m: m, curpIdx: curpIdx, claveIdx: claveIdx, out: out, free: free}
+			sc := &rangeScan{m: m, d: d, curpIdx: curpIdx, claveIdx: claveIdx, out: out, free: free}
 			for {
 				r := int(next.Add(1)) - 1
 				if r >= ranges || ctx.Err() != nil {
@@ -571,7 +601,13 @@ func (m *matcher) scan(ctx context.Context, versions ScanFunc, maxPerson uint64)
 				if r == ranges-1 {
 					hi = 0
 				}
-				if err := versions(ctx, lo, hi, sc.version); err != nil {
+				var err error
+				if d != nil {
+					err = d.scan(ctx, lo, hi, sc.records)
+				} else {
+					err = versions(ctx, lo, hi, sc.version)
+				}
+				if err != nil {
 					fail(err)
 					return
 				}
@@ -593,6 +629,7 @@ func (m *matcher) scan(ctx context.Context, versions ScanFunc, maxPerson uint64)
 // rangeScan is one goroutine's state while it scans ranges of people.
 type rangeScan struct {
 	m                 *matcher
+	d                 *Digest // nil: the store's versions
 	curpIdx, claveIdx *keyIndex
 	out, free         chan *foundBatch
 	batch             *foundBatch
@@ -613,6 +650,51 @@ type rangeScan struct {
 // together, so that their cache misses overlap instead of following one
 // another (the key table of a national dump is far larger than the cache).
 const probeAhead = 32
+
+// records takes the next records of the range from a digest (first: the
+// index of the first): it does what version, drain and the first half of
+// flush do with the store's versions, with the hashes read instead of
+// computed.
+func (sc *rangeScan) records(first int64, recs []byte) error {
+	m := sc.m
+	size := sc.d.h.RecordSize
+	n := len(recs) / size
+	for i0 := 0; i0 < n; i0 += probeAhead {
+		i1 := min(n, i0+probeAhead)
+		for i := i0; i < i1; i++ {
+			r := digestRec(recs[i*size : (i+1)*size])
+			x, row := sc.curpIdx.touch(r.curp())
+			sc.sink += x
+			if row >= 0 {
+				sc.sink += m.hashes[row/chunkRows][row%chunkRows*len(m.vis)]
+			}
+		}
+		for i := i0; i < i1; i++ {
+			r := digestRec(recs[i*size : (i+1)*size])
+			if p := r.pid(); p != sc.person {
+				sc.flush()
+				sc.person = p
+			}
+			c := cand{person: sc.person, from: r.from(), to: r.to(),
+				where: where{ent: r.ent(), sec: r.sec(), curpKey: *r.curp(), curpIsKey: !r.oddCURP()}}
+			if c.ent == oddCode || c.sec == oddCode || !c.curpIsKey {
+				o := sc.d.odd[first+int64(i)]
+				c.entS, c.secS, c.curp = o.Entidad, o.Seccion, o.CURP
+			}
+			start := len(sc.arena)
+			for _, f := range m.vis {
+				sc.arena = append(sc.arena, r.hash(f))
+			}
+			c.vh = sc.arena[start:len(sc.arena):len(sc.arena)]
+			sc.group = append(sc.group, c)
+			sc.rowsC = sc.curpIdx.rows(*r.curp(), sc.rowsC)
+			if sc.claveIdx.n > 0 {
+				sc.rowsK = sc.claveIdx.rows(*r.clave(), sc.rowsK)
+			}
+		}
+	}
+	return nil
+}
 
 // version takes the next version of the range (v and its record are reused
 // by the store; the record's strings are kept until the person is done).
@@ -665,8 +747,8 @@ func (sc *rangeScan) drain() {
 func (sc *rangeScan) flush() {
 	if len(sc.rowsC)+len(sc.rowsK) > 0 {
 		m := sc.m
-		width := len(sc.recs) / len(sc.metas)
-		for i := range sc.metas {
+		width := len(sc.recs) / max(1, len(sc.metas))
+		for i := range sc.metas { // from the store; a digest's are in group already
 			v := &sc.metas[i]
 			v.Record = sc.recs[i*width : (i+1)*width : (i+1)*width]
 			var c cand
@@ -724,7 +806,7 @@ func (sc *rangeScan) evaluate(r int32, method uint8) {
 	b := sc.batch
 	best := &sc.group[bestI]
 	f := found{row: r, method: method, person: best.person, agree: bestAgree, compared: compared,
-		curp: best.curp, ent: best.ent, seccion: best.seccion, ivOff: int32(len(b.ivs))}
+		where: best.where, ivOff: int32(len(b.ivs))}
 	for i, a := range agrees {
 		if a == compared {
 			b.ivs = append(b.ivs, dating.Widen(dating.Interval{From: sc.group[i].from, To: sc.group[i].to}, m.snapshots))
@@ -752,9 +834,8 @@ func (m *matcher) merge(f *found, ivs []dating.Interval) {
 	if cur.person != 0 && !m.better(f.agree, cur.agree) && (m.better(cur.agree, f.agree) || cur.person < f.person) {
 		return
 	}
-	o := rowOut{person: f.person, agree: f.agree, compared: f.compared, method: f.method,
-		ent: m.code(f.ent), seccion: m.code(f.seccion)}
-	m.setCURP(f.row, f.curp)
+	o := rowOut{person: f.person, agree: f.agree, compared: f.compared, method: f.method}
+	o.ent, o.seccion = m.place(f.row, &f.where)
 	start := len(m.ivArena)
 	m.ivArena = append(grow(m.ivArena, int(f.ivN)), ivs[f.ivOff:f.ivOff+f.ivN]...)
 	o.ivOff, o.ivN = uint32(start), uint32(len(m.ivArena)-start)

@@ -69,6 +69,13 @@ func AnalyzeFile(ctx context.Context, ws *workspace.Workspace, path string, opt 
 	if err != nil {
 		return nil, err
 	}
+	// The store's comparison digest, when it is this store's: a full dump
+	// is compared with it instead of every version of the store.
+	var digest *Digest
+	if d, err := OpenDigest(DigestPath(ws.StorePath()), schema, known); err == nil {
+		digest = d
+		defer d.Close()
+	}
 	progress("ledger", 0, 0)
 	var lg *ledger.Ledger
 	if opt.NoLedger {
@@ -121,6 +128,7 @@ func AnalyzeFile(ctx context.Context, ws *workspace.Workspace, path string, opt 
 		MaxObservations: opt.MaxObservations,
 		Progress:        func(stage string, rows int) { progress(stage, int64(rows), 0) },
 		Scan:            st.VersionsOf,
+		Digest:          digest,
 	}
 	res, err := Run(ctx, cfg, leak)
 	if err != nil {

@@ -82,6 +82,11 @@ func encodeRecord(b []byte, rec register.Record) []byte {
 
 var errCorrupt = errors.New("store: corrupt record")
 
+// DecodeRecord fills rec (len = the schema's fields) from a record encoded
+// as the store keeps it (what FreshSink.Version is given). All fields share
+// one string allocation.
+func DecodeRecord(b []byte, rec register.Record) error { return decodeRecord(b, rec) }
+
 // decodeRecord fills rec (len = number of fields) from an encoded record.
 // All fields share one string allocation.
 func decodeRecord(b []byte, rec register.Record) error {

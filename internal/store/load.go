@@ -79,18 +79,60 @@ func recordHash(b []byte) [2]uint64 {
 // Histories load first, then snapshots by day. progress, if not nil, is
 // called now and then with the number of rows read so far.
 func (s *Store) Load(ctx context.Context, in []LoadInput, progress func(rows int64)) ([]LoadResult, error) {
+	out, err := s.LoadWith(ctx, in, LoadOptions{Progress: progress})
+	return out.Results, err
+}
+
+// LoadOptions tune LoadWith.
+type LoadOptions struct {
+	Progress func(rows int64) // rows read so far, now and then
+	// Fresh, when set, is given every version the load streams into fresh
+	// tables (the new people of its last file, or a history whose rows come
+	// in person order), in key order, on the loading goroutine.
+	Fresh FreshSink
+}
+
+// FreshSink receives the versions a load streams.
+type FreshSink interface {
+	// Version is one version; rec is its encoded record (DecodeRecord),
+	// valid only during the call.
+	Version(pid uint64, from, to register.Date, rec []byte) error
+	// Reset forgets every version given so far: the load streams again
+	// from the start (a history found out of order is sorted instead).
+	Reset() error
+}
+
+// LoadOutcome is what LoadWith did.
+type LoadOutcome struct {
+	Results []LoadResult // per input, in the order given
+	// AllFresh: the store was empty and every version it now holds went
+	// through LoadOptions.Fresh (nothing was sorted in memory or closed).
+	AllFresh bool
+}
+
+// LoadWith is Load with options.
+func (s *Store) LoadWith(ctx context.Context, in []LoadInput, opt LoadOptions) (LoadOutcome, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(in) == 0 {
-		return nil, nil
+		return LoadOutcome{}, nil
 	}
+	results, l, err := s.load(ctx, in, opt)
+	if err != nil {
+		return LoadOutcome{}, err
+	}
+	return LoadOutcome{Results: results, AllFresh: l.wasEmpty && l.versions.len() == 0}, nil
+}
+
+func (s *Store) load(ctx context.Context, in []LoadInput, opt LoadOptions) ([]LoadResult, *loader, error) {
+	progress := opt.Progress
 	st, err := s.readState()
 	if err != nil {
-		return nil, fmt.Errorf("load: %w", err)
+		return nil, nil, fmt.Errorf("load: %w", err)
 	}
 	prev, err := s.Stats()
 	if err != nil {
-		return nil, fmt.Errorf("load: %w", err)
+		return nil, nil, fmt.Errorf("load: %w", err)
 	}
 	loaded := map[string]string{}
 	for _, l := range prev.Loads {
@@ -111,16 +153,16 @@ func (s *Store) Load(ctx context.Context, in []LoadInput, progress func(rows int
 		}
 		kind, err := s.peekKind(x.Path)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if kind == KindSnapshot && x.AsOf == 0 {
 			m := snapshotName.FindStringSubmatch(filepath.Base(x.Path))
 			if m == nil {
-				return nil, fmt.Errorf("%w: %s: as-of day unknown: name the file snapshot-YYYY-MM-DD.csv or give --as-of", ErrRefused, x.Path)
+				return nil, nil, fmt.Errorf("%w: %s: as-of day unknown: name the file snapshot-YYYY-MM-DD.csv or give --as-of", ErrRefused, x.Path)
 			}
 			d, err := register.ParseDate(m[1])
 			if err != nil {
-				return nil, fmt.Errorf("%w: %s: as-of day in the file name: %v", ErrRefused, x.Path, err)
+				return nil, nil, fmt.Errorf("%w: %s: as-of day in the file name: %v", ErrRefused, x.Path, err)
 			}
 			x.AsOf = d
 		}
@@ -136,10 +178,10 @@ func (s *Store) Load(ctx context.Context, in []LoadInput, progress func(rows int
 
 	dir, err := os.MkdirTemp(filepath.Join(s.path, "tmp"), "load-")
 	if err != nil {
-		return nil, fmt.Errorf("load: %w", err)
+		return nil, nil, fmt.Errorf("load: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	l := &loader{s: s, st: st, ctx: ctx, progress: progress, dir: dir,
+	l := &loader{s: s, st: st, ctx: ctx, progress: progress, dir: dir, sink: opt.Fresh, wasEmpty: st.Versions == 0,
 		versions: newSorter(), index: newKeySorter(),
 		tableOpts: sstable.WriterOptions{TableFormat: s.db.FormatMajorVersion().MaxTableFormat(), Parallelism: true, BlockSize: tableBlockSize}}
 	defer func() { l.fresh.close() }()
@@ -150,7 +192,7 @@ func (s *Store) Load(ctx context.Context, in []LoadInput, progress func(rows int
 	l.index.ents = make([]inlineKey, 0, min(size/100*int64(len(s.keyFields)), int64(indexBudget)))
 	if st.Versions > 0 && jobs[len(jobs)-1].kind == KindSnapshot {
 		if err := l.readPeople(ctx); err != nil {
-			return nil, fmt.Errorf("load: read the store: %w", err)
+			return nil, nil, fmt.Errorf("load: read the store: %w", err)
 		}
 	}
 	results := make([]LoadResult, len(in))
@@ -163,20 +205,20 @@ func (s *Store) Load(ctx context.Context, in []LoadInput, progress func(rows int
 		switch j.kind {
 		case KindHistory:
 			if l.st.Versions > 0 {
-				return nil, fmt.Errorf("%w: %s: a history file loads only into an empty store (this one holds %d versions up to %s)", ErrRefused, j.in.Path, l.st.Versions, l.st.Last)
+				return nil, nil, fmt.Errorf("%w: %s: a history file loads only into an empty store (this one holds %d versions up to %s)", ErrRefused, j.in.Path, l.st.Versions, l.st.Last)
 			}
 			res, err = l.loadHistory(j.in)
 		default:
 			if l.st.Last != register.NoDate && j.in.AsOf <= l.st.Last {
-				return nil, fmt.Errorf("%w: %s: snapshot as of %s is not after the store's last known day %s: load snapshots in date order, older first", ErrRefused, j.in.Path, j.in.AsOf, l.st.Last)
+				return nil, nil, fmt.Errorf("%w: %s: snapshot as of %s is not after the store's last known day %s: load snapshots in date order, older first", ErrRefused, j.in.Path, j.in.AsOf, l.st.Last)
 			}
 			res, err = l.loadSnapshot(j.in)
 		}
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if other, dup := loaded[res.SHA256]; dup {
-			return nil, fmt.Errorf("%w: %s: the same bytes were already loaded as %s", ErrRefused, j.in.Path, other)
+			return nil, nil, fmt.Errorf("%w: %s: the same bytes were already loaded as %s", ErrRefused, j.in.Path, other)
 		}
 		loaded[res.SHA256] = res.File
 		results[j.pos] = res
@@ -188,9 +230,9 @@ func (s *Store) Load(ctx context.Context, in []LoadInput, progress func(rows int
 		})
 	}
 	if err := l.commit(stats); err != nil {
-		return nil, fmt.Errorf("load: %w", err)
+		return nil, nil, fmt.Errorf("load: %w", err)
 	}
-	return results, nil
+	return results, l, nil
 }
 
 // peekKind reads a file's header.
@@ -314,7 +356,9 @@ type loader struct {
 	// into tables: their person ids are above every other version key of
 	// the load, so the tables do not overlap the sorted ones.
 	fresh      *sstWriter
-	dir        string // temporary tables of this load
+	sink       FreshSink // told of every fresh version, when set
+	wasEmpty   bool      // the store held no version before this load
+	dir        string    // temporary tables of this load
 	tableOpts  sstable.WriterOptions
 	kbuf, vbuf []byte
 }
@@ -579,6 +623,11 @@ func (l *loader) putFresh(pid uint64, from, to register.Date, rec []byte) error 
 	if l.fresh == nil {
 		l.fresh = &sstWriter{dir: l.dir, name: "fresh", opts: l.tableOpts, maxSize: 128 << 20}
 	}
+	if l.sink != nil {
+		if err := l.sink.Version(pid, from, to, rec); err != nil {
+			return err
+		}
+	}
 	l.kbuf = versionKey(l.kbuf[:0], pid, from, tagRecord)
 	l.vbuf = putDate(l.vbuf[:0], to)
 	l.vbuf = append(l.vbuf, rec...)
@@ -750,6 +799,11 @@ func (l *loader) loadHistory(in LoadInput) (LoadResult, error) {
 	}
 	removeAll(l.fresh.paths)
 	l.fresh = nil
+	if l.sink != nil {
+		if err := l.sink.Reset(); err != nil {
+			return res, err
+		}
+	}
 	return l.loadHistoryOnce(in, false)
 }
 

@@ -5,6 +5,7 @@
 //	DIR/keys/fingerprint.key    256-bit fingerprint key, hex, mode 0600
 //	DIR/keys/ledger.key         the ledger's signing key (sumdb note format), mode 0600
 //	DIR/store/                  the temporal store (package store)
+//	DIR/store/digest            its comparison digest, rebuilt by each load (package analysis)
 //	DIR/ledger/                 the release ledger (package ledger), copyable on its own
 //	DIR/lock                    flock held by every command that writes
 //	DIR/cases/ID/               each analysis: report.json, report.html, affected.csv (package report)
