@@ -262,7 +262,7 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 	var (
 		obs        []Observation
 		pending    = map[int]register.Record{}
-		canaryKeys map[key18]struct{}
+		canaryKeys *keySet
 		canaryRows map[int]register.Record
 	)
 	// The calling goroutine reads the rows (package ingest parses ahead on
@@ -283,7 +283,7 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 			}
 			if n < maxObs {
 				obs = append(obs, Observation{Row: n, Leaked: slices.Clone(rec)})
-			} else if _, ok := canaryKeys[b.kc[i]]; ok && !b.kc[i].none() && len(canaryRows) < maxObs {
+			} else if canaryKeys.has(&b.kc[i]) && !b.kc[i].none() && len(canaryRows) < maxObs {
 				canaryRows[n] = slices.Clone(rec)
 			} else if b.kc[i].none() && b.kk[i].none() && cfg.NewLinker != nil && len(pending) < maxObs {
 				pending[n] = slices.Clone(rec)
@@ -337,7 +337,6 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 
 	// 2. Link on keys.
 	progress("link", n)
-	mt.fit()
 	claveSkipped := 0
 	if n <= lookupRows || (cfg.Scan == nil && cfg.Digest == nil) {
 		err = mt.lookup(ctx, cfg.Register)

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -151,7 +152,7 @@ func (w *digestWriter) put(dst []byte, v *register.Version) ([]byte, oddValues, 
 	}
 	if raw := get(w.iCURP); raw != curp.String() {
 		r[60] |= flagOddCURP
-		odd.CURP, isOdd = raw, true
+		odd.CURP, isOdd = strings.Clone(raw), true
 	}
 	for _, c := range [2]struct {
 		s   string
@@ -160,7 +161,7 @@ func (w *digestWriter) put(dst []byte, v *register.Version) ([]byte, oddValues, 
 	}{{get(w.iEnt), 52, &odd.Entidad}, {get(w.iSec), 56, &odd.Seccion}} {
 		id, ok := numericCodeID(c.s)
 		if !ok {
-			id, *c.dst, isOdd = oddCode, c.s, true
+			id, *c.dst, isOdd = oddCode, strings.Clone(c.s), true
 		}
 		binary.LittleEndian.PutUint32(r[c.off:], id)
 	}
@@ -438,7 +439,8 @@ func (d *DigestStream) hash() {
 		start := 0
 		clear(odd)
 		for _, m := range b.meta {
-			if d.err = store.DecodeRecord(b.data[start:m.end], rec); d.err != nil {
+			// the record's strings point into b.data, kept until put is done
+			if d.err = store.DecodeRecordView(b.data[start:m.end], rec); d.err != nil {
 				break
 			}
 			start = m.end

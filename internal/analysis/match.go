@@ -46,6 +46,7 @@ type matcher struct {
 	oddCURP                   map[int32]string // by row: the register's CURP when it is not the row's own
 	snapshots                 []register.Date
 	iCURP, iClave, iEnt, iSec int
+	sink                      uint64 // what the merge read ahead, so that its reads are not optimised away
 }
 
 // rowOut is the outcome of one row: the person, the masks of compared and
@@ -141,18 +142,6 @@ func (m *matcher) addFinish(b *recBatch) {
 	}
 	m.curp = append(grow(m.curp, len(b.kc)), b.kc...)
 	m.clave = append(grow(m.clave, len(b.kk)), b.kk...)
-}
-
-// fit drops the spare room of the key slices once every row is read: they
-// grow by doubling, so that up to half of what they hold may be spare, and
-// they are kept until the analysis ends.
-func (m *matcher) fit() {
-	if cap(m.curp) > len(m.curp)+len(m.curp)/16 {
-		m.curp = slices.Clone(m.curp)
-	}
-	if cap(m.clave) > len(m.clave)+len(m.clave)/16 {
-		m.clave = slices.Clone(m.clave)
-	}
 }
 
 // key18 is a CURP or clave de elector (both 18 characters), held without a
@@ -576,8 +565,14 @@ func (m *matcher) scan(ctx context.Context, versions ScanFunc, d *Digest, maxPer
 	merged := make(chan struct{})
 	go func() {
 		defer close(merged)
+		var sink uint64
 		for b := range out {
 			for i := range b.found {
+				// read ahead the row a later outcome goes to, so that
+				// the cache misses of the rows overlap
+				if j := i + mergeAhead; j < len(b.found) {
+					sink += m.out[b.found[j].row].person
+				}
 				m.merge(&b.found[i], b.ivs)
 			}
 			b.found, b.ivs = b.found[:0], b.ivs[:0] // overwritten, not cleared (see stagePipe)
@@ -586,6 +581,7 @@ func (m *matcher) scan(ctx context.Context, versions ScanFunc, d *Digest, maxPer
 			default:
 			}
 		}
+		m.sink = sink
 	}()
 	for range workers {
 		wg.Add(1)
@@ -625,6 +621,10 @@ func (m *matcher) scan(ctx context.Context, versions ScanFunc, d *Digest, maxPer
 	}
 	return ctx.Err()
 }
+
+// mergeAhead is how many outcomes ahead the merging goroutine reads the
+// row an outcome goes to.
+const mergeAhead = 8
 
 // rangeScan is one goroutine's state while it scans ranges of people.
 type rangeScan struct {

@@ -1,8 +1,6 @@
 package report
 
 import (
-	"bufio"
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -18,15 +16,17 @@ func CaseDir(workspace, analysisID string) string {
 // AffectedCSV is the notification list: a "curp" header, then one CURP a
 // line, in the order given (callers sort for determinism).
 func AffectedCSV(curps []string) []byte {
-	var b bytes.Buffer
-	w := bufio.NewWriter(&b)
-	w.WriteString("curp\n")
+	n := len("curp\n")
 	for _, c := range curps {
-		w.WriteString(c)
-		w.WriteByte('\n')
+		n += len(c) + 1
 	}
-	w.Flush()
-	return b.Bytes()
+	b := make([]byte, 0, n)
+	b = append(b, "curp\n"...)
+	for _, c := range curps {
+		b = append(b, c...)
+		b = append(b, '\n')
+	}
+	return b
 }
 
 // SHA256 is the hex SHA-256 of b.
