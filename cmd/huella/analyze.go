@@ -118,6 +118,7 @@ func runAnalysis(ctx context.Context, env *Env, ws *workspace.Workspace, path, n
 		ToolVersion: "huella " + Version(),
 		CommandLine: "huella " + strings.Join(env.Args, " "),
 		Name:        name,
+		Warn:        func(msg string) { env.Info("%s", msg) },
 	}
 	last := ""
 	if env.Interactive || rowsRead != nil {

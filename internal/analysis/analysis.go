@@ -12,7 +12,10 @@
 //     is then linked by lookups (store.ByCURP, then ByClave: every version of
 //     every person who ever held the key); a larger one by a single scan of
 //     the store, comparing each person's versions with the rows that hold
-//     one of the person's keys. Among the persons found, the one whose best
+//     one of the person's keys. When the store's comparison digest is there
+//     and is this store's (digest.go: what the scan needs of every version,
+//     its comparison hashes computed once by "huella load"), the scan reads
+//     it instead of the store, for the same outcome. Among the persons found, the one whose best
 //     version agrees on most fields wins. Rows no key linked go to the
 //     probabilistic linker (package linkage), built over the whole store
 //     only when at least 2% of the rows (and 5) need it and the leak has the
@@ -196,8 +199,12 @@ type Config struct {
 	Scan       ScanFunc
 	LookupRows int
 	// Digest, when set, is the store's comparison digest (BuildDigest):
-	// a scan reads it instead of Scan, for the same outcome.
+	// a scan reads it instead of Scan, for the same outcome; if it turns
+	// out damaged, the scan starts again from Scan.
 	Digest *Digest
+	// Warn, when set, is told what went wrong without changing the
+	// outcome (a damaged digest).
+	Warn func(msg string)
 }
 
 // ScanFunc streams the versions of the people with lo ≤ PersonID < hi (hi
@@ -340,8 +347,18 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 	claveSkipped := 0
 	if n <= lookupRows || (cfg.Scan == nil && cfg.Digest == nil) {
 		err = mt.lookup(ctx, cfg.Register)
-	} else if err = mt.scan(ctx, cfg.Scan, cfg.Digest, cfg.Known.MaxPerson); err == nil {
-		claveSkipped, err = mt.claveLookups(ctx, cfg.Register, maxClaveLookups)
+	} else {
+		err = mt.scan(ctx, cfg.Scan, cfg.Digest, cfg.Known.MaxPerson)
+		if errors.Is(err, ErrDigestDamaged) && cfg.Scan != nil {
+			// the store itself is intact: scan it instead
+			if cfg.Warn != nil {
+				cfg.Warn(err.Error() + "; the store was read instead")
+			}
+			err = mt.scan(ctx, cfg.Scan, nil, cfg.Known.MaxPerson)
+		}
+		if err == nil {
+			claveSkipped, err = mt.claveLookups(ctx, cfg.Register, maxClaveLookups)
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("link on keys: %w", err)

@@ -537,6 +537,10 @@ type Digest struct {
 	odd  map[int64]oddValues
 }
 
+// ErrDigestDamaged says a block of a digest does not match its CRC (the
+// analysis then scans the store instead).
+var ErrDigestDamaged = errors.New("the comparison digest is damaged")
+
 // ErrStaleDigest says a digest was made from another store state, schema or
 // comparison form (or is not a digest): it is not used.
 var ErrStaleDigest = errors.New("the comparison digest does not match the store")
@@ -671,7 +675,7 @@ func (d *Digest) scan(ctx context.Context, lo, hi uint64, fn func(first int64, r
 			return fmt.Errorf("comparison digest: %w", err)
 		}
 		if crc32.Checksum(buf, castagnoli) != d.crcs[b] {
-			return fmt.Errorf("comparison digest: block %d is damaged (CRC mismatch): rebuild it with huella load or delete %s", b, d.f.Name())
+			return fmt.Errorf("%w: block %d of %s does not match its CRC: rebuild it with huella digest", ErrDigestDamaged, b, d.f.Name())
 		}
 		from, to := max(start, bFirst), min(end, bEnd)
 		if from >= to {

@@ -191,8 +191,30 @@ func TestDigestStaleOrDamaged(t *testing.T) {
 	}
 	cfg := w.cfg
 	cfg.Known, cfg.Digest, cfg.LookupRows = k, dg, 10
-	if _, err := Run(context.Background(), cfg, digestLeak(w)); err == nil || !strings.Contains(err.Error(), "damaged") {
-		t.Errorf("analysis over a damaged digest: %v", err)
+	if _, err := Run(context.Background(), cfg, digestLeak(w)); !errors.Is(err, ErrDigestDamaged) {
+		t.Errorf("analysis over a damaged digest and no store: %v", err)
+	}
+	// With the store at hand, the analysis says so and reads the store:
+	// the same report as without a digest.
+	cfg.Scan = w.reg.VersionsOf
+	var warned []string
+	cfg.Warn = func(msg string) { warned = append(warned, msg) }
+	got, err := Run(context.Background(), cfg, digestLeak(w))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Digest, cfg.Warn = nil, nil
+	want, err := Run(context.Background(), cfg, digestLeak(w))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := got.Report.JSON()
+	b, _ := want.Report.JSON()
+	if !bytes.Equal(a, b) || !slices.Equal(got.Affected, want.Affected) {
+		t.Error("after a damaged digest, the report differs from the store scan's")
+	}
+	if len(warned) != 1 || !strings.Contains(warned[0], "store was read instead") {
+		t.Errorf("warnings %q", warned)
 	}
 }
 

@@ -522,6 +522,7 @@ const scanRanges = 16
 // beats lookups once the leak has more than a few percent of the register.
 func (m *matcher) scan(ctx context.Context, versions ScanFunc, d *Digest, maxPerson uint64) error {
 	m.out = make([]rowOut, m.rows())
+	m.ivArena, m.oddCURP = m.ivArena[:0], nil // from a scan given up
 	// Rows by key: a CURP index of the rows holding one, a clave index of
 	// the others (usually none).
 	nc, nk := 0, 0

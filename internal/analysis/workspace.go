@@ -32,6 +32,9 @@ type Options struct {
 	// Name is the file's name as the user knows it (an upload's name);
 	// default the base name of the path.
 	Name string
+	// Warn, when set, is told of a problem that does not change the
+	// outcome (see Config.Warn).
+	Warn func(msg string)
 }
 
 // Outcome is an analysis filed as a case.
@@ -129,6 +132,7 @@ func AnalyzeFile(ctx context.Context, ws *workspace.Workspace, path string, opt 
 		Progress:        func(stage string, rows int) { progress(stage, int64(rows), 0) },
 		Scan:            st.VersionsOf,
 		Digest:          digest,
+		Warn:            opt.Warn,
 	}
 	res, err := Run(ctx, cfg, leak)
 	if err != nil {
