@@ -187,8 +187,19 @@ func newMemoryLimit() *memoryLimit {
 		l.max = max(memoryBase, total/100*85)
 	}
 	debug.SetMemoryLimit(l.cur)
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(analysisGCPercent)
+	}
 	return l
 }
+
+// analysisGCPercent is the collector's GOGC under the memory limit: the
+// heap of a large dump is mostly tables without pointers that live to the
+// end, so collecting it each time it doubles while it grows is wasted
+// work; the limit, not GOGC, bounds it. A 10M-row dump: CPU 41 and 35 s
+// instead of 56 and 51 s at the default 100 (alternating runs, the same
+// JSON), peak RSS 3.50 GB instead of 3.26–3.35 GB (docs/perf-analysis.md).
+const analysisGCPercent = 400
 
 // rows raises the limit for n rows read; a nil limit does nothing.
 func (l *memoryLimit) rows(n int64) {

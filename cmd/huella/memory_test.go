@@ -2,13 +2,18 @@ package main
 
 import (
 	"math"
+	"os"
 	"runtime/debug"
 	"testing"
 )
 
 func TestMemoryLimitGrowsWithRows(t *testing.T) {
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
 	l := newMemoryLimit()
+	if gc := debug.SetGCPercent(100); os.Getenv("GOGC") == "" && gc != analysisGCPercent {
+		t.Errorf("GOGC %d under the memory limit, want %d", gc, analysisGCPercent)
+	}
 	if got := debug.SetMemoryLimit(-1); got != memoryBase {
 		t.Fatalf("initial limit %d, want %d", got, memoryBase)
 	}
