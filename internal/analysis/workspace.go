@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 
 	"github.com/huella/huella/internal/ingest"
 	"github.com/huella/huella/internal/ledger"
@@ -112,6 +113,15 @@ func AnalyzeFile(ctx context.Context, ws *workspace.Workspace, path string, opt 
 		leak.Name = opt.Name
 	}
 
+	var (
+		probeMu sync.Mutex
+		probe   *store.KeyProbe
+	)
+	defer func() {
+		if probe != nil {
+			probe.Close()
+		}
+	}()
 	cfg := Config{
 		Schema:   schema,
 		Register: st,
@@ -122,11 +132,19 @@ func AnalyzeFile(ctx context.Context, ws *workspace.Workspace, path string, opt 
 		},
 		Releases: rels,
 		Attributor: newAttributor(key, schema, func(curp, clave string) bool {
-			if vs, err := st.ByCURP(curp); err == nil && len(vs) > 0 {
-				return true
+			// whether a canary's keys were taken: a question per canary
+			// of every release, on one iterator
+			probeMu.Lock()
+			defer probeMu.Unlock()
+			if probe == nil {
+				p, err := st.NewKeyProbe()
+				if err != nil {
+					return false
+				}
+				probe = p
 			}
-			vs, err := st.ByClave(clave)
-			return err == nil && len(vs) > 0
+			held, err := probe.Held(curp, clave)
+			return err == nil && held
 		}),
 		MaxObservations: opt.MaxObservations,
 		Progress:        func(stage string, rows int) { progress(stage, int64(rows), 0) },

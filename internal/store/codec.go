@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"unsafe"
 
 	"github.com/huella/huella/internal/register"
 )
@@ -82,15 +83,19 @@ func encodeRecord(b []byte, rec register.Record) []byte {
 
 var errCorrupt = errors.New("store: corrupt record")
 
-// DecodeRecord fills rec (len = the schema's fields) from a record encoded
-// as the store keeps it (what FreshSink.Version is given). All fields share
-// one string allocation.
-func DecodeRecord(b []byte, rec register.Record) error { return decodeRecord(b, rec) }
+// DecodeRecordView fills rec (len = the schema's fields) from a record
+// encoded as the store keeps it (what FreshSink.Version is given), without
+// copying: the fields point into b and are valid only while b is unchanged.
+func DecodeRecordView(b []byte, rec register.Record) error {
+	return decodeInto(unsafe.String(unsafe.SliceData(b), len(b)), b, rec)
+}
 
 // decodeRecord fills rec (len = number of fields) from an encoded record.
 // All fields share one string allocation.
-func decodeRecord(b []byte, rec register.Record) error {
-	s := string(b)
+func decodeRecord(b []byte, rec register.Record) error { return decodeInto(string(b), b, rec) }
+
+// decodeInto fills rec from b, whose bytes s holds.
+func decodeInto(s string, b []byte, rec register.Record) error {
 	p := 0
 	for i := range rec {
 		n, k := binary.Uvarint(b[p:])

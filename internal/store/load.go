@@ -94,7 +94,7 @@ type LoadOptions struct {
 
 // FreshSink receives the versions a load streams.
 type FreshSink interface {
-	// Version is one version; rec is its encoded record (DecodeRecord),
+	// Version is one version; rec is its encoded record (DecodeRecordView),
 	// valid only during the call.
 	Version(pid uint64, from, to register.Date, rec []byte) error
 	// Reset forgets every version given so far: the load streams again

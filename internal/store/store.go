@@ -582,3 +582,47 @@ func (s *Store) byKey(field int, value string) ([]register.Version, error) {
 	}
 	return out, nil
 }
+
+// KeyProbe answers whether anyone ever held a CURP or a clave de elector,
+// with one iterator over the index for every question (a look-up by
+// ByCURP opens its own and reads the versions found). Not safe for
+// concurrent use.
+type KeyProbe struct {
+	s   *Store
+	it  *pebble.Iterator
+	buf []byte
+}
+
+// NewKeyProbe opens a probe; Close it when done.
+func (s *Store) NewKeyProbe() (*KeyProbe, error) {
+	lo := []byte{famIndex}
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: prefixEnd(lo)})
+	if err != nil {
+		return nil, err
+	}
+	return &KeyProbe{s: s, it: it}, nil
+}
+
+// Held reports whether some person ever held this CURP or this clave ("":
+// not asked).
+func (p *KeyProbe) Held(curp, clave string) (bool, error) {
+	for _, q := range [2]struct {
+		field int
+		value string
+	}{{p.s.curpField, curp}, {p.s.claveField, clave}} {
+		if q.field < 0 || q.value == "" {
+			continue
+		}
+		p.buf = indexPrefix(p.buf[:0], q.field, q.value)
+		if p.it.SeekGE(p.buf) && bytes.HasPrefix(p.it.Key(), p.buf) && len(p.it.Key()) == len(p.buf)+8 {
+			return true, nil
+		}
+		if err := p.it.Error(); err != nil {
+			return false, fmt.Errorf("%s %q: %w", p.s.schema.Fields[q.field].Name, q.value, err)
+		}
+	}
+	return false, nil
+}
+
+// Close closes the probe's iterator.
+func (p *KeyProbe) Close() error { return p.it.Close() }

@@ -602,3 +602,45 @@ func TestOpenWithCache(t *testing.T) {
 		t.Errorf("cached after a scan: %d bytes with a 64 KiB cache, %d with the default; want ≤ 64 KiB and more", cachedSmall, cachedDef)
 	}
 }
+
+// TestKeyProbe: Held agrees with ByCURP and ByClave for keys held, keys of
+// people gone, prefixes of keys and keys nobody held.
+func TestKeyProbe(t *testing.T) {
+	st, _ := twoLoaded(t, 300)
+	p, err := st.NewKeyProbe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	s := st.Schema()
+	ic, ik := s.Index(register.FCURP), s.Index(register.FClave)
+	var curps, claves []string
+	if err := st.Versions(context.Background(), func(v *register.Version) error {
+		curps, claves = append(curps, v.Record[ic]), append(claves, v.Record[ik])
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	asked := 0
+	for i := range curps {
+		for _, q := range [][2]string{{curps[i], ""}, {"", claves[i]}, {curps[i][:17], ""}, {"", claves[i][:17] + "Z"}, {"ZZZZ" + curps[i][4:], claves[i][:10]}} {
+			want := false
+			if q[0] != "" {
+				vs, err := st.ByCURP(q[0])
+				want = err == nil && len(vs) > 0
+			}
+			if q[1] != "" && !want {
+				vs, err := st.ByClave(q[1])
+				want = err == nil && len(vs) > 0
+			}
+			got, err := p.Held(q[0], q[1])
+			if err != nil || got != want {
+				t.Fatalf("Held(%q, %q) = %v, %v; ByCURP/ByClave say %v", q[0], q[1], got, err, want)
+			}
+			asked++
+		}
+	}
+	if asked == 0 {
+		t.Fatal("nothing asked")
+	}
+}
