@@ -478,39 +478,34 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 		}
 	}
 
-	// 5. Tally, in row order.
+	// 5. Tally, in row order. Most rows agree on the same fields: the
+	// field counts are kept per distinct pair of masks (compared, agreeing)
+	// and added up field by field at the end.
 	var (
 		m, exactRows, oursRows int // rows matched, exact, ours
 		byMethod               = map[string]int{}
 		perField               = make([]fieldCount, len(s.Fields))
 		counter                dating.Counter
 		dated                  []int32 // rows added to counter
+		methodRows             [len(methodNames)]int
+		pairRows               = map[maskPair]int{}
+		last                   maskPair
+		lastRows               int
+		lastA                  agreement
 	)
 	for r := range mt.out {
 		o := &mt.out[r]
 		if o.person == 0 {
 			continue
 		}
-		var a agreement
-		for j, f := range mt.vis {
-			bit := uint64(1) << j
-			if o.compared&bit == 0 {
-				continue
+		if p := (maskPair{o.compared, o.agree}); p != last || lastRows == 0 {
+			if lastRows > 0 {
+				pairRows[last] += lastRows
 			}
-			ok := o.agree&bit != 0
-			a.compared++
-			perField[f].compared++
-			if ok {
-				a.agreeing++
-				perField[f].agreeing++
-			}
-			if cmp.distinguishing[f] {
-				a.distCompared++
-				if ok {
-					a.distAgreeing++
-				}
-			}
+			last, lastRows, lastA = p, 0, mt.agreementOf(p, cmp)
 		}
+		lastRows++
+		a := lastA
 		ours := a.distCompared == 0 || float64(a.distAgreeing) >= 0.8*float64(a.distCompared)
 		exact := o.ivN > 0
 		if exact && ours {
@@ -524,7 +519,25 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 		if ours && a.distCompared > 0 {
 			oursRows++
 		}
-		byMethod[methodNames[o.method]]++
+		methodRows[o.method]++
+	}
+	if lastRows > 0 {
+		pairRows[last] += lastRows
+	}
+	for p, rows := range pairRows {
+		for j, f := range mt.vis {
+			if bit := uint64(1) << j; p.compared&bit != 0 {
+				perField[f].compared += rows
+				if p.agree&bit != 0 {
+					perField[f].agreeing += rows
+				}
+			}
+		}
+	}
+	for meth, rows := range methodRows {
+		if rows > 0 {
+			byMethod[methodNames[meth]] = rows
+		}
 	}
 
 	in := leak.Input()
@@ -696,8 +709,13 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 			st := &mt.out[r]
 			secs[k] = uint64(st.ent)<<32 | uint64(st.seccion)
 		}
+		sorted := make(chan struct{})
+		go func() { // beside the CURP list
+			slices.Sort(secs)
+			close(sorted)
+		}()
 		affected = mt.curpsOf(rows)
-		slices.Sort(secs)
+		<-sorted
 		for i := 0; i < len(secs); {
 			j := i
 			for j < len(secs) && secs[j] == secs[i] {

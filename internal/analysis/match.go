@@ -234,6 +234,32 @@ func mask(h, vh []uint32) (agree, compared uint64) {
 	return agree, compared
 }
 
+// maskPair is a row's outcome as masks over the visible fields.
+type maskPair struct{ compared, agree uint64 }
+
+// agreementOf counts the fields of p.
+func (m *matcher) agreementOf(p maskPair, cmp *comparer) agreement {
+	var a agreement
+	for j, f := range m.vis {
+		bit := uint64(1) << j
+		if p.compared&bit == 0 {
+			continue
+		}
+		ok := p.agree&bit != 0
+		a.compared++
+		if ok {
+			a.agreeing++
+		}
+		if cmp.distinguishing[f] {
+			a.distCompared++
+			if ok {
+				a.distAgreeing++
+			}
+		}
+	}
+	return a
+}
+
 // better orders agreement masks: more agreeing fields, then more agreeing
 // distinguishing fields.
 func (m *matcher) better(a, b uint64) bool {
