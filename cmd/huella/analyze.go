@@ -198,7 +198,7 @@ func newMemoryLimit() *memoryLimit {
 // end, so collecting it each time it doubles while it grows is wasted
 // work; the limit, not GOGC, bounds it. A 10M-row dump: CPU 41 and 35 s
 // instead of 56 and 51 s at the default 100 (alternating runs, the same
-// JSON), peak RSS 3.50 GB instead of 3.26–3.35 GB (docs/perf-analysis.md).
+// JSON), peak RSS 3.34 GiB instead of 3.11–3.19 GiB (docs/perf-analysis.md).
 const analysisGCPercent = 400
 
 // rows raises the limit for n rows read; a nil limit does nothing.

@@ -37,8 +37,27 @@ func SHA256(b []byte) string {
 
 // WriteFile writes b to path under a temporary name and renames it into
 // place, so a reader never sees half a report. Files holding personal data
-// (affected.csv) should get mode 0600.
+// (affected.csv) should get mode 0600. A path that names a device or a pipe
+// (/dev/null, /dev/stdout, a FIFO) is written to as it is: renaming over it
+// would replace it with a file.
 func WriteFile(path string, b []byte, perm os.FileMode) error {
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		if fi.IsDir() {
+			return fmt.Errorf("write %s: a folder, not a file", path)
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+		if _, err := f.Write(b); err != nil {
+			f.Close()
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+		return nil
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}

@@ -3,6 +3,8 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -135,4 +137,30 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("html: %v", err)
 		}
 	})
+}
+
+// TestWriteFileDevice: writing a report to /dev/null (or a pipe) writes to
+// it, and does not replace it with a file.
+func TestWriteFileDevice(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sub", "report.json")
+	if err := WriteFile(path, []byte("{}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(path); err != nil || string(b) != "{}\n" {
+		t.Fatalf("read back %q, %v", b, err)
+	}
+	if err := WriteFile(dir, []byte("x"), 0o644); err == nil {
+		t.Error("a folder was written over")
+	}
+	fi, err := os.Stat(os.DevNull)
+	if err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		t.Skipf("%s is not a character device here", os.DevNull)
+	}
+	if err := WriteFile(os.DevNull, []byte("{}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(os.DevNull); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		t.Fatalf("%s is no longer a device: %v %v", os.DevNull, fi.Mode(), err)
+	}
 }
