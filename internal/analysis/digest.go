@@ -473,11 +473,7 @@ func (d *DigestStream) send(b *streamBatch) {
 // Version takes one version (store.FreshSink).
 func (d *DigestStream) Version(pid uint64, from, to register.Date, rec []byte) error {
 	if d.cur == nil {
-		select {
-		case d.cur = <-d.free:
-		default:
-			d.cur = &streamBatch{}
-		}
+		d.cur = recycled(d.free)
 	}
 	b := d.cur
 	b.data = append(b.data, rec...)

@@ -80,22 +80,12 @@ func TestDigestEqualsScan(t *testing.T) {
 		t.Errorf("side table holds %d records, want %d", len(dg.odd), countOdd(w))
 	}
 
-	scan, err := Run(context.Background(), cfg, digestLeak(w))
-	if err != nil {
-		t.Fatal(err)
-	}
+	scan := runDigestLeak(t, cfg, w)
 	cfg.Digest, cfg.Scan = dg, nil
-	fromDigest, err := Run(context.Background(), cfg, digestLeak(w))
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, _ := scan.Report.JSON()
+	fromDigest := runDigestLeak(t, cfg, w)
 	b, _ := fromDigest.Report.JSON()
-	if !bytes.Equal(a, b) {
-		t.Errorf("store scan and digest scan reports differ:\n%s\n%s", a, b)
-	}
-	if !slices.Equal(scan.Affected, fromDigest.Affected) {
-		t.Errorf("affected lists differ: %d and %d CURPs", len(scan.Affected), len(fromDigest.Affected))
+	if !sameResult(scan, fromDigest) {
+		t.Error("store scan and digest scan results differ")
 	}
 	if got := fromDigest.Report.Match.ByMethod["clave"]; got < 20 {
 		t.Errorf("%d rows linked by clave, want the 20 with a damaged CURP", got)
@@ -116,6 +106,23 @@ func TestDigestEqualsScan(t *testing.T) {
 	if !strings.Contains(string(b), `"12A"`) && !strings.Contains(string(b), `"1234567"`) {
 		t.Errorf("the report names neither odd code:\n%s", b)
 	}
+}
+
+// runDigestLeak analyses digestLeak(w) under cfg.
+func runDigestLeak(t *testing.T, cfg Config, w *world) *Result {
+	t.Helper()
+	res, err := Run(context.Background(), cfg, digestLeak(w))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// sameResult reports whether two analyses gave the same JSON and affected list.
+func sameResult(a, b *Result) bool {
+	ja, _ := a.Report.JSON()
+	jb, _ := b.Report.JSON()
+	return bytes.Equal(ja, jb) && slices.Equal(a.Affected, b.Affected) && len(a.Affected) > 0
 }
 
 // countOdd is the number of versions with a value the side table holds.
@@ -199,19 +206,10 @@ func TestDigestStaleOrDamaged(t *testing.T) {
 	cfg.Scan = w.reg.VersionsOf
 	var warned []string
 	cfg.Warn = func(msg string) { warned = append(warned, msg) }
-	got, err := Run(context.Background(), cfg, digestLeak(w))
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := runDigestLeak(t, cfg, w)
 	cfg.Digest, cfg.Warn = nil, nil
-	want, err := Run(context.Background(), cfg, digestLeak(w))
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, _ := got.Report.JSON()
-	b, _ := want.Report.JSON()
-	if !bytes.Equal(a, b) || !slices.Equal(got.Affected, want.Affected) {
-		t.Error("after a damaged digest, the report differs from the store scan's")
+	if !sameResult(got, runDigestLeak(t, cfg, w)) {
+		t.Error("after a damaged digest, the result differs from the store scan's")
 	}
 	if len(warned) != 1 || !strings.Contains(warned[0], "store was read instead") {
 		t.Errorf("warnings %q", warned)

@@ -824,11 +824,7 @@ func (sc *rangeScan) evaluate(r int32, method uint8) {
 		return
 	}
 	if sc.batch == nil {
-		select {
-		case sc.batch = <-sc.free:
-		default:
-			sc.batch = &foundBatch{}
-		}
+		sc.batch = recycled(sc.free)
 	}
 	b := sc.batch
 	best := &sc.group[bestI]

@@ -129,3 +129,13 @@ func (p *stagePipe) close() {
 	close(p.order)
 	<-p.done
 }
+
+// recycled takes a batch from free, or a new one when none is there.
+func recycled[T any](free chan *T) *T {
+	select {
+	case b := <-free:
+		return b
+	default:
+		return new(T)
+	}
+}

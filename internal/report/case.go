@@ -3,6 +3,7 @@ package report
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -41,44 +42,46 @@ func SHA256(b []byte) string {
 // (/dev/null, /dev/stdout, a FIFO) is written to as it is: renaming over it
 // would replace it with a file.
 func WriteFile(path string, b []byte, perm os.FileMode) error {
+	if err := writeFile(path, b, perm); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+func writeFile(path string, b []byte, perm os.FileMode) error {
 	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
 		if fi.IsDir() {
-			return fmt.Errorf("write %s: a folder, not a file", path)
+			return errors.New("a folder, not a file")
 		}
 		f, err := os.OpenFile(path, os.O_WRONLY, 0)
 		if err != nil {
-			return fmt.Errorf("write %s: %w", path, err)
+			return err
 		}
-		if _, err := f.Write(b); err != nil {
-			f.Close()
-			return fmt.Errorf("write %s: %w", path, err)
-		}
-		if err := f.Close(); err != nil {
-			return fmt.Errorf("write %s: %w", path, err)
-		}
-		return nil
+		return writeClose(f, b)
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return err
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return err
 	}
 	defer os.Remove(tmp.Name())
 	if err := tmp.Chmod(perm); err != nil {
 		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
+		return err
 	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
+	if err := writeClose(tmp, b); err != nil {
+		return err
 	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+	return os.Rename(tmp.Name(), path)
+}
+
+// writeClose writes b to f and closes it.
+func writeClose(f *os.File, b []byte) error {
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return f.Close()
 }
