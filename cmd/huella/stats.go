@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"os"
 	"text/tabwriter"
 
+	"github.com/huella/huella/internal/analysis"
 	"github.com/huella/huella/internal/store"
 )
 
@@ -17,6 +19,31 @@ type statsJSON struct {
 	Loads    []loadStatsJSON `json:"loads"`
 	First    string          `json:"first"`
 	Last     string          `json:"last"`
+	// Digest is the store's comparison digest: "current" (full-dump
+	// analyses read it), "stale" (made for another state of the store:
+	// huella digest rebuilds it), "missing".
+	Digest digestJSON `json:"digest"`
+}
+
+type digestJSON struct {
+	State    string `json:"state"`
+	Versions int64  `json:"versions,omitempty"`
+	Bytes    int64  `json:"bytes,omitempty"`
+}
+
+// digestStatus says whether the store's digest is there and current.
+func digestStatus(ws interface{ StorePath() string }, st *store.Store) digestJSON {
+	path := analysis.DigestPath(ws.StorePath())
+	fi, err := os.Stat(path)
+	if err != nil {
+		return digestJSON{State: "missing"}
+	}
+	d, err := openDigest(ws, st)
+	if err != nil {
+		return digestJSON{State: "stale", Bytes: fi.Size()}
+	}
+	defer d.Close()
+	return digestJSON{State: "current", Versions: d.Records(), Bytes: fi.Size()}
 }
 
 type loadStatsJSON struct {
@@ -43,7 +70,7 @@ Examples:
   huella stats
   huella stats --json | jq .people`,
 		Flags: func(fs *flag.FlagSet) {
-			fs.BoolVar(&asJSON, "json", false, "print JSON: {people, versions, loads: [{file, kind, as_of, rows, people_valid, sha256}], first, last}")
+			fs.BoolVar(&asJSON, "json", false, "print JSON: {people, versions, loads: [{file, kind, as_of, rows, people_valid, sha256}], first, last, digest: {state, versions, bytes}}")
 		},
 		Run: func(ctx context.Context, env *Env, args []string) error {
 			if len(args) != 0 {
@@ -63,7 +90,11 @@ Examples:
 			if err != nil {
 				return err
 			}
-			out := statsJSON{People: s.People, Versions: s.Versions, First: s.First.String(), Last: s.Last.String(), Loads: []loadStatsJSON{}}
+			out := statsJSON{People: s.People, Versions: s.Versions, First: s.First.String(), Last: s.Last.String(), Loads: []loadStatsJSON{},
+				Digest: digestJSON{State: "missing"}}
+			if s.Versions > 0 {
+				out.Digest = digestStatus(ws, st)
+			}
 			for _, l := range s.Loads {
 				out.Loads = append(out.Loads, loadStatsJSON{l.File, l.Kind, l.AsOf.String(), l.Rows, l.PeopleValid, l.SHA256})
 			}
@@ -77,7 +108,15 @@ Examples:
 				fmt.Fprintf(env.Stdout, "nothing loaded yet\n")
 				return nil
 			}
-			fmt.Fprintf(env.Stdout, "span:     %s to %s\n\n", out.First, out.Last)
+			fmt.Fprintf(env.Stdout, "span:     %s to %s\n", out.First, out.Last)
+			switch out.Digest.State {
+			case "current":
+				fmt.Fprintf(env.Stdout, "digest:   current (%d versions, %d bytes)\n\n", out.Digest.Versions, out.Digest.Bytes)
+			case "stale":
+				fmt.Fprintf(env.Stdout, "digest:   stale: made for another state of the store (huella digest rebuilds it)\n\n")
+			default:
+				fmt.Fprintf(env.Stdout, "digest:   missing: full-dump analyses read the store (huella digest builds it)\n\n")
+			}
 			tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
 			fmt.Fprintf(tw, "as of\tkind\trows\tpeople valid\tfile\n")
 			for _, l := range out.Loads {
