@@ -220,6 +220,16 @@ func (m *matcher) rowHashes(row int) []uint32 {
 	return c[row*nv : (row+1)*nv]
 }
 
+// touchRow reads the first and the last of row's hashes (they may lie on
+// two cache lines), so that a comparison soon after finds them in the
+// cache, and returns something of them.
+func (m *matcher) touchRow(row int) uint32 {
+	nv := len(m.vis)
+	c := m.hashes[row/chunkRows]
+	i := row % chunkRows * nv
+	return c[i] + c[i+nv-1]
+}
+
 // mask compares a row's hashes with a version's hashes.
 func mask(h, vh []uint32) (agree, compared uint64) {
 	for j, x := range h {
@@ -598,7 +608,8 @@ func (m *matcher) scan(ctx context.Context, versions ScanFunc, d *Digest, maxPer
 				// read ahead the row a later outcome goes to, so that
 				// the cache misses of the rows overlap
 				if j := i + mergeAhead; j < len(b.found) {
-					sink += m.out[b.found[j].row].person
+					o := &m.out[b.found[j].row]
+					sink += o.person + uint64(o.method) // both ends: a rowOut may straddle two cache lines
 				}
 				m.merge(&b.found[i], b.ivs)
 			}
@@ -693,7 +704,7 @@ func (sc *rangeScan) records(first int64, recs []byte) error {
 			x, row := sc.curpIdx.touch(r.curp())
 			sc.sink += x
 			if row >= 0 {
-				sc.sink += m.hashes[row/chunkRows][row%chunkRows*len(m.vis)]
+				sc.sink += m.touchRow(row)
 			}
 		}
 		for i := i0; i < i1; i++ {
@@ -748,7 +759,7 @@ func (sc *rangeScan) drain() {
 		x, row := sc.curpIdx.touch(&k)
 		sc.sink += x
 		if row >= 0 { // and the hashes the row will be compared by
-			sc.sink += m.hashes[row/chunkRows][row%chunkRows*len(m.vis)]
+			sc.sink += m.touchRow(row)
 		}
 	}
 	for i := range sc.ahead {
