@@ -41,6 +41,7 @@
 //
 //	DIR/db/    the Pebble database
 //	DIR/tmp/   tables being written by a load in progress
+//	DIR/digest the comparison digest (package analysis, fed by LoadWith's FreshSink); not the store's to read
 //
 // Keys (big-endian integers; dates as int32 with the sign bit flipped, so
 // byte order is date order):
