@@ -355,6 +355,8 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 				cfg.Warn(err.Error() + "; the store was read instead")
 			}
 			err = mt.scan(ctx, cfg.Scan, nil, cfg.Known.MaxPerson)
+		} else if err == nil && cfg.Digest == nil && cfg.Warn != nil {
+			cfg.Warn("the store has no current comparison digest: every version was read and hashed (huella digest builds it; full-dump analyses then read it instead)")
 		}
 		if err == nil {
 			claveSkipped, err = mt.claveLookups(ctx, cfg.Register, maxClaveLookups)

@@ -80,9 +80,17 @@ func TestDigestEqualsScan(t *testing.T) {
 		t.Errorf("side table holds %d records, want %d", len(dg.odd), countOdd(w))
 	}
 
+	var warned []string
+	cfg.Warn = func(msg string) { warned = append(warned, msg) }
 	scan := runDigestLeak(t, cfg, w)
+	if len(warned) != 1 || !strings.Contains(warned[0], "huella digest builds it") {
+		t.Errorf("a scan without a digest: warnings %q", warned)
+	}
 	cfg.Digest, cfg.Scan = dg, nil
 	fromDigest := runDigestLeak(t, cfg, w)
+	if len(warned) != 1 {
+		t.Errorf("a scan of the digest warned: %q", warned[1:])
+	}
 	b, _ := fromDigest.Report.JSON()
 	if !sameResult(scan, fromDigest) {
 		t.Error("store scan and digest scan results differ")
