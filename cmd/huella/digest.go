@@ -7,6 +7,7 @@ import (
 
 	"github.com/huella/huella/internal/analysis"
 	"github.com/huella/huella/internal/store"
+	"github.com/huella/huella/internal/workspace"
 )
 
 func init() {
@@ -56,7 +57,7 @@ Examples:
 }
 
 // openDigest opens the store's digest, checking it is this store's.
-func openDigest(ws interface{ StorePath() string }, st *store.Store) (*analysis.Digest, error) {
+func openDigest(ws *workspace.Workspace, st *store.Store) (*analysis.Digest, error) {
 	k, err := analysis.KnownOf(st)
 	if err != nil {
 		return nil, err

@@ -18,17 +18,19 @@ import (
 // finishDigest writes the digest a load streamed when it holds every
 // version of the store, and otherwise builds it by a scan of the store.
 func finishDigest(ctx context.Context, ws *workspace.Workspace, st *store.Store, stream *analysis.DigestStream, allFresh bool) error {
-	if stream != nil {
-		if !allFresh {
-			stream.Abort()
-		} else if k, err := analysis.KnownOf(st); err != nil {
-			stream.Abort()
-			return err
-		} else {
-			return stream.Finish(k)
-		}
+	if stream == nil {
+		return buildDigest(ctx, ws, st)
 	}
-	return buildDigest(ctx, ws, st)
+	if !allFresh {
+		stream.Abort()
+		return buildDigest(ctx, ws, st)
+	}
+	k, err := analysis.KnownOf(st)
+	if err != nil {
+		stream.Abort()
+		return err
+	}
+	return stream.Finish(k)
 }
 
 // buildDigest rebuilds the store's comparison digest after a load: the old

@@ -10,6 +10,7 @@ import (
 
 	"github.com/huella/huella/internal/analysis"
 	"github.com/huella/huella/internal/store"
+	"github.com/huella/huella/internal/workspace"
 )
 
 // statsJSON is the contract of "huella stats --json".
@@ -32,7 +33,7 @@ type digestJSON struct {
 }
 
 // digestStatus says whether the store's digest is there and current.
-func digestStatus(ws interface{ StorePath() string }, st *store.Store) digestJSON {
+func digestStatus(ws *workspace.Workspace, st *store.Store) digestJSON {
 	path := analysis.DigestPath(ws.StorePath())
 	fi, err := os.Stat(path)
 	if err != nil {

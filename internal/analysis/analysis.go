@@ -290,7 +290,7 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 			}
 			if n < maxObs {
 				obs = append(obs, Observation{Row: n, Leaked: slices.Clone(rec)})
-			} else if canaryKeys.has(&b.kc[i]) && !b.kc[i].none() && len(canaryRows) < maxObs {
+			} else if !b.kc[i].none() && canaryKeys.has(&b.kc[i]) && len(canaryRows) < maxObs {
 				canaryRows[n] = slices.Clone(rec)
 			} else if b.kc[i].none() && b.kk[i].none() && cfg.NewLinker != nil && len(pending) < maxObs {
 				pending[n] = slices.Clone(rec)

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -52,7 +51,8 @@ import (
 // state, schema or comparison form is never used: Open says it is stale and
 // the analysis scans the store instead. It is written to a temporary file and
 // renamed into place, so a crash leaves the old digest or the new one; a
-// block whose CRC does not match stops the scan with an error.
+// block whose CRC does not match stops the digest's scan with
+// ErrDigestDamaged, and the analysis scans the store instead.
 const (
 	digestMagic   = "huella digest 1\n"
 	digestTrailer = "hdigest1"
@@ -64,6 +64,9 @@ const (
 	oddCode     = ^uint32(0)
 	flagOddCURP = 1
 )
+
+// castagnoli is the CRC-32C table of the blocks' checksums.
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // digestHeader is the digest's header.
 type digestHeader struct {
@@ -283,7 +286,6 @@ type digestFile struct {
 	crc        uint32
 	crcs       []byte
 	odd        map[int64]oddValues
-	table      *crc32.Table
 }
 
 func createDigest(path string, size int) (*digestFile, error) {
@@ -296,7 +298,7 @@ func createDigest(path string, size int) (*digestFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &digestFile{path: path, tmp: tmp, size: size, odd: map[int64]oddValues{}, table: crc32.MakeTable(crc32.Castagnoli)}
+	f := &digestFile{path: path, tmp: tmp, size: size, odd: map[int64]oddValues{}}
 	if err := f.reset(); err != nil {
 		f.abort()
 		return nil, err
@@ -327,7 +329,7 @@ func (f *digestFile) emit(recs []byte, odd map[int]oddValues) error {
 	for len(recs) > 0 {
 		inBlock := int(f.count % digestBlock)
 		n := min(len(recs)/f.size, digestBlock-inBlock)
-		f.crc = crc32.Update(f.crc, f.table, recs[:n*f.size])
+		f.crc = crc32.Update(f.crc, castagnoli, recs[:n*f.size])
 		recs = recs[n*f.size:]
 		f.count += int64(n)
 		if f.count%digestBlock == 0 {
@@ -654,7 +656,6 @@ func (d *Digest) scan(ctx context.Context, lo, hi uint64, fn func(first int64, r
 		}
 	}
 	size := int64(d.h.RecordSize)
-	castagnoli := crc32.MakeTable(crc32.Castagnoli)
 	var buf []byte
 	for b := start / digestBlock; b*digestBlock < end; b++ {
 		if err := ctx.Err(); err != nil {
@@ -667,7 +668,7 @@ func (d *Digest) scan(ctx context.Context, lo, hi uint64, fn func(first int64, r
 			buf = make([]byte, n)
 		}
 		buf = buf[:n]
-		if _, err := d.f.ReadAt(buf, int64(len(digestMagic))+bFirst*size); err != nil && !(errors.Is(err, io.EOF) && n == 0) {
+		if _, err := d.f.ReadAt(buf, int64(len(digestMagic))+bFirst*size); err != nil {
 			return fmt.Errorf("comparison digest: %w", err)
 		}
 		if crc32.Checksum(buf, castagnoli) != d.crcs[b] {

@@ -240,13 +240,15 @@ func TestDigestRanges(t *testing.T) {
 	size := dg.h.RecordSize
 	for _, r := range [][2]uint64{{0, 0}, {0, 1}, {1, 2}, {17, 1000}, {3999, 0}, {4001, 0}, {500, 501}} {
 		var want []uint64
-		w.reg.VersionsOf(context.Background(), r[0], r[1], func(v *register.Version) error {
+		if err := w.reg.VersionsOf(context.Background(), r[0], r[1], func(v *register.Version) error {
 			want = append(want, v.PersonID)
 			return nil
-		})
+		}); err != nil {
+			t.Fatal(err)
+		}
 		var got []uint64
 		next := int64(-1)
-		dg.scan(context.Background(), r[0], r[1], func(first int64, recs []byte) error {
+		err := dg.scan(context.Background(), r[0], r[1], func(first int64, recs []byte) error {
 			if next >= 0 && first != next {
 				t.Errorf("range %v: records from %d after %d", r, first, next)
 			}
@@ -256,6 +258,9 @@ func TestDigestRanges(t *testing.T) {
 			next = first + int64(len(recs)/size)
 			return nil
 		})
+		if err != nil {
+			t.Fatalf("range %v: %v", r, err)
+		}
 		if !slices.Equal(got, want) {
 			t.Errorf("range %v: %d records, want %d", r, len(got), len(want))
 		}
