@@ -655,6 +655,12 @@ func (d *Digest) scan(ctx context.Context, lo, hi uint64, fn func(first int64, r
 			return err
 		}
 	}
+	return d.scanRecords(ctx, start, end, fn)
+}
+
+// scanRecords calls fn with records start to end (indexes), several at a
+// time, in order, as scan does.
+func (d *Digest) scanRecords(ctx context.Context, start, end int64, fn func(first int64, recs []byte) error) error {
 	size := int64(d.h.RecordSize)
 	var buf []byte
 	for b := start / digestBlock; b*digestBlock < end; b++ {

@@ -3,6 +3,7 @@ package analysis
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 	"math/bits"
 	"runtime"
 	"slices"
@@ -569,16 +570,36 @@ func (m *matcher) scan(ctx context.Context, versions ScanFunc, d *Digest, maxPer
 			nk++
 		}
 	}
-	curpIdx, claveIdx := newKeyIndex(nc, m.curp), newKeyIndex(nk, m.clave)
+	workers := max(1, runtime.GOMAXPROCS(0))
+	// The rows holding each version's CURP: joined with a digest's records
+	// before the scan (join.go), or looked up in a table of the rows as the
+	// store's versions come.
+	var join *digestJoin
+	curpIdx, claveIdx := newKeyIndex(0, m.curp), newKeyIndex(nk, m.clave)
+	if d != nil && !joinable(d, len(m.out)) {
+		if versions == nil {
+			return fmt.Errorf("a comparison digest of %d versions and a leak of %d rows are more than a scan joins", d.h.Records, len(m.out))
+		}
+		d = nil
+	}
+	if d != nil {
+		var err error
+		if join, err = joinDigest(ctx, d, m.curp, workers); err != nil {
+			return err
+		}
+	} else {
+		curpIdx = newKeyIndex(nc, m.curp)
+	}
 	for row := range m.out {
 		if !m.curp[row].none() {
-			curpIdx.add(row)
+			if join == nil {
+				curpIdx.add(row)
+			}
 		} else if !m.clave[row].none() {
 			claveIdx.add(row)
 		}
 	}
 
-	workers := max(1, runtime.GOMAXPROCS(0))
 	ranges := scanRanges
 	step := maxPerson/uint64(ranges) + 1
 	ctx, cancel := context.WithCancel(ctx)
@@ -625,7 +646,7 @@ func (m *matcher) scan(ctx context.Context, versions ScanFunc, d *Digest, maxPer
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sc := &rangeScan{m: m, d: d, curpIdx: curpIdx, claveIdx: claveIdx, out: out, free: free}
+			sc := &rangeScan{m: m, d: d, join: join, curpIdx: curpIdx, claveIdx: claveIdx, out: out, free: free}
 			for {
 				r := int(next.Add(1)) - 1
 				if r >= ranges || ctx.Err() != nil {
@@ -667,7 +688,8 @@ const mergeAhead = 8
 // rangeScan is one goroutine's state while it scans ranges of people.
 type rangeScan struct {
 	m                 *matcher
-	d                 *Digest // nil: the store's versions
+	d                 *Digest     // nil: the store's versions
+	join              *digestJoin // with d: the rows holding each record's CURP
 	curpIdx, claveIdx *keyIndex
 	out, free         chan *foundBatch
 	batch             *foundBatch
@@ -700,10 +722,7 @@ func (sc *rangeScan) records(first int64, recs []byte) error {
 	for i0 := 0; i0 < n; i0 += probeAhead {
 		i1 := min(n, i0+probeAhead)
 		for i := i0; i < i1; i++ {
-			r := digestRec(recs[i*size : (i+1)*size])
-			x, row := sc.curpIdx.touch(r.curp())
-			sc.sink += x
-			if row >= 0 {
+			if row := sc.join.firstRow(first + int64(i)); row >= 0 {
 				sc.sink += m.touchRow(row)
 			}
 		}
@@ -725,7 +744,7 @@ func (sc *rangeScan) records(first int64, recs []byte) error {
 			}
 			c.vh = sc.arena[start:len(sc.arena):len(sc.arena)]
 			sc.group = append(sc.group, c)
-			sc.rowsC = sc.curpIdx.rows(*r.curp(), sc.rowsC)
+			sc.rowsC = sc.join.rows(first+int64(i), sc.rowsC)
 			if sc.claveIdx.n > 0 {
 				sc.rowsK = sc.claveIdx.rows(*r.clave(), sc.rowsK)
 			}

@@ -1,0 +1,271 @@
+package analysis
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+)
+
+// digestJoin says which leaked rows hold the CURP of each record of a
+// comparison digest. It is found before the scan by a partitioned hash
+// join: the rows' CURPs and then the digest's are split into partitions
+// by the top bits of their hash, and each partition's rows are put in a
+// table small enough for the cache and probed with the partition's
+// records. A table of every row, probed in the digest's (PersonID) order,
+// misses the cache and the TLB at every record (for a national dump the
+// table is hundreds of megabytes); here every pass reads and writes its
+// memory in order, and the scan then reads what the join found in record
+// order.
+type digestJoin struct {
+	match []int32           // per record: row+1; 0: no row; -1: several rows, in extra
+	extra map[int64][]int32 // rows of the records holding several
+}
+
+// rows appends to dst the rows holding record idx's CURP.
+func (j *digestJoin) rows(idx int64, dst []int32) []int32 {
+	switch r := j.match[idx]; {
+	case r > 0:
+		return append(dst, r-1)
+	case r < 0:
+		return append(dst, j.extra[idx]...)
+	}
+	return dst
+}
+
+// firstRow is one row holding record idx's CURP, or -1.
+func (j *digestJoin) firstRow(idx int64) int {
+	switch r := j.match[idx]; {
+	case r > 0:
+		return int(r - 1)
+	case r < 0:
+		return int(j.extra[idx][0])
+	}
+	return -1
+}
+
+// joinEnt is a key and where it is: a row of the leak or a record of the
+// digest.
+type joinEnt struct {
+	key key18
+	at  uint32
+}
+
+// joinPartRows is about how many rows a partition of the join holds: its
+// entries and table (≈40 bytes a row) stay in a core's cache while the
+// partition's records probe them.
+const joinPartRows = 8192
+
+// joinable says whether joinDigest can join d with rows leaked rows (its
+// indexes are 32 bits).
+func joinable(d *Digest, rows int) bool { return d.h.Records < 1<<32 && rows < 1<<31-1 }
+
+// joinDigest joins the leaked rows' CURPs (keys, by row; zero: none) with
+// d's records on every core.
+func joinDigest(ctx context.Context, d *Digest, keys []key18, workers int) (*digestJoin, error) {
+	n := 0
+	for i := range keys {
+		if !keys[i].none() {
+			n++
+		}
+	}
+	pbits := 0
+	for n>>pbits > joinPartRows && pbits < 16 {
+		pbits++
+	}
+	parts := 1 << pbits
+	part := func(h uint64) int { return int(h >> (64 - pbits) & uint64(parts-1)) } // 0 when pbits is 0
+	rows, rowOff := partitionRows(keys, n, parts, part, workers)
+	recs, err := partitionRecords(ctx, d, parts, part, workers)
+	if err != nil {
+		return nil, err
+	}
+
+	j := &digestJoin{match: make([]int32, d.h.Records), extra: map[int64][]int32{}}
+	var (
+		next atomic.Int64
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+	)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			extra := map[int64][]int32{}
+			var slots []uint32
+			for {
+				p := int(next.Add(1) - 1)
+				if p >= parts || ctx.Err() != nil {
+					break
+				}
+				ents := rows[rowOff[p]:rowOff[p+1]]
+				if len(ents) == 0 {
+					continue
+				}
+				size := 16
+				for size < 2*len(ents) {
+					size *= 2
+				}
+				if cap(slots) < size {
+					slots = make([]uint32, size)
+				}
+				slots = slots[:size]
+				clear(slots)
+				mask := uint64(size - 1)
+				for i := range ents {
+					h := hash64(&ents[i].key)
+					k := h & mask
+					for slots[k] != 0 {
+						k = (k + 1) & mask
+					}
+					slots[k] = uint32(i + 1)
+				}
+				for w := range recs {
+					for i := range recs[w][p] {
+						r := &recs[w][p][i]
+						for k := hash64(&r.key) & mask; slots[k] != 0; k = (k + 1) & mask {
+							e := &ents[slots[k]-1]
+							if e.key.eq(&r.key) {
+								j.add(int64(r.at), int32(e.at), extra)
+							}
+						}
+					}
+				}
+			}
+			mu.Lock()
+			for idx, rs := range extra {
+				j.extra[idx] = rs
+			}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return j, nil
+}
+
+// add records that row holds record idx's CURP (extra: the calling
+// goroutine's records with several rows; each record is in one partition,
+// joined by one goroutine).
+func (j *digestJoin) add(idx int64, row int32, extra map[int64][]int32) {
+	switch r := j.match[idx]; {
+	case r == 0:
+		j.match[idx] = row + 1
+	case r > 0:
+		extra[idx] = []int32{r - 1, row}
+		j.match[idx] = -1
+	default:
+		extra[idx] = append(extra[idx], row)
+	}
+}
+
+// partitionRows splits the n rows holding a key into parts partitions,
+// each in row order: the entries of partition p are
+// ents[off[p]:off[p+1]].
+func partitionRows(keys []key18, n, parts int, part func(uint64) int, workers int) (ents []joinEnt, off []int) {
+	ents = make([]joinEnt, n)
+	counts := make([][]int, workers) // per worker (a slice of the rows), per partition
+	chunk := (len(keys) + workers - 1) / workers
+	var wg sync.WaitGroup
+	each := func(f func(w, lo, hi int)) {
+		for w := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				f(w, min(len(keys), w*chunk), min(len(keys), (w+1)*chunk))
+			}()
+		}
+		wg.Wait()
+	}
+	each(func(w, lo, hi int) {
+		c := make([]int, parts)
+		for i := lo; i < hi; i++ {
+			if !keys[i].none() {
+				c[part(hash64(&keys[i]))]++
+			}
+		}
+		counts[w] = c
+	})
+	// where each worker's entries of each partition start
+	off = make([]int, parts+1)
+	at := 0
+	for p := range parts {
+		off[p] = at
+		for w := range workers {
+			c := counts[w][p]
+			counts[w][p] = at
+			at += c
+		}
+	}
+	off[parts] = at
+	each(func(w, lo, hi int) {
+		next := counts[w]
+		for i := lo; i < hi; i++ {
+			if !keys[i].none() {
+				p := part(hash64(&keys[i]))
+				ents[next[p]] = joinEnt{key: keys[i], at: uint32(i)}
+				next[p]++
+			}
+		}
+	})
+	return ents, off
+}
+
+// partitionRecords splits the records of d holding a CURP into parts
+// partitions: recs[w][p] are the records of partition p that worker w
+// read (each worker reads a slice of the digest).
+func partitionRecords(ctx context.Context, d *Digest, parts int, part func(uint64) int, workers int) ([][][]joinEnt, error) {
+	total := d.h.Records
+	// slices of whole blocks, a few per worker so that they end together
+	pieces := int64(4 * workers)
+	step := (total/pieces/digestBlock + 1) * digestBlock
+	guess := int(total/int64(parts*workers))*5/4 + 16
+	recs := make([][][]joinEnt, workers)
+	var (
+		next    atomic.Int64
+		errOnce sync.Once
+		scanErr error
+		wg      sync.WaitGroup
+	)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			mine := make([][]joinEnt, parts)
+			for p := range mine {
+				mine[p] = make([]joinEnt, 0, guess)
+			}
+			recs[w] = mine
+			size := d.h.RecordSize
+			for {
+				s := next.Add(1) - 1
+				lo := s * step
+				if lo >= total {
+					return
+				}
+				err := d.scanRecords(ctx, lo, min(total, lo+step), func(first int64, b []byte) error {
+					for i := 0; i < len(b)/size; i++ {
+						r := digestRec(b[i*size : (i+1)*size])
+						k := r.curp()
+						if k.none() {
+							continue
+						}
+						p := part(hash64(k))
+						mine[p] = append(mine[p], joinEnt{key: *k, at: uint32(first + int64(i))})
+					}
+					return nil
+				})
+				if err != nil {
+					errOnce.Do(func() { scanErr = err })
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if scanErr != nil {
+		return nil, scanErr
+	}
+	return recs, nil
+}
