@@ -100,18 +100,28 @@ type Leak struct {
 	Each func(ctx context.Context, fn func(rec register.Record) error) error
 	// Input describes the file once Each has returned (hash, rows, format).
 	Input func() report.Input
-	// Rows and Map, when both are set, are the first pass of Each in two
-	// parts, so that the rows are mapped on every core: Rows calls fn with
-	// every row as read (the slice may be reused, its strings are kept);
-	// Map fills a record in schema order from one row and must be safe
-	// for concurrent use.
-	Rows func(ctx context.Context, fn func(row []string) error) error
-	Map  func(row []string, dst register.Record) register.Record
+	// Batches and Map, when both are set, are the first pass of Each in
+	// two parts, so that the rows are mapped on every core: Batches calls
+	// fn with every row as read, a batch at a time, each batch released
+	// by the analysis once it is done with it (its rows' strings are not
+	// used after that); Map fills a record in schema order from one row
+	// and must be safe for concurrent use.
+	Batches func(ctx context.Context, fn func(b RowBatch) error) error
+	Map     func(row []string, dst register.Record) register.Record
 	// Some, when set, reads the file again and calls fn with the record of
 	// each row (0-based, in file order) for which want is true, mapping
 	// only those: the second pass of a large leak wants a few rows. want
 	// is false past the last row.
 	Some func(ctx context.Context, want func(row int) bool, fn func(row int, rec register.Record) error) error
+}
+
+// RowBatch is a batch of rows as read (*ingest.Batch fits).
+type RowBatch interface {
+	Len() int
+	// Row appends the fields of row i to dst[:0]; the strings are valid
+	// until Release.
+	Row(i int, dst []string) []string
+	Release()
 }
 
 // Register is what the analysis reads of the store (*store.Store fits).
@@ -288,12 +298,14 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 			if n == maxObs {
 				canaryKeys, canaryRows = canaryPrefilter(cfg), map[int]register.Record{}
 			}
+			// (records kept are copied: their strings may point into a
+			// batch as read, reused once released)
 			if n < maxObs {
-				obs = append(obs, Observation{Row: n, Leaked: slices.Clone(rec)})
+				obs = append(obs, Observation{Row: n, Leaked: cloneRecord(rec)})
 			} else if !b.kc[i].none() && canaryKeys.has(&b.kc[i]) && len(canaryRows) < maxObs {
-				canaryRows[n] = slices.Clone(rec)
+				canaryRows[n] = cloneRecord(rec)
 			} else if b.kc[i].none() && b.kk[i].none() && cfg.NewLinker != nil && len(pending) < maxObs {
-				pending[n] = slices.Clone(rec)
+				pending[n] = cloneRecord(rec)
 			}
 			n++
 		}
@@ -306,21 +318,23 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 		}
 		return nil
 	}
-	if leak.Rows != nil && leak.Map != nil {
+	if leak.Batches != nil && leak.Map != nil {
 		rd := newStagePipe(width, func(b *recBatch) {
 			for i := 0; i < b.n; i++ {
 				dst := b.record(i, width)
-				if rec := leak.Map(b.rawRow(i), dst); len(rec) == 0 || len(dst) == 0 || &rec[0] != &dst[0] {
+				b.row = b.in.Row(i, b.row)
+				if rec := leak.Map(b.row, dst); len(rec) == 0 || len(dst) == 0 || &rec[0] != &dst[0] {
 					copy(dst, rec)
 				}
 			}
 			mt.addPrep(b)
 		}, finish)
-		err = leak.Rows(ctx, func(row []string) error {
-			if err := tick(); err != nil {
+		err = leak.Batches(ctx, func(in RowBatch) error {
+			if err := ctx.Err(); err != nil {
+				in.Release()
 				return err
 			}
-			rd.putRaw(row)
+			rd.putBatch(in)
 			return nil
 		})
 		rd.close()

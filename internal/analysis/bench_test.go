@@ -131,11 +131,11 @@ func benchAnalyze(b *testing.B, w *benchWorld, path string) {
 	for range b.N {
 		opt := Options{NoLedger: true}
 		if os.Getenv("HUELLA_BENCH_STAGES") != "" {
-			// Stage boundaries on stderr: where the wall time goes.
-			t0, last := time.Now(), ""
+			// Stage boundaries on stderr: where the wall and CPU time go.
+			t0, c0, last := time.Now(), cpuTime(), ""
 			opt.Progress = func(stage string, done, total int64) {
 				if stage != last {
-					fmt.Fprintf(os.Stderr, "%8.3fs %s\n", time.Since(t0).Seconds(), stage)
+					fmt.Fprintf(os.Stderr, "%8.3fs %8.3f cpu-s %s\n", time.Since(t0).Seconds(), cpuTime()-c0, stage)
 					last = stage
 				}
 			}

@@ -27,8 +27,8 @@ type stagePipe struct {
 // recBatch is a batch of records and what prep made of them.
 type recBatch struct {
 	vals  []string // n records of width values
-	raw   []string // rows as read, one after the other (Leak.Rows)
-	ends  []int    // end of each row in raw
+	in    RowBatch // rows as read (Leak.Batches), released once finished
+	row   []string // a row of in, for prep
 	n     int
 	ready chan struct{}
 	// prep's output
@@ -58,6 +58,10 @@ func newStagePipe(width int, prep, finish func(b *recBatch)) *stagePipe {
 		for b := range p.order {
 			<-b.ready
 			finish(b)
+			if b.in != nil {
+				b.in.Release()
+				b.in = nil
+			}
 			// Not cleared: the next use overwrites every value, and a few
 			// batches' strings kept alive a little longer cost less than
 			// clearing millions of string headers.
@@ -73,31 +77,19 @@ func (b *recBatch) record(i, width int) register.Record {
 	return b.vals[i*width : (i+1)*width]
 }
 
-// rawRow returns row i of a batch of rows as read.
-func (b *recBatch) rawRow(i int) []string {
-	start := 0
-	if i > 0 {
-		start = b.ends[i-1]
-	}
-	return b.raw[start:b.ends[i]]
-}
-
-// putRaw copies one row as read into the current batch; its record is
-// left empty for prep to fill.
-func (p *stagePipe) putRaw(row []string) {
-	if p.cur == nil {
-		p.cur = <-p.free
-	}
-	b := p.cur
-	if b.n == 0 {
-		b.raw, b.ends = b.raw[:0], b.ends[:0]
-	}
-	b.raw = append(b.raw, row...)
-	b.ends = append(b.ends, len(b.raw))
-	b.n++
-	if b.n == pipeBatch {
+// putBatch hands a batch of rows as read to prep, which fills its
+// records; it is released once finished.
+func (p *stagePipe) putBatch(in RowBatch) {
+	if p.cur != nil && p.cur.n > 0 {
 		p.send()
 	}
+	b := <-p.free
+	if n := in.Len() * p.width; len(b.vals) < n {
+		b.vals = make([]string, n)
+	}
+	b.in, b.n = in, in.Len()
+	p.cur = b
+	p.send()
 }
 
 // put copies one record into the current batch.
@@ -138,4 +130,25 @@ func recycled[T any](free chan *T) *T {
 	default:
 		return new(T)
 	}
+}
+
+// cloneRecord copies rec and its strings (one allocation for the bytes):
+// a record made from a batch as read points into the batch's memory.
+func cloneRecord(rec register.Record) register.Record {
+	n := 0
+	for _, v := range rec {
+		n += len(v)
+	}
+	all := make([]byte, 0, n)
+	for _, v := range rec {
+		all = append(all, v...)
+	}
+	s := string(all)
+	out := make(register.Record, len(rec))
+	at := 0
+	for i, v := range rec {
+		out[i] = s[at : at+len(v)]
+		at += len(v)
+	}
+	return out
 }

@@ -330,20 +330,20 @@ func OpenLeak(path string, schema *register.Schema) (*Leak, func(), error) {
 				}
 			}
 		},
-		Rows: func(ctx context.Context, fn func([]string) error) error {
+		Batches: func(ctx context.Context, fn func(RowBatch) error) error {
 			if used {
 				return errors.New("the rows were read already")
 			}
 			used = true
 			for {
-				row, err := r.Next()
+				b, err := r.NextBatch()
 				if err == io.EOF {
 					return nil
 				}
 				if err != nil {
 					return err
 				}
-				if err := fn(row); err != nil {
+				if err := fn(b); err != nil {
 					return err
 				}
 			}

@@ -17,7 +17,10 @@ import (
 const (
 	batchRows  = 512
 	batchBytes = 256 << 10 // a batch ends past this many bytes (plus one record)
-	batchCount = 10        // batches in flight: the queue's memory bound
+	batchCount = 10        // batches in flight when the caller takes rows one by one
+	// batchMax bounds the batches made when the caller holds some
+	// (NextBatch): the queue's memory bound.
+	batchMax = 32
 )
 
 type batch struct {
@@ -32,6 +35,7 @@ type pipeline struct {
 	free chan *batch
 	stop chan struct{}
 	done sync.WaitGroup
+	made int // batches made (by the producer)
 
 	cur *batch
 	at  int // next row in cur
@@ -44,8 +48,8 @@ func (r *Reader) startPipeline() {
 	if !ok || runtime.GOMAXPROCS(0) < 2 || r.eof || r.err != nil || noPipeline {
 		return
 	}
-	p := &pipeline{full: make(chan *batch, 4), free: make(chan *batch, batchCount-4), stop: make(chan struct{})}
-	for i := 0; i < batchCount-4; i++ {
+	p := &pipeline{full: make(chan *batch, 4), free: make(chan *batch, batchMax), stop: make(chan struct{}), made: batchCount - 4}
+	for i := 0; i < p.made; i++ {
 		p.free <- &batch{}
 	}
 	r.pipe = p
@@ -64,6 +68,17 @@ func (r *Reader) produce(p *pipeline, d *delimSource) {
 		case b = <-p.free:
 		case <-p.stop:
 			return
+		default:
+			if p.made < batchMax { // the caller holds batches (NextBatch)
+				p.made++
+				b = &batch{}
+				break
+			}
+			select {
+			case b = <-p.free:
+			case <-p.stop:
+				return
+			}
 		}
 		b.buf, b.ends, b.rows, b.err = b.buf[:0], b.ends[:0], b.rows[:0], nil
 		r.mu.Lock()
