@@ -47,7 +47,7 @@ type matcher struct {
 	oddCURP                   map[int32]string // by row: the register's CURP when it is not the row's own
 	snapshots                 []register.Date
 	iCURP, iClave, iEnt, iSec int
-	sink                      uint64 // what the merge read ahead, so that its reads are not optimised away
+	seen                      []uint64 // during a scan, a bit per row: an outcome was merged
 }
 
 // rowOut is the outcome of one row: the person, the masks of compared and
@@ -105,6 +105,13 @@ func newMatcher(s *register.Schema, cmp *comparer, visible []bool, snapshots []r
 		}
 	}
 	return m
+}
+
+// reserve makes room for the keys of about rows rows.
+func (m *matcher) reserve(rows int) {
+	if rows > 0 {
+		m.curp, m.clave = make([]key18, 0, rows), make([]key18, 0, rows)
+	}
 }
 
 // hash is the 32-bit FNV-1a hash of the comparison form of value v of
@@ -623,15 +630,9 @@ func (m *matcher) scan(ctx context.Context, versions ScanFunc, d *Digest, maxPer
 	merged := make(chan struct{})
 	go func() {
 		defer close(merged)
-		var sink uint64
+		m.seen = make([]uint64, (len(m.out)+63)/64)
 		for b := range out {
 			for i := range b.found {
-				// read ahead the row a later outcome goes to, so that
-				// the cache misses of the rows overlap
-				if j := i + mergeAhead; j < len(b.found) {
-					o := &m.out[b.found[j].row]
-					sink += o.person + uint64(o.method) // both ends: a rowOut may straddle two cache lines
-				}
 				m.merge(&b.found[i], b.ivs)
 			}
 			b.found, b.ivs = b.found[:0], b.ivs[:0] // overwritten, not cleared (see stagePipe)
@@ -640,7 +641,6 @@ func (m *matcher) scan(ctx context.Context, versions ScanFunc, d *Digest, maxPer
 			default:
 			}
 		}
-		m.sink = sink
 	}()
 	for range workers {
 		wg.Add(1)
@@ -675,15 +675,12 @@ func (m *matcher) scan(ctx context.Context, versions ScanFunc, d *Digest, maxPer
 	wg.Wait()
 	close(out)
 	<-merged
+	m.seen = nil
 	if scanErr != nil {
 		return scanErr
 	}
 	return ctx.Err()
 }
-
-// mergeAhead is how many outcomes ahead the merging goroutine reads the
-// row an outcome goes to.
-const mergeAhead = 8
 
 // rangeScan is one goroutine's state while it scans ranges of people.
 type rangeScan struct {
@@ -882,9 +879,16 @@ func (sc *rangeScan) send() {
 
 // merge keeps outcome f for its row when no person was linked yet, or f
 // agrees better, or as well with a lower PersonID.
+//
+// Most rows get one outcome: the row's bit in seen (a bitmap small enough
+// for the cache) says so without reading the row's outcome, which is then
+// written without being read (a read of a random row of ten million misses
+// the cache; a write does not wait for it).
 func (m *matcher) merge(f *found, ivs []dating.Interval) {
 	cur := &m.out[f.row]
-	if cur.person != 0 && !m.better(f.agree, cur.agree) && (m.better(cur.agree, f.agree) || cur.person < f.person) {
+	if w, bit := f.row>>6, uint64(1)<<(f.row&63); m.seen[w]&bit == 0 {
+		m.seen[w] |= bit
+	} else if !m.better(f.agree, cur.agree) && (m.better(cur.agree, f.agree) || cur.person < f.person) {
 		return
 	}
 	o := rowOut{person: f.person, agree: f.agree, compared: f.compared, method: f.method}
