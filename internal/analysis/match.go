@@ -107,13 +107,6 @@ func newMatcher(s *register.Schema, cmp *comparer, visible []bool, snapshots []r
 	return m
 }
 
-// reserve makes room for the keys of about rows rows.
-func (m *matcher) reserve(rows int) {
-	if rows > 0 {
-		m.curp, m.clave = make([]key18, 0, rows), make([]key18, 0, rows)
-	}
-}
-
 // hash is the 32-bit FNV-1a hash of the comparison form of value v of
 // field f; 0 means absent.
 func (m *matcher) hash(f int, v string) uint32 {
