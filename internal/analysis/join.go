@@ -80,74 +80,113 @@ func joinDigest(ctx context.Context, d *Digest, keys []key18, workers int) (*dig
 		return nil, err
 	}
 
-	j := &digestJoin{match: make([]int32, d.h.Records), extra: map[int64][]int32{}}
-	var (
-		next atomic.Int64
-		mu   sync.Mutex
-		wg   sync.WaitGroup
-	)
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			extra := map[int64][]int32{}
-			var slots []uint32
-			for {
-				p := int(next.Add(1) - 1)
-				if p >= parts || ctx.Err() != nil {
-					break
-				}
-				ents := rows[rowOff[p]:rowOff[p+1]]
-				if len(ents) == 0 {
-					continue
-				}
-				size := 16
-				for size < 2*len(ents) {
-					size *= 2
-				}
-				if cap(slots) < size {
-					slots = make([]uint32, size)
-				}
-				slots = slots[:size]
-				clear(slots)
-				mask := uint64(size - 1)
-				for i := range ents {
-					h := hash64(&ents[i].key)
-					k := h & mask
-					for slots[k] != 0 {
-						k = (k + 1) & mask
-					}
-					slots[k] = uint32(i + 1)
-				}
-				for w := range recs {
-					for i := range recs[w][p] {
-						r := &recs[w][p][i]
-						for k := hash64(&r.key) & mask; slots[k] != 0; k = (k + 1) & mask {
-							e := &ents[slots[k]-1]
-							if e.key.eq(&r.key) {
-								j.add(int64(r.at), int32(e.at), extra)
-							}
-						}
+	// Each partition's pairs (record, row) go to buckets of records, and
+	// the buckets are then written into match one after the other: a
+	// partition's records lie all over the digest, and writing their rows
+	// into match at once would miss the cache and the TLB at nearly every
+	// pair.
+	buckets := int(d.h.Records>>joinBucketBits) + 1
+	pairs := make([][][]uint64, workers) // per goroutine, per bucket: record<<32 | row
+	eachPart(ctx, workers, parts, func(w, p int, slots *[]uint32) {
+		if pairs[w] == nil {
+			pairs[w] = make([][]uint64, buckets)
+		}
+		ents := rows[rowOff[p]:rowOff[p+1]]
+		if len(ents) == 0 {
+			return
+		}
+		size := 16
+		for size < 2*len(ents) {
+			size *= 2
+		}
+		if cap(*slots) < size {
+			*slots = make([]uint32, size)
+		}
+		sl := (*slots)[:size]
+		clear(sl)
+		mask := uint64(size - 1)
+		for i := range ents {
+			k := hash64(&ents[i].key) & mask
+			for sl[k] != 0 {
+				k = (k + 1) & mask
+			}
+			sl[k] = uint32(i + 1)
+		}
+		out := pairs[w]
+		for v := range recs {
+			for i := range recs[v][p] {
+				r := &recs[v][p][i]
+				for k := hash64(&r.key) & mask; sl[k] != 0; k = (k + 1) & mask {
+					if e := &ents[sl[k]-1]; e.key.eq(&r.key) {
+						b := r.at >> joinBucketBits
+						out[b] = append(out[b], uint64(r.at)<<32|uint64(e.at))
 					}
 				}
 			}
-			mu.Lock()
-			for idx, rs := range extra {
-				j.extra[idx] = rs
-			}
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
+		}
+	})
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	rows, recs = nil, nil
+	j := &digestJoin{match: make([]int32, d.h.Records), extra: map[int64][]int32{}}
+	extras := make([]map[int64][]int32, workers)
+	eachPart(ctx, workers, buckets, func(w, b int, _ *[]uint32) {
+		if extras[w] == nil {
+			extras[w] = map[int64][]int32{}
+		}
+		for _, ps := range pairs {
+			if ps == nil {
+				continue
+			}
+			for _, x := range ps[b] {
+				j.add(int64(x>>32), int32(uint32(x)), extras[w])
+			}
+		}
+	})
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	for _, e := range extras {
+		for idx, rs := range e {
+			j.extra[idx] = rs
+		}
 	}
 	return j, nil
 }
 
+// joinBucketBits: a bucket of the join's pairs holds 1<<joinBucketBits
+// records, whose entries of match (256 KiB) stay in the cache while the
+// bucket is written.
+const joinBucketBits = 16
+
+// eachPart calls fn(w, i, scratch) for i from 0 to n-1 on workers
+// goroutines, w the goroutine's number (0 ≤ w < workers), scratch its own.
+func eachPart(ctx context.Context, workers, n int, fn func(w, i int, scratch *[]uint32)) {
+	var (
+		next atomic.Int64
+		wg   sync.WaitGroup
+	)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var scratch []uint32
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n || ctx.Err() != nil {
+					return
+				}
+				fn(w, i, &scratch)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
 // add records that row holds record idx's CURP (extra: the calling
-// goroutine's records with several rows; each record is in one partition,
-// joined by one goroutine).
+// goroutine's records with several rows; each record is in one bucket,
+// written by one goroutine).
 func (j *digestJoin) add(idx int64, row int32, extra map[int64][]int32) {
 	switch r := j.match[idx]; {
 	case r == 0:
