@@ -1,7 +1,9 @@
 package analysis
 
 import (
+	"cmp"
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -84,4 +86,67 @@ func (m *matcher) curpsOf(rows []int32) []string {
 		}
 	}
 	return out
+}
+
+// secCount is the people of one (entidad, sección): key is their code ids,
+// entidad's in the high half.
+type secCount struct {
+	key    uint64
+	people int
+}
+
+// countSections counts the people of rows (each a person's first row) by
+// the (entidad, sección) of their outcome, in an open-addressing table
+// that grows with the sections (not the people), and returns the counts in
+// key order.
+func countSections(mt *matcher, rows []int32) []secCount {
+	slots := make([]secCount, 1024) // key+1 in key: 0 is an empty slot
+	n := 0
+	for _, r := range rows {
+		st := &mt.out[r]
+		k := uint64(st.ent)<<32 | uint64(st.seccion)
+		for i := mix64(k) & uint64(len(slots)-1); ; i = (i + 1) & uint64(len(slots)-1) {
+			if s := &slots[i]; s.key == k+1 {
+				s.people++
+				break
+			} else if s.key == 0 {
+				*s = secCount{key: k + 1, people: 1}
+				if n++; 2*n > len(slots) {
+					slots = regrow(slots)
+				}
+				break
+			}
+		}
+	}
+	out := make([]secCount, 0, n)
+	for _, s := range slots {
+		if s.key != 0 {
+			out = append(out, secCount{key: s.key - 1, people: s.people})
+		}
+	}
+	slices.SortFunc(out, func(a, b secCount) int { return cmp.Compare(a.key, b.key) })
+	return out
+}
+
+// regrow doubles an open-addressing table of countSections.
+func regrow(slots []secCount) []secCount {
+	next := make([]secCount, 2*len(slots))
+	for _, s := range slots {
+		if s.key == 0 {
+			continue
+		}
+		i := mix64(s.key-1) & uint64(len(next)-1)
+		for next[i].key != 0 {
+			i = (i + 1) & uint64(len(next)-1)
+		}
+		next[i] = s
+	}
+	return next
+}
+
+// mix64 is SplitMix64's finaliser.
+func mix64(x uint64) uint64 {
+	x = (x ^ x>>30) * 0xBF58476D1CE4E5B9
+	x = (x ^ x>>27) * 0x94D049BB133111EB
+	return x ^ x>>31
 }

@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"testing"
 )
@@ -39,5 +40,41 @@ func TestFirstRows(t *testing.T) {
 				t.Errorf("CURPs %q, want %q", got, wantCURPs)
 			}
 		})
+	}
+}
+
+// countSections counts as a map would, in key order, through the table's
+// growth.
+func TestCountSections(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, sections := range []int{1, 3, 700, 5000} {
+		mt := &matcher{out: make([]rowOut, 40_000)}
+		want := map[uint64]int{}
+		var rows []int32
+		for i := range mt.out {
+			if r.IntN(10) == 0 {
+				continue // not a first row
+			}
+			k := r.IntN(sections)
+			o := &mt.out[i]
+			o.ent, o.seccion = uint32(k%33), uint32(k)|numericCode
+			if k%97 == 1 {
+				o.ent = oddCode
+			}
+			rows = append(rows, int32(i))
+			want[uint64(o.ent)<<32|uint64(o.seccion)]++
+		}
+		got := countSections(mt, rows)
+		if len(got) != len(want) {
+			t.Fatalf("%d sections: %d counted, want %d", sections, len(got), len(want))
+		}
+		for i, c := range got {
+			if i > 0 && got[i-1].key >= c.key {
+				t.Fatalf("%d sections: not in key order at %d", sections, i)
+			}
+			if want[c.key] != c.people {
+				t.Fatalf("%d sections: key %#x: %d people, want %d", sections, c.key, c.people, want[c.key])
+			}
+		}
 	}
 }
