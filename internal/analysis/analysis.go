@@ -108,6 +108,11 @@ type Leak struct {
 	// and must be safe for concurrent use.
 	Batches func(ctx context.Context, fn func(b RowBatch) error) error
 	Map     func(row []string, dst register.Record) register.Record
+	// MapHash, when set, is Map for rows that are only hashed: text that
+	// the comparison form normalises anyway may be left as read (the
+	// comparison hash of a value and of its normal form are the same).
+	// Rows kept whole are mapped again by Map.
+	MapHash func(row []string, dst register.Record) register.Record
 	// Some, when set, reads the file again and calls fn with the record of
 	// each row (0-based, in file order) for which want is true, mapping
 	// only those: the second pass of a large leak wants a few rows. want
@@ -288,24 +293,43 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 	// row order.
 	width := len(s.Fields)
 	n := 0
+	var (
+		keepRow []string        // a row as read, mapped again to be kept
+		keepRec register.Record // its record
+	)
 	finish := func(b *recBatch) {
 		mt.addFinish(b)
 		for i := 0; i < b.n; i++ {
 			if n > 0 && n%100_000 == 0 {
 				progress("read", n)
 			}
-			rec := b.record(i, width)
 			if n == maxObs {
 				canaryKeys, canaryRows = canaryPrefilter(cfg), map[int]register.Record{}
 			}
-			// (records kept are copied: their strings may point into a
-			// batch as read, reused once released)
-			if n < maxObs {
+			var keep map[int]register.Record // where row n is kept whole, if it is
+			switch {
+			case n < maxObs:
+			case !b.kc[i].none() && canaryKeys.has(&b.kc[i]) && len(canaryRows) < maxObs:
+				keep = canaryRows
+			case b.kc[i].none() && b.kk[i].none() && cfg.NewLinker != nil && len(pending) < maxObs:
+				keep = pending
+			default:
+				n++
+				continue
+			}
+			// A record kept is copied (its strings may point into a batch
+			// as read, reused once released), and mapped again when prep
+			// mapped it for hashing only.
+			rec := b.record(i, width)
+			if b.in != nil && leak.MapHash != nil {
+				keepRow = b.in.Row(i, keepRow)
+				keepRec = leak.Map(keepRow, keepRec)
+				rec = keepRec
+			}
+			if keep == nil {
 				obs = append(obs, Observation{Row: n, Leaked: cloneRecord(rec)})
-			} else if !b.kc[i].none() && canaryKeys.has(&b.kc[i]) && len(canaryRows) < maxObs {
-				canaryRows[n] = cloneRecord(rec)
-			} else if b.kc[i].none() && b.kk[i].none() && cfg.NewLinker != nil && len(pending) < maxObs {
-				pending[n] = cloneRecord(rec)
+			} else {
+				keep[n] = cloneRecord(rec)
 			}
 			n++
 		}
@@ -319,11 +343,15 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 		return nil
 	}
 	if leak.Batches != nil && leak.Map != nil {
+		mapRow := leak.Map
+		if leak.MapHash != nil {
+			mapRow = leak.MapHash
+		}
 		rd := newStagePipe(width, func(b *recBatch) {
 			for i := 0; i < b.n; i++ {
 				dst := b.record(i, width)
 				b.row = b.in.Row(i, b.row)
-				if rec := leak.Map(b.row, dst); len(rec) == 0 || len(dst) == 0 || &rec[0] != &dst[0] {
+				if rec := mapRow(b.row, dst); len(rec) == 0 || len(dst) == 0 || &rec[0] != &dst[0] {
 					copy(dst, rec)
 				}
 			}
@@ -718,29 +746,21 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 		rows := firstRows(mt, cfg.Known.MaxPerson)
 		rep.Affected.ByEntidad = map[string]int{}
 		rep.Affected.People = len(rows)
-		// Sections counted by sorting (entidad, sección) ids: a map of
-		// millions of increments costs more.
-		secs := make([]uint64, len(rows))
-		for k, r := range rows {
-			st := &mt.out[r]
-			secs[k] = uint64(st.ent)<<32 | uint64(st.seccion)
-		}
-		sorted := make(chan struct{})
-		go func() { // beside the CURP list
-			slices.Sort(secs)
-			close(sorted)
+		// People counted per (entidad, sección) ids in a small table of
+		// their own (a few thousand sections: it stays in the cache), beside
+		// the CURP list; the sections are then sorted, not the people.
+		var secs []secCount
+		counted := make(chan struct{})
+		go func() {
+			secs = countSections(mt, rows)
+			close(counted)
 		}()
 		affected = mt.curpsOf(rows)
-		<-sorted
-		for i := 0; i < len(secs); {
-			j := i
-			for j < len(secs) && secs[j] == secs[i] {
-				j++
-			}
-			ent, sec := mt.codeOf(uint32(secs[i]>>32)), mt.codeOf(uint32(secs[i]))
-			rep.Affected.ByEntidad[ent] += j - i
-			rep.Affected.BySeccion = append(rep.Affected.BySeccion, report.SeccionCount{Entidad: ent, Seccion: sec, People: j - i})
-			i = j
+		<-counted
+		for _, c := range secs {
+			ent, sec := mt.codeOf(uint32(c.key>>32)), mt.codeOf(uint32(c.key))
+			rep.Affected.ByEntidad[ent] += c.people
+			rep.Affected.BySeccion = append(rep.Affected.BySeccion, report.SeccionCount{Entidad: ent, Seccion: sec, People: c.people})
 		}
 		sort.Slice(rep.Affected.BySeccion, func(i, j int) bool {
 			a, b := rep.Affected.BySeccion[i], rep.Affected.BySeccion[j]

@@ -33,3 +33,14 @@ func (m *inferMapping) Columns() []report.Column { return m.columns }
 func (m *inferMapping) Record(row []string, dst register.Record) register.Record {
 	return m.m.Record(row, dst)
 }
+
+// rawMap is Record with the text that comparison normalises anyway left as
+// read (Leak.MapHash).
+func (m *inferMapping) rawMap(schema *register.Schema) func(row []string, dst register.Record) register.Record {
+	cmp := newComparer(schema)
+	raw := make([]bool, len(schema.Fields))
+	for f, k := range cmp.kind {
+		raw[f] = k == cmpText || k == cmpAddr
+	}
+	return func(row []string, dst register.Record) register.Record { return m.m.RecordRaw(row, dst, raw) }
+}

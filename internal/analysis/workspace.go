@@ -349,6 +349,12 @@ func OpenLeak(path string, schema *register.Schema) (*Leak, func(), error) {
 			}
 		},
 		Map: mp.Record,
+		MapHash: func() func([]string, register.Record) register.Record {
+			if im, ok := mp.(*inferMapping); ok {
+				return im.rawMap(schema)
+			}
+			return nil
+		}(),
 		Some: func(ctx context.Context, want func(int) bool, fn func(int, register.Record) error) error {
 			// The file was hashed on the first pass; rows not wanted are
 			// skipped without being made (ingest.Reader.Skip).

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -194,5 +195,71 @@ func TestAnalyzeFileSecondPass(t *testing.T) {
 		if !found || out.Report.Match.RowsMatched != len(recs)-len(stray) {
 			t.Errorf("window %d: matched %d, limitations %q; want %q", maxObs, out.Report.Match.RowsMatched, out.Report.Limitations, want)
 		}
+	}
+}
+
+// A leak mapped for hashing only (text left as read, Leak.MapHash) gives
+// the same analysis as one mapped whole: the same report, affected people
+// and observations, with rows kept past the observation window (keyless
+// rows) mapped whole.
+func TestMapHashSameAnalysis(t *testing.T) {
+	w := newWorld(t)
+	s := w.reg.schema
+	recs := w.reg.asOf(d("2018-06-15"))
+	messy := make([]register.Record, 0, len(recs))
+	for i, r := range recs {
+		c := append(register.Record(nil), r...)
+		switch i % 5 {
+		case 0:
+			c[s.Index(register.FNombre)] = strings.ToLower(c[s.Index(register.FNombre)])
+		case 1:
+			c[s.Index(register.FPaterno)] = "  " + strings.ReplaceAll(c[s.Index(register.FPaterno)], "A", "Á") + " "
+		case 2:
+			c[s.Index(register.FCalle)] = strings.ReplaceAll(strings.ToLower(c[s.Index(register.FCalle)]), " ", "   ")
+		case 3:
+			c[s.Index(register.FColonia)] = strings.ReplaceAll(c[s.Index(register.FColonia)], "N", "Ñ")
+		}
+		if i%50 == 7 { // keyless: kept whole for probabilistic linkage
+			c[s.Index(register.FCURP)], c[s.Index(register.FClave)] = "", ""
+		}
+		messy = append(messy, c)
+	}
+	path := filepath.Join(t.TempDir(), "messy.csv")
+	writeCSV(t, path, s.Names(), messy, false)
+	cfg := w.cfg
+	cfg.MaxObservations = 100
+	var results []*Result
+	var observed [][]Observation
+	for _, hashOnly := range []bool{true, false} {
+		var obs []Observation
+		cfg.Attributor = listingAttributor{fakeAttributor: fakeAttributor{s}, obs: &obs}
+		leak, done, err := OpenLeak(path, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (leak.MapHash != nil) != true {
+			t.Fatal("an inferred mapping without MapHash")
+		}
+		if !hashOnly {
+			leak.MapHash = nil
+		}
+		res, err := Run(context.Background(), cfg, leak)
+		done()
+		if err != nil {
+			t.Fatal(err)
+		}
+		results = append(results, res)
+		observed = append(observed, obs)
+	}
+	if len(observed[0]) < cfg.MaxObservations || !reflect.DeepEqual(observed[0], observed[1]) {
+		t.Fatalf("observations: %d mapped for hashing, %d mapped whole, or other values", len(observed[0]), len(observed[1]))
+	}
+	if !sameResult(results[0], results[1]) {
+		a, _ := results[0].Report.JSON()
+		b, _ := results[1].Report.JSON()
+		t.Fatalf("mapped for hashing:\n%s\nmapped whole:\n%s", a, b)
+	}
+	if r := results[0].Report; r.Match.RowsMatched < len(messy)*9/10 || r.Match.FieldAgreement < 0.99 || r.Match.ByMethod["probabilistic"] < len(messy)/60 {
+		t.Fatalf("%d of %d rows matched (%v), field agreement %v", r.Match.RowsMatched, len(messy), r.Match.ByMethod, r.Match.FieldAgreement)
 	}
 }

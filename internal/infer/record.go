@@ -72,6 +72,18 @@ func (c *colInfo) step(field int, name string) step {
 // the register writes it; fields without a column are "". dst is reused
 // when it has the capacity. Safe for concurrent use.
 func (m *Mapping) Record(row []string, dst register.Record) register.Record {
+	return m.record(row, dst, nil)
+}
+
+// RecordRaw is Record, except that a text value of a field f with raw[f]
+// written from one column is left as read instead of normalised: for a
+// caller that only compares values in a form that normalises them anyway
+// (a leak's comparison hashes), the check and the rewriting are wasted.
+func (m *Mapping) RecordRaw(row []string, dst register.Record, raw []bool) register.Record {
+	return m.record(row, dst, raw)
+}
+
+func (m *Mapping) record(row []string, dst register.Record, raw []bool) register.Record {
 	n := len(m.schema.Fields)
 	if cap(dst) >= n {
 		dst = dst[:n]
@@ -89,6 +101,10 @@ func (m *Mapping) Record(row []string, dst register.Record) register.Record {
 		case convText, convFull, convSurnames:
 			if m.shared { // written in column order
 				s.putText(dst, ident.Normalize(v))
+				continue
+			}
+			if s.kind == convText && raw != nil && raw[s.field] {
+				dst[s.field] = v
 				continue
 			}
 			if !ident.IsNormal(v) {
