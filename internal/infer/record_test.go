@@ -288,3 +288,35 @@ func TestRecordSharedField(t *testing.T) {
 		}
 	}
 }
+
+// RecordRaw is Record except for the text of the raw fields, left as read.
+func TestRecordRaw(t *testing.T) {
+	schema := register.INE()
+	recs := people(11, 300)
+	rows := make([][]string, len(recs))
+	for i, r := range recs {
+		row := slices.Clone([]string(r))
+		row[schema.Index(register.FNombre)] = " " + strings.ToLower(row[schema.Index(register.FNombre)])
+		row[schema.Index(register.FCalle)] = strings.ReplaceAll(row[schema.Index(register.FCalle)], " ", "  ")
+		rows[i] = row
+	}
+	m := Infer(schema, schema.Names(), rows)
+	raw := make([]bool, len(schema.Fields))
+	raw[schema.Index(register.FNombre)], raw[schema.Index(register.FCalle)] = true, true
+	for i, row := range rows {
+		whole := m.Record(row, nil)
+		got := m.RecordRaw(row, nil, raw)
+		for f := range schema.Fields {
+			want := whole[f]
+			if raw[f] {
+				want = row[f]
+			}
+			if got[f] != want {
+				t.Fatalf("row %d, %s: %q, want %q", i, schema.Fields[f].Name, got[f], want)
+			}
+		}
+		if whole[schema.Index(register.FNombre)] == row[schema.Index(register.FNombre)] {
+			t.Fatalf("row %d: Record left %q as read", i, whole[schema.Index(register.FNombre)])
+		}
+	}
+}
