@@ -261,50 +261,44 @@ func partitionRecords(ctx context.Context, d *Digest, parts int, part func(uint6
 	step := (total/pieces/digestBlock + 1) * digestBlock
 	guess := int(total/int64(parts*workers))*5/4 + 16
 	recs := make([][][]joinEnt, workers)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	var (
-		next    atomic.Int64
 		errOnce sync.Once
 		scanErr error
-		wg      sync.WaitGroup
 	)
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			mine := make([][]joinEnt, parts)
-			for p := range mine {
-				mine[p] = make([]joinEnt, 0, guess)
+	size := d.h.RecordSize
+	eachPart(ctx, workers, int((total+step-1)/step), func(w, piece int, _ *[]uint32) {
+		if recs[w] == nil {
+			recs[w] = make([][]joinEnt, parts)
+			for p := range recs[w] {
+				recs[w][p] = make([]joinEnt, 0, guess)
 			}
-			recs[w] = mine
-			size := d.h.RecordSize
-			for {
-				s := next.Add(1) - 1
-				lo := s * step
-				if lo >= total {
-					return
+		}
+		mine := recs[w]
+		lo := int64(piece) * step
+		err := d.scanRecords(ctx, lo, min(total, lo+step), func(first int64, b []byte) error {
+			for i := 0; i < len(b)/size; i++ {
+				r := digestRec(b[i*size : (i+1)*size])
+				k := r.curp()
+				if k.none() {
+					continue
 				}
-				err := d.scanRecords(ctx, lo, min(total, lo+step), func(first int64, b []byte) error {
-					for i := 0; i < len(b)/size; i++ {
-						r := digestRec(b[i*size : (i+1)*size])
-						k := r.curp()
-						if k.none() {
-							continue
-						}
-						p := part(hash64(k))
-						mine[p] = append(mine[p], joinEnt{key: *k, at: uint32(first + int64(i))})
-					}
-					return nil
-				})
-				if err != nil {
-					errOnce.Do(func() { scanErr = err })
-					return
-				}
+				p := part(hash64(k))
+				mine[p] = append(mine[p], joinEnt{key: *k, at: uint32(first + int64(i))})
 			}
-		}()
-	}
-	wg.Wait()
+			return nil
+		})
+		if err != nil {
+			errOnce.Do(func() { scanErr = err })
+			cancel()
+		}
+	})
 	if scanErr != nil {
 		return nil, scanErr
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	return recs, nil
 }
