@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -379,5 +381,81 @@ func TestDigestStream(t *testing.T) {
 			}
 			dg.Close()
 		})
+	}
+}
+
+// The join finds, for every digest record, exactly the rows holding its
+// CURP: keys held by several rows, by no row, rows with no key or an
+// unknown one, one partition or many, one bucket or many.
+func TestJoinDigest(t *testing.T) {
+	w := newWorld(t)
+	k := w.cfg.Known
+	k.MaxPerson = uint64(len(w.reg.persons))
+	s := w.cfg.Schema
+	path := filepath.Join(t.TempDir(), "digest")
+	if err := BuildDigest(context.Background(), s, k, w.reg.VersionsOf, path); err != nil {
+		t.Fatal(err)
+	}
+	d, err := OpenDigest(path, s, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var recKeys []key18 // by record
+	err = d.scanRecords(context.Background(), 0, d.Records(), func(first int64, b []byte) error {
+		for i := 0; i < len(b)/d.h.RecordSize; i++ {
+			recKeys = append(recKeys, *digestRec(b[i*d.h.RecordSize:]).curp())
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// the leak: most records' keys, some twice or three times, some none,
+	// some unknown, in a shuffled order
+	r := rand.New(rand.NewPCG(8, 9))
+	var keys []key18
+	for i, rk := range recKeys {
+		for range []int{1, 1, 1, 1, 1, 1, 0, 2, 3, 1}[i%10] {
+			keys = append(keys, rk)
+		}
+	}
+	for i := range 300 {
+		keys = append(keys, key18{}, toKey18(fmt.Sprintf("ZZZZ%014d", i)))
+	}
+	r.Shuffle(len(keys), func(i, j int) { keys[i], keys[j] = keys[j], keys[i] })
+	want := map[key18][]int32{}
+	for row, key := range keys {
+		if !key.none() {
+			want[key] = append(want[key], int32(row))
+		}
+	}
+
+	defer func(p, b int) { joinPartRows, joinBucketBits = p, b }(joinPartRows, joinBucketBits)
+	for _, c := range []struct{ partRows, bucketBits int }{{8192, 16}, {64, 16}, {8192, 7}, {50, 5}} {
+		joinPartRows, joinBucketBits = c.partRows, c.bucketBits
+		for _, workers := range []int{1, 2, 3} {
+			j, err := joinDigest(context.Background(), d, keys, workers)
+			if err != nil {
+				t.Fatal(err)
+			}
+			several := 0
+			for idx, rk := range recKeys {
+				got := j.rows(int64(idx), nil)
+				slices.Sort(got)
+				if !slices.Equal(got, want[rk]) {
+					t.Fatalf("%+v, %d workers: record %d (%s): rows %v, want %v", c, workers, idx, rk.String(), got, want[rk])
+				}
+				if first := j.firstRow(int64(idx)); (first < 0) != (len(got) == 0) || (first >= 0 && !slices.Contains(got, int32(first))) {
+					t.Fatalf("%+v: record %d: first row %d of %v", c, idx, first, got)
+				}
+				if len(got) > 1 {
+					several++
+				}
+			}
+			if several == 0 {
+				t.Fatal("no record held by several rows")
+			}
+		}
 	}
 }

@@ -52,8 +52,9 @@ type joinEnt struct {
 
 // joinPartRows is about how many rows a partition of the join holds: its
 // entries and table (≈40 bytes a row) stay in a core's cache while the
-// partition's records probe them.
-const joinPartRows = 8192
+// partition's records probe them. (A variable for the tests, which make
+// partitions and buckets small to have many.)
+var joinPartRows = 8192
 
 // joinable says whether joinDigest can join d with rows leaked rows (its
 // indexes are 32 bits).
@@ -158,7 +159,7 @@ func joinDigest(ctx context.Context, d *Digest, keys []key18, workers int) (*dig
 // joinBucketBits: a bucket of the join's pairs holds 1<<joinBucketBits
 // records, whose entries of match (256 KiB) stay in the cache while the
 // bucket is written.
-const joinBucketBits = 16
+var joinBucketBits = 16
 
 // eachPart calls fn(w, i, scratch) for i from 0 to n-1 on workers
 // goroutines, w the goroutine's number (0 ≤ w < workers), scratch its own.
@@ -261,6 +262,12 @@ func partitionRecords(ctx context.Context, d *Digest, parts int, part func(uint6
 	step := (total/pieces/digestBlock + 1) * digestBlock
 	guess := int(total/int64(parts*workers))*5/4 + 16
 	recs := make([][][]joinEnt, workers)
+	for w := range recs {
+		recs[w] = make([][]joinEnt, parts)
+		for p := range recs[w] {
+			recs[w][p] = make([]joinEnt, 0, guess)
+		}
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -269,12 +276,6 @@ func partitionRecords(ctx context.Context, d *Digest, parts int, part func(uint6
 	)
 	size := d.h.RecordSize
 	eachPart(ctx, workers, int((total+step-1)/step), func(w, piece int, _ *[]uint32) {
-		if recs[w] == nil {
-			recs[w] = make([][]joinEnt, parts)
-			for p := range recs[w] {
-				recs[w][p] = make([]joinEnt, 0, guess)
-			}
-		}
 		mine := recs[w]
 		lo := int64(piece) * step
 		err := d.scanRecords(ctx, lo, min(total, lo+step), func(first int64, b []byte) error {
