@@ -324,6 +324,11 @@ func (m *matcher) place(r int32, w *where) (ent, sec uint32) {
 	default:
 		m.setCURP(r, w.curpKey.String())
 	}
+	return m.codeIDs(w)
+}
+
+// codeIDs is where w lives as code ids.
+func (m *matcher) codeIDs(w *where) (ent, sec uint32) {
 	ent, sec = w.ent, w.sec
 	if ent == oddCode {
 		ent = m.code(w.entS)
@@ -536,6 +541,10 @@ type found struct {
 	agree, compared uint64
 	ivOff, ivN      int32 // intervals in the batch's ivs
 	where                 // the best version's (strings not copied: the store's record strings)
+	// ownCURP: the best version's CURP is the row's own, known without
+	// reading the row's key (every version of the person holds the CURP
+	// the row was found by)
+	ownCURP bool
 }
 
 // foundBatch is a batch of outcomes with the intervals they refer to.
@@ -806,16 +815,25 @@ func (sc *rangeScan) flush() {
 			}
 			sc.group = append(sc.group, c)
 		}
+		// With a digest, the rows in rowsC hold the lookup key of one of
+		// the person's records (the join compared them): when every record
+		// holds the same one, as it is in their CURP, it is each row's own.
+		own := sc.d != nil
+		for i := range sc.group {
+			if c := &sc.group[i]; !c.curpIsKey || !c.curpKey.eq(&sc.group[0].curpKey) {
+				own = false
+			}
+		}
 		slices.Sort(sc.rowsC)
 		for i, r := range sc.rowsC {
 			if i == 0 || r != sc.rowsC[i-1] {
-				sc.evaluate(r, methodCURP)
+				sc.evaluate(r, methodCURP, own)
 			}
 		}
 		slices.Sort(sc.rowsK)
 		for i, r := range sc.rowsK {
 			if i == 0 || r != sc.rowsK[i-1] {
-				sc.evaluate(r, methodClave)
+				sc.evaluate(r, methodClave, false)
 			}
 		}
 	}
@@ -824,8 +842,8 @@ func (sc *rangeScan) flush() {
 }
 
 // evaluate finds the version of the current person that agrees best with
-// row r and queues the outcome.
-func (sc *rangeScan) evaluate(r int32, method uint8) {
+// row r and queues the outcome (ownCURP: see found).
+func (sc *rangeScan) evaluate(r int32, method uint8, ownCURP bool) {
 	m := sc.m
 	h := m.rowHashes(int(r))
 	bestI := -1
@@ -849,7 +867,7 @@ func (sc *rangeScan) evaluate(r int32, method uint8) {
 	b := sc.batch
 	best := &sc.group[bestI]
 	f := found{row: r, method: method, person: best.person, agree: bestAgree, compared: compared,
-		where: best.where, ivOff: int32(len(b.ivs))}
+		where: best.where, ivOff: int32(len(b.ivs)), ownCURP: ownCURP}
 	for i, a := range agrees {
 		if a == compared {
 			b.ivs = append(b.ivs, dating.Widen(dating.Interval{From: sc.group[i].from, To: sc.group[i].to}, m.snapshots))
@@ -885,7 +903,14 @@ func (m *matcher) merge(f *found, ivs []dating.Interval) {
 		return
 	}
 	o := rowOut{person: f.person, agree: f.agree, compared: f.compared, method: f.method}
-	o.ent, o.seccion = m.place(f.row, &f.where)
+	if f.ownCURP { // the row's key need not be read (a cache miss)
+		if m.oddCURP != nil {
+			delete(m.oddCURP, f.row)
+		}
+		o.ent, o.seccion = m.codeIDs(&f.where)
+	} else {
+		o.ent, o.seccion = m.place(f.row, &f.where)
+	}
 	start := len(m.ivArena)
 	m.ivArena = append(grow(m.ivArena, int(f.ivN)), ivs[f.ivOff:f.ivOff+f.ivN]...)
 	o.ivOff, o.ivN = uint32(start), uint32(len(m.ivArena)-start)
