@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/huella/huella/internal/ident"
 	"github.com/huella/huella/internal/register"
 )
 
@@ -157,28 +158,65 @@ func FuzzHash(f *testing.F) {
 	})
 }
 
-// TestHashRandom checks hash against the key form on random values made of
-// the pieces where the fast paths branch: spaces of every kind, zeros,
-// accents precomposed and combining, Ñ, address words, invalid bytes.
-func TestHashRandom(t *testing.T) {
-	pieces := []string{
-		" ", "  ", "\t", "\u00a0", "\u2003", "0", "00", "5", "A", "a", "N", "n", "Ñ", "ñ", "\u0303", "\u0301",
-		"É", "é", "ü", "ß", "ſ", "€", "\xc3", "\x91", "\xff", ".", "/", "C.", "AV", "MZ", "LT", "S/N", "SIN",
-		"NUMERO", "U", "HAB", "DOM.", "CONOCIDO", "COL", "CALLE", "PEÑA", "MUÑOZ", "juárez",
+// hashPieces are the pieces where the fast paths branch: spaces of every
+// kind, zeros, accents precomposed and combining, Ñ, address words,
+// invalid bytes.
+var hashPieces = []string{
+	" ", "  ", "\t", "\u00a0", "\u2003", "0", "00", "5", "A", "a", "N", "n", "Ñ", "ñ", "\u0303", "\u0301",
+	"É", "é", "ü", "ß", "ſ", "€", "\xc3", "\x91", "\xff", ".", "/", "C.", "AV", "MZ", "LT", "S/N", "SIN",
+	"NUMERO", "U", "HAB", "DOM.", "CONOCIDO", "COL", "CALLE", "PEÑA", "MUÑOZ", "juárez",
+}
+
+// randomValue is a value of 1 to 6 random pieces.
+func randomValue(r *rand.Rand, b *strings.Builder) string {
+	b.Reset()
+	for range 1 + r.IntN(6) {
+		b.WriteString(hashPieces[r.IntN(len(hashPieces))])
+		if r.IntN(3) == 0 {
+			b.WriteByte(' ')
+		}
 	}
+	return b.String()
+}
+
+// TestKeyOfNormalForm: a text or address value and its normal form
+// (ident.Normalize, as the mapping writes it) have the same comparison
+// key, so rows only hashed may be mapped with their text as read
+// (Leak.MapHash).
+func TestKeyOfNormalForm(t *testing.T) {
+	s := register.INE()
+	c := newComparer(s)
+	r := rand.New(rand.NewPCG(3, 4))
+	var b strings.Builder
+	for _, v := range hashSeeds {
+		checkKeyOfNormalForm(t, c, s, v)
+	}
+	for range 20000 {
+		checkKeyOfNormalForm(t, c, s, randomValue(r, &b))
+	}
+}
+
+func checkKeyOfNormalForm(t *testing.T, c *comparer, s *register.Schema, v string) {
+	t.Helper()
+	for f := range s.Fields {
+		if k := c.kind[f]; k != cmpText && k != cmpAddr {
+			continue
+		}
+		if got, want := c.key(f, ident.Normalize(v)), c.key(f, v); got != want {
+			t.Fatalf("%s: key of the normal form of %q is %q, of the value %q", s.Fields[f].Name, v, got, want)
+		}
+	}
+}
+
+// TestHashRandom checks hash against the key form on random values made of
+// hashPieces.
+func TestHashRandom(t *testing.T) {
 	s := register.INE()
 	c := newComparer(s)
 	r := rand.New(rand.NewPCG(1, 2))
 	var b strings.Builder
 	for range 20000 {
-		b.Reset()
-		for range 1 + r.IntN(6) {
-			b.WriteString(pieces[r.IntN(len(pieces))])
-			if r.IntN(3) == 0 {
-				b.WriteByte(' ')
-			}
-		}
-		v := b.String()
+		v := randomValue(r, &b)
 		for f := range s.Fields {
 			if got, want := c.hash(f, v), refHash(c, f, v); got != want {
 				t.Fatalf("hash(%s, %q) = %d, key form %q hashes to %d", s.Fields[f].Name, v, got, c.key(f, v), want)
