@@ -88,10 +88,11 @@ func joinDigest(ctx context.Context, d *Digest, keys []key18, workers int) (*dig
 	// pair.
 	buckets := int(d.h.Records>>joinBucketBits) + 1
 	pairs := make([][][]uint64, workers) // per goroutine, per bucket: record<<32 | row
+	extras := make([]map[int64][]int32, workers)
+	for w := range workers {
+		pairs[w], extras[w] = make([][]uint64, buckets), map[int64][]int32{}
+	}
 	eachPart(ctx, workers, parts, func(w, p int, slots *[]uint32) {
-		if pairs[w] == nil {
-			pairs[w] = make([][]uint64, buckets)
-		}
 		ents := rows[rowOff[p]:rowOff[p+1]]
 		if len(ents) == 0 {
 			return
@@ -131,15 +132,8 @@ func joinDigest(ctx context.Context, d *Digest, keys []key18, workers int) (*dig
 	}
 	rows, recs = nil, nil
 	j := &digestJoin{match: make([]int32, d.h.Records), extra: map[int64][]int32{}}
-	extras := make([]map[int64][]int32, workers)
 	eachPart(ctx, workers, buckets, func(w, b int, _ *[]uint32) {
-		if extras[w] == nil {
-			extras[w] = map[int64][]int32{}
-		}
 		for _, ps := range pairs {
-			if ps == nil {
-				continue
-			}
 			for _, x := range ps[b] {
 				j.add(int64(x>>32), int32(uint32(x)), extras[w])
 			}
@@ -207,16 +201,10 @@ func partitionRows(keys []key18, n, parts int, part func(uint64) int, workers in
 	ents = make([]joinEnt, n)
 	counts := make([][]int, workers) // per worker (a slice of the rows), per partition
 	chunk := (len(keys) + workers - 1) / workers
-	var wg sync.WaitGroup
-	each := func(f func(w, lo, hi int)) {
-		for w := range workers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				f(w, min(len(keys), w*chunk), min(len(keys), (w+1)*chunk))
-			}()
-		}
-		wg.Wait()
+	each := func(f func(w, lo, hi int)) { // worker w's slice of the rows
+		eachPart(context.Background(), workers, workers, func(_, w int, _ *[]uint32) {
+			f(w, min(len(keys), w*chunk), min(len(keys), (w+1)*chunk))
+		})
 	}
 	each(func(w, lo, hi int) {
 		c := make([]int, parts)

@@ -313,22 +313,17 @@ func whereOf(curp, ent, sec string) where {
 	return w
 }
 
-// place records w as row r's version: the register's CURP, and returns the
-// ids of its entidad and sección.
-func (m *matcher) place(r int32, w *where) (ent, sec uint32) {
+// place records w as row r's version: the register's CURP (ownCURP: known
+// to be the row's own), and returns the ids of its entidad and sección.
+func (m *matcher) place(r int32, w *where, ownCURP bool) (ent, sec uint32) {
 	switch {
 	case !w.curpIsKey:
 		m.setCURP(r, w.curp)
-	case w.curpKey.eq(&m.curp[r]):
+	case ownCURP || w.curpKey.eq(&m.curp[r]): // ownCURP spares reading the row's key (a cache miss)
 		delete(m.oddCURP, r)
 	default:
 		m.setCURP(r, w.curpKey.String())
 	}
-	return m.codeIDs(w)
-}
-
-// codeIDs is where w lives as code ids.
-func (m *matcher) codeIDs(w *where) (ent, sec uint32) {
 	ent, sec = w.ent, w.sec
 	if ent == oddCode {
 		ent = m.code(w.entS)
@@ -395,7 +390,7 @@ func (m *matcher) evaluate(row int, cands []cand, method uint8) {
 	}
 	best := &cands[bestI]
 	o := rowOut{person: best.person, agree: bestAgree, compared: compared, method: method}
-	o.ent, o.seccion = m.place(int32(row), &best.where)
+	o.ent, o.seccion = m.place(int32(row), &best.where, false)
 	// The intervals of every row live in one arena.
 	start := len(m.ivArena)
 	for i := range cands {
@@ -903,14 +898,7 @@ func (m *matcher) merge(f *found, ivs []dating.Interval) {
 		return
 	}
 	o := rowOut{person: f.person, agree: f.agree, compared: f.compared, method: f.method}
-	if f.ownCURP { // the row's key need not be read (a cache miss)
-		if m.oddCURP != nil {
-			delete(m.oddCURP, f.row)
-		}
-		o.ent, o.seccion = m.codeIDs(&f.where)
-	} else {
-		o.ent, o.seccion = m.place(f.row, &f.where)
-	}
+	o.ent, o.seccion = m.place(f.row, &f.where, f.ownCURP)
 	start := len(m.ivArena)
 	m.ivArena = append(grow(m.ivArena, int(f.ivN)), ivs[f.ivOff:f.ivOff+f.ivN]...)
 	o.ivOff, o.ivN = uint32(start), uint32(len(m.ivArena)-start)

@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"runtime"
+	"strings"
 
 	"github.com/huella/huella/internal/register"
 )
@@ -14,9 +15,11 @@ const pipeBatch = 1024
 // on up to GOMAXPROCS workers (hashing, key lookups: pure work), finish runs
 // on one goroutine on the batches in the order they were put (the matcher's
 // state), so that every core is used and the outcome does not depend on
-// scheduling. Records are copied into a few recycled batches (the producer
-// may reuse its record); their strings are kept as they are, so the
-// producer must not mutate a string's bytes.
+// scheduling. Either records are put (put: copied into a few recycled
+// batches, the producer may reuse its record; their strings are kept as
+// they are, so the producer must not mutate a string's bytes), or batches
+// of rows as read (putBatch: prep maps them into records, and each is
+// released once finished: what finish keeps of it must be copied).
 type stagePipe struct {
 	width             int
 	work, order, free chan *recBatch
@@ -80,9 +83,6 @@ func (b *recBatch) record(i, width int) register.Record {
 // putBatch hands a batch of rows as read to prep, which fills its
 // records; it is released once finished.
 func (p *stagePipe) putBatch(in RowBatch) {
-	if p.cur != nil && p.cur.n > 0 {
-		p.send()
-	}
 	b := <-p.free
 	if n := in.Len() * p.width; len(b.vals) < n {
 		b.vals = make([]string, n)
@@ -135,15 +135,14 @@ func recycled[T any](free chan *T) *T {
 // cloneRecord copies rec and its strings (one allocation for the bytes):
 // a record made from a batch as read points into the batch's memory.
 func cloneRecord(rec register.Record) register.Record {
-	n := 0
+	var all strings.Builder
 	for _, v := range rec {
-		n += len(v)
+		all.Grow(len(v))
 	}
-	all := make([]byte, 0, n)
 	for _, v := range rec {
-		all = append(all, v...)
+		all.WriteString(v)
 	}
-	s := string(all)
+	s := all.String()
 	out := make(register.Record, len(rec))
 	at := 0
 	for i, v := range rec {

@@ -299,6 +299,10 @@ func OpenLeak(path string, schema *register.Schema) (*Leak, func(), error) {
 		return nil, nil, err
 	}
 	mp := newMapping(schema, r.Header(), r.Sample())
+	var mapHash func([]string, register.Record) register.Record
+	if im, ok := mp.(*inferMapping); ok {
+		mapHash = im.rawMap(schema)
+	}
 	used := false
 	leak := &Leak{
 		Name:    filepath.Base(path),
@@ -348,13 +352,8 @@ func OpenLeak(path string, schema *register.Schema) (*Leak, func(), error) {
 				}
 			}
 		},
-		Map: mp.Record,
-		MapHash: func() func([]string, register.Record) register.Record {
-			if im, ok := mp.(*inferMapping); ok {
-				return im.rawMap(schema)
-			}
-			return nil
-		}(),
+		Map:     mp.Record,
+		MapHash: mapHash,
 		Some: func(ctx context.Context, want func(int) bool, fn func(int, register.Record) error) error {
 			// The file was hashed on the first pass; rows not wanted are
 			// skipped without being made (ingest.Reader.Skip).

@@ -17,9 +17,9 @@ import (
 const (
 	batchRows  = 512
 	batchBytes = 256 << 10 // a batch ends past this many bytes (plus one record)
-	batchCount = 10        // batches in flight when the caller takes rows one by one
-	// batchMax bounds the batches made when the caller holds some
-	// (NextBatch): the queue's memory bound.
+	batchCount = 10        // batches made at the start (4 of them the queue's depth)
+	// batchMax bounds the batches made when none is free (the caller
+	// holds some, NextBatch): the queue's memory bound.
 	batchMax = 32
 )
 
