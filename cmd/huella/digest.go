@@ -36,7 +36,7 @@ Examples:
 				return err
 			}
 			defer ws.Close()
-			st, err := store.OpenWith(ws.StorePath(), ws.Schema(), store.Options{CacheBytes: store.StreamCacheBytes})
+			st, err := store.OpenWith(ws.StorePath(), ws.Schema(), store.Options{CacheBytes: store.StreamCacheBytes, ReadOnly: true})
 			if err != nil {
 				return err
 			}

@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime"
 	"runtime/pprof"
 	"sort"
 	"strings"
@@ -88,6 +89,15 @@ func main() {
 	if prof != nil {
 		pprof.StopCPUProfile()
 		prof.Close()
+	}
+	// HUELLA_MEMPROFILE=FILE writes where the command allocated
+	// (go tool pprof -sample_index=alloc_space).
+	if path := os.Getenv("HUELLA_MEMPROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			runtime.GC() // the profile holds what the last collection saw
+			pprof.Lookup("allocs").WriteTo(f, 0)
+			f.Close()
+		}
 	}
 	stop()
 	os.Exit(code)

@@ -108,7 +108,7 @@ Examples:
 			}
 			// A release streams the store once: a small block cache keeps
 			// its memory flat in the register's size.
-			st, err := store.OpenWith(ws.StorePath(), ws.Schema(), store.Options{CacheBytes: store.StreamCacheBytes})
+			st, err := store.OpenWith(ws.StorePath(), ws.Schema(), store.Options{CacheBytes: store.StreamCacheBytes, ReadOnly: true})
 			if err != nil {
 				return withCode(ExitNoSpace, err, "load the register first: huella load FILE")
 			}

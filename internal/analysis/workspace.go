@@ -63,8 +63,9 @@ func AnalyzeFile(ctx context.Context, ws *workspace.Workspace, path string, opt 
 	schema := ws.Schema()
 	progress("open", 0, 0)
 	// One analysis reads each block of the store about once (a scan, or
-	// look-ups of people spread over it): a small block cache.
-	st, err := store.OpenWith(ws.StorePath(), schema, store.Options{CacheBytes: store.StreamCacheBytes})
+	// look-ups of people spread over it): a small block cache; and it only
+	// reads: opened read-only, the store makes and syncs no log.
+	st, err := store.OpenWith(ws.StorePath(), schema, store.Options{CacheBytes: store.StreamCacheBytes, ReadOnly: true})
 	if err != nil {
 		return nil, err
 	}

@@ -27,7 +27,7 @@ func WriteUnmarked(ctx context.Context, dir string, asOf register.Date, out stri
 	}
 	defer ws.Close()
 	schema := ws.Schema()
-	st, err := store.OpenWith(ws.StorePath(), schema, store.Options{CacheBytes: store.StreamCacheBytes}) // as huella release
+	st, err := store.OpenWith(ws.StorePath(), schema, store.Options{CacheBytes: store.StreamCacheBytes, ReadOnly: true}) // as huella release
 	if err != nil {
 		return 0, err
 	}

@@ -117,6 +117,9 @@ func (s *Store) LoadWith(ctx context.Context, in []LoadInput, opt LoadOptions) (
 	if len(in) == 0 {
 		return LoadOutcome{}, nil
 	}
+	if s.readOnly {
+		return LoadOutcome{}, errors.New("load: the store is open read-only")
+	}
 	results, l, err := s.load(ctx, in, opt)
 	if err != nil {
 		return LoadOutcome{}, err

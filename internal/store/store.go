@@ -102,6 +102,7 @@ type Store struct {
 	curpField  int // -1 if the schema has none
 	claveField int
 	mu         sync.Mutex // held by Load
+	readOnly   bool
 }
 
 // state is the "mstate" value.
@@ -144,6 +145,10 @@ const StreamCacheBytes = 16 << 20
 // Options tune an open store.
 type Options struct {
 	CacheBytes int64 // Pebble's block cache; 0: DefaultCacheBytes
+	// ReadOnly opens the store for reading only (an analysis, a release):
+	// no write-ahead log is made at open and synced at close, no
+	// compaction runs, DIR/tmp is left as it is; a write fails.
+	ReadOnly bool
 }
 
 // pebbleOptions are the store's Pebble options; the caller unrefs the
@@ -207,21 +212,24 @@ func OpenWith(path string, schema *register.Schema, o Options) (*Store, error) {
 	if _, err := os.Stat(filepath.Join(path, "db")); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	tmp := filepath.Join(path, "tmp")
-	if err := os.RemoveAll(tmp); err != nil {
-		return nil, fmt.Errorf("open store: clean %s: %w", tmp, err)
-	}
-	if err := os.MkdirAll(tmp, 0o700); err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
+	if !o.ReadOnly {
+		tmp := filepath.Join(path, "tmp")
+		if err := os.RemoveAll(tmp); err != nil {
+			return nil, fmt.Errorf("open store: clean %s: %w", tmp, err)
+		}
+		if err := os.MkdirAll(tmp, 0o700); err != nil {
+			return nil, fmt.Errorf("open store: %w", err)
+		}
 	}
 	opts := pebbleOptions(o.CacheBytes)
 	opts.ErrorIfNotExists = true
+	opts.ReadOnly = o.ReadOnly
 	db, err := pebble.Open(filepath.Join(path, "db"), opts)
 	opts.Cache.Unref()
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	s := &Store{path: path, db: db}
+	s := &Store{path: path, db: db, readOnly: o.ReadOnly}
 	if err := s.checkMeta(schema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)

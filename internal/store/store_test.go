@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -600,6 +601,57 @@ func TestOpenWithCache(t *testing.T) {
 	}
 	if cachedSmall > 64<<10 || cachedDef <= 64<<10 {
 		t.Errorf("cached after a scan: %d bytes with a 64 KiB cache, %d with the default; want ≤ 64 KiB and more", cachedSmall, cachedDef)
+	}
+}
+
+// TestOpenReadOnly: a store opened read-only reads what the store holds,
+// refuses a load, and leaves every file of the store as it was (no
+// write-ahead log made, no manifest rewritten, DIR/tmp untouched; only
+// Pebble's LOCK file is opened, as Pebble does even to read).
+func TestOpenReadOnly(t *testing.T) {
+	st, path := twoLoaded(t, 300)
+	p3, _, _, _ := twoSnapshots(t, t.TempDir(), 50)
+	want := asOfRows(t, st, register.MustDate("2021-01-01"))
+	st.Close()
+	leftover := filepath.Join(path, "tmp", "load-leftover")
+	if err := os.MkdirAll(leftover, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	files := func() map[string]string {
+		t.Helper()
+		out := map[string]string{}
+		err := filepath.WalkDir(path, func(p string, d os.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			info, err := d.Info()
+			if err != nil || d.Name() == "LOCK" {
+				return err
+			}
+			out[p] = fmt.Sprintf("%d %s", info.Size(), info.ModTime())
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	before := files()
+	ro, err := OpenWith(path, register.INE(), Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := asOfRows(t, ro, register.MustDate("2021-01-01")); !slices.Equal(got, want) {
+		t.Errorf("read-only: %d rows as of 2021-01-01, want %d", len(got), len(want))
+	}
+	if _, err := ro.Load(context.Background(), []LoadInput{{Path: p3}}, nil); err == nil {
+		t.Error("a load into a read-only store succeeded")
+	}
+	if err := ro.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if after := files(); !maps.Equal(after, before) {
+		t.Errorf("files changed by a read-only open:\nbefore %v\nafter  %v", before, after)
 	}
 }
 
