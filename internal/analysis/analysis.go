@@ -537,6 +537,7 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 		lastRows               int
 		lastA                  agreement
 	)
+	var one [1]dating.Interval
 	for r := range mt.out {
 		o := &mt.out[r]
 		if o.person == 0 {
@@ -553,7 +554,7 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 		ours := a.distCompared == 0 || float64(a.distAgreeing) >= 0.8*float64(a.distCompared)
 		exact := o.ivN > 0
 		if exact && ours {
-			counter.Add(mt.ivs(r))
+			counter.Add(mt.ivs(r, &one))
 			dated = append(grow(dated, 1), int32(r))
 		}
 		m++
@@ -802,17 +803,21 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 // from copies cut at different instants shows a second cut there. Only a
 // group of at least 5% of the dated rows (and 10 rows) is reported.
 func otherCuts(mt *matcher, dated []int32, est *dating.Estimate, k Known) []report.OtherCut {
-	var c dating.Counter
+	var (
+		c   dating.Counter
+		one [1]dating.Interval
+	)
 	for _, r := range dated {
 		in := false
-		for _, iv := range mt.ivs(int(r)) {
+		ivs := mt.ivs(int(r), &one)
+		for _, iv := range ivs {
 			if iv.From <= est.Latest && (iv.To == register.NoDate || iv.To > est.Earliest) {
 				in = true
 				break
 			}
 		}
 		if !in {
-			c.Add(mt.ivs(int(r)))
+			c.Add(ivs)
 		}
 	}
 	if c.Rows() < max(10, len(dated)/20) {

@@ -60,15 +60,36 @@ type matcher struct {
 type rowOut struct {
 	person          uint64
 	agree, compared uint64
-	ivOff, ivN      uint32 // intervals: ivArena[ivOff : ivOff+ivN]
-	ent, seccion    uint32 // ids in codes
-	method          uint8
+	// intervals: ivArena[ivOff : ivOff+ivN]; one (the usual row: one
+	// version agrees) is held here instead, From in ivOff, To in ivTo, so
+	// that reading a row's interval in row order reads the row alone
+	ivOff, ivN   uint32
+	ivTo         register.Date
+	ent, seccion uint32 // ids in codes
+	method       uint8
 }
 
-// ivs returns the intervals of row r's person's exact versions.
-func (m *matcher) ivs(r int) []dating.Interval {
+// ivs returns the intervals of row r's person's exact versions (in one,
+// when the row holds its only interval).
+func (m *matcher) ivs(r int, one *[1]dating.Interval) []dating.Interval {
 	o := &m.out[r]
+	if o.ivN == 1 {
+		one[0] = dating.Interval{From: register.Date(int32(o.ivOff)), To: o.ivTo}
+		return one[:]
+	}
 	return m.ivArena[o.ivOff : o.ivOff+o.ivN : o.ivOff+o.ivN]
+}
+
+// setIVs gives o the intervals ivs, held in o when there is one, else
+// appended to the arena.
+func (m *matcher) setIVs(o *rowOut, ivs []dating.Interval) {
+	if len(ivs) == 1 {
+		o.ivOff, o.ivN, o.ivTo = uint32(int32(ivs[0].From)), 1, ivs[0].To
+		return
+	}
+	start := len(m.ivArena)
+	m.ivArena = append(grow(m.ivArena, len(ivs)), ivs...)
+	o.ivOff, o.ivN = uint32(start), uint32(len(ivs))
 }
 
 // curpOf is the register's CURP of row r's person, "" when none.
@@ -391,17 +412,17 @@ func (m *matcher) evaluate(row int, cands []cand, method uint8) {
 	best := &cands[bestI]
 	o := rowOut{person: best.person, agree: bestAgree, compared: compared, method: method}
 	o.ent, o.seccion = m.place(int32(row), &best.where, false)
-	// The intervals of every row live in one arena.
-	start := len(m.ivArena)
+	var buf [4]dating.Interval
+	ivs := buf[:0]
 	for i := range cands {
 		if cands[i].person != best.person {
 			continue
 		}
 		if a, _ := mask(h, cands[i].vh); a == compared {
-			m.ivArena = append(m.ivArena, dating.Widen(dating.Interval{From: cands[i].from, To: cands[i].to}, m.snapshots))
+			ivs = append(ivs, dating.Widen(dating.Interval{From: cands[i].from, To: cands[i].to}, m.snapshots))
 		}
 	}
-	o.ivOff, o.ivN = uint32(start), uint32(len(m.ivArena)-start)
+	m.setIVs(&o, ivs)
 	*cur = o
 }
 
@@ -899,9 +920,7 @@ func (m *matcher) merge(f *found, ivs []dating.Interval) {
 	}
 	o := rowOut{person: f.person, agree: f.agree, compared: f.compared, method: f.method}
 	o.ent, o.seccion = m.place(f.row, &f.where, f.ownCURP)
-	start := len(m.ivArena)
-	m.ivArena = append(grow(m.ivArena, int(f.ivN)), ivs[f.ivOff:f.ivOff+f.ivN]...)
-	o.ivOff, o.ivN = uint32(start), uint32(len(m.ivArena)-start)
+	m.setIVs(&o, ivs[f.ivOff:f.ivOff+f.ivN])
 	*cur = o
 }
 
