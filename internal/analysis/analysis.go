@@ -507,7 +507,7 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 	// Linking is done: the rows' hashes and claves (≈100 bytes a row) go
 	// before the tally and the exposure need their own memory (the CURPs
 	// stay: they are the affected people's, see curpOf).
-	mt.hashes, mt.clave = nil, nil
+	mt.hashes, mt.clave = nil, keyCol{}
 
 	// Unmatched rows outside the window go to attribution too (canaries).
 	for r, rec := range pending {

@@ -420,7 +420,9 @@ func TestJoinDigest(t *testing.T) {
 			keys = append(keys, rk)
 		}
 	}
-	for i := range 300 {
+	// and enough unknown keys and none that the rows fill several chunks
+	// of keyCol, split between the workers
+	for i := range 3 * chunkRows / 2 {
 		keys = append(keys, key18{}, toKey18(fmt.Sprintf("ZZZZ%014d", i)))
 	}
 	r.Shuffle(len(keys), func(i, j int) { keys[i], keys[j] = keys[j], keys[i] })
@@ -435,7 +437,9 @@ func TestJoinDigest(t *testing.T) {
 	for _, c := range []struct{ partRows, bucketBits int }{{8192, 16}, {64, 16}, {8192, 7}, {50, 5}} {
 		joinPartRows, joinBucketBits = c.partRows, c.bucketBits
 		for _, workers := range []int{1, 2, 3} {
-			j, err := joinDigest(context.Background(), d, keys, workers)
+			var col keyCol
+			col.append(keys)
+			j, err := joinDigest(context.Background(), d, &col, workers)
 			if err != nil {
 				t.Fatal(err)
 			}

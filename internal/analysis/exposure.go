@@ -66,7 +66,7 @@ func (m *matcher) curpsOf(rows []int32) []string {
 			ends = append(ends, odd)
 			continue
 		}
-		if k := &m.curp[r]; !k.none() {
+		if k := m.curp.at(int(r)); !k.none() {
 			b.Write(k[:])
 		}
 		ends = append(ends, uint32(b.Len()))

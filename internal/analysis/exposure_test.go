@@ -12,11 +12,11 @@ import (
 // met are a bitmap or a set, and CURPs from the rows or from oddCURP.
 func TestFirstRows(t *testing.T) {
 	persons := []uint64{7, 0, 3, 7, 64, 3, 0, 1, 64, 128, 1}
-	m := &matcher{out: make([]rowOut, len(persons)), curp: make([]key18, len(persons))}
+	m := &matcher{out: make([]rowOut, len(persons)), curp: newKeyCol(len(persons))}
 	for r, p := range persons {
 		m.out[r].person = p
 		if p != 0 && p != 128 { // person 128's row holds no CURP
-			m.curp[r] = toKey18(fmt.Sprintf("CURP%014d", p))
+			*m.curp.at(r) = toKey18(fmt.Sprintf("CURP%014d", p))
 		}
 	}
 	m.setCURP(4, "ODDCURP") // the register's CURP of person 64, not the row's

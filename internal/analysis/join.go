@@ -62,11 +62,13 @@ func joinable(d *Digest, rows int) bool { return d.h.Records < 1<<32 && rows < 1
 
 // joinDigest joins the leaked rows' CURPs (keys, by row; zero: none) with
 // d's records on every core.
-func joinDigest(ctx context.Context, d *Digest, keys []key18, workers int) (*digestJoin, error) {
+func joinDigest(ctx context.Context, d *Digest, keys *keyCol, workers int) (*digestJoin, error) {
 	n := 0
-	for i := range keys {
-		if !keys[i].none() {
-			n++
+	for _, ch := range keys.chunks {
+		for i := range ch {
+			if !ch[i].none() {
+				n++
+			}
 		}
 	}
 	pbits := 0
@@ -197,23 +199,27 @@ func (j *digestJoin) add(idx int64, row int32, extra map[int64][]int32) {
 // partitionRows splits the n rows holding a key into parts partitions,
 // each in row order: the entries of partition p are
 // ents[off[p]:off[p+1]].
-func partitionRows(keys []key18, n, parts int, part func(uint64) int, workers int) (ents []joinEnt, off []int) {
+func partitionRows(keys *keyCol, n, parts int, part func(uint64) int, workers int) (ents []joinEnt, off []int) {
 	ents = make([]joinEnt, n)
-	counts := make([][]int, workers) // per worker (a slice of the rows), per partition
-	chunk := (len(keys) + workers - 1) / workers
-	each := func(f func(w, lo, hi int)) { // worker w's slice of the rows
+	counts := make([][]int, workers) // per worker (a run of the chunks of rows), per partition
+	per := (len(keys.chunks) + workers - 1) / workers
+	each := func(f func(w, row int, ch []key18)) { // worker w's chunks, from row
 		eachPart(context.Background(), workers, workers, func(_, w int, _ *[]uint32) {
-			f(w, min(len(keys), w*chunk), min(len(keys), (w+1)*chunk))
+			for c := min(len(keys.chunks), w*per); c < min(len(keys.chunks), (w+1)*per); c++ {
+				f(w, c*chunkRows, keys.chunks[c])
+			}
 		})
 	}
-	each(func(w, lo, hi int) {
-		c := make([]int, parts)
-		for i := lo; i < hi; i++ {
-			if !keys[i].none() {
-				c[part(hash64(&keys[i]))]++
+	for w := range counts {
+		counts[w] = make([]int, parts)
+	}
+	each(func(w, _ int, ch []key18) {
+		c := counts[w]
+		for i := range ch {
+			if !ch[i].none() {
+				c[part(hash64(&ch[i]))]++
 			}
 		}
-		counts[w] = c
 	})
 	// where each worker's entries of each partition start
 	off = make([]int, parts+1)
@@ -227,12 +233,12 @@ func partitionRows(keys []key18, n, parts int, part func(uint64) int, workers in
 		}
 	}
 	off[parts] = at
-	each(func(w, lo, hi int) {
+	each(func(w, row int, ch []key18) {
 		next := counts[w]
-		for i := lo; i < hi; i++ {
-			if !keys[i].none() {
-				p := part(hash64(&keys[i]))
-				ents[next[p]] = joinEnt{key: keys[i], at: uint32(i)}
+		for i := range ch {
+			if !ch[i].none() {
+				p := part(hash64(&ch[i]))
+				ents[next[p]] = joinEnt{key: ch[i], at: uint32(row + i)}
 				next[p]++
 			}
 		}

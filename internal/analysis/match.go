@@ -38,8 +38,8 @@ type matcher struct {
 	vis                       []int      // schema index of each visible field
 	distMask                  uint64     // bits of vis that are distinguishing fields
 	hashes                    [][]uint32 // chunks of chunkRows rows (no copying as they grow)
-	curp                      []key18    // per row: the CURP as leaked, zero: none
-	clave                     []key18
+	curp                      keyCol     // per row: the CURP as leaked, zero: none
+	clave                     keyCol
 	out                       []rowOut
 	ivArena                   []dating.Interval // backs out[].ivs
 	codes                     []string          // entidad and sección codes by id; codes[0] = ""
@@ -97,13 +97,13 @@ func (m *matcher) curpOf(r int) string {
 	if c, ok := m.oddCURP[int32(r)]; ok {
 		return c
 	}
-	return m.curp[r].String()
+	return m.curp.at(r).String()
 }
 
 // setCURP records curp, the register's CURP of the person row r is linked
 // to: nothing when it is the row's own (the usual case: linked by it).
 func (m *matcher) setCURP(r int32, curp string) {
-	if k := toKey18(curp); len(curp) == len(k) && k.eq(&m.curp[r]) {
+	if k := toKey18(curp); len(curp) == len(k) && k.eq(m.curp.at(int(r))) {
 		delete(m.oddCURP, r)
 		return
 	}
@@ -155,15 +155,50 @@ func (m *matcher) addPrep(b *recBatch) {
 func (m *matcher) addFinish(b *recBatch) {
 	nv := len(m.vis)
 	for i := 0; i < b.n; i++ {
-		row := len(m.curp) + i
+		row := m.curp.n + i
 		if row%chunkRows == 0 {
 			m.hashes = append(m.hashes, make([]uint32, 0, chunkRows*nv))
 		}
 		c := &m.hashes[len(m.hashes)-1]
 		*c = append(*c, b.hashes[i*nv:(i+1)*nv]...)
 	}
-	m.curp = append(grow(m.curp, len(b.kc)), b.kc...)
-	m.clave = append(grow(m.clave, len(b.kk)), b.kk...)
+	m.curp.append(b.kc)
+	m.clave.append(b.kk)
+}
+
+// keyCol is a key per row, in chunks of chunkRows keys: it grows without
+// copying and holds no room to spare but its last chunk's (a national
+// dump's keys would otherwise be copied each time their array doubled,
+// and both arrays live while they are).
+type keyCol struct {
+	chunks [][]key18
+	n      int
+}
+
+func newKeyCol(n int) keyCol {
+	var c keyCol
+	for c.n < n {
+		k := min(chunkRows, n-c.n)
+		c.chunks = append(c.chunks, make([]key18, k, chunkRows))
+		c.n += k
+	}
+	return c
+}
+
+// at is row r's key.
+func (c *keyCol) at(r int) *key18 { return &c.chunks[r/chunkRows][r%chunkRows] }
+
+// append adds keys after the last row.
+func (c *keyCol) append(keys []key18) {
+	for len(keys) > 0 {
+		if c.n%chunkRows == 0 {
+			c.chunks = append(c.chunks, make([]key18, 0, chunkRows))
+		}
+		last := &c.chunks[len(c.chunks)-1]
+		k := min(len(keys), chunkRows-len(*last))
+		*last = append(*last, keys[:k]...)
+		keys, c.n = keys[k:], c.n+k
+	}
 }
 
 // key18 is a CURP or clave de elector (both 18 characters), held without a
@@ -233,7 +268,7 @@ func grow[T any](s []T, n int) []T {
 // chunkRows is the rows per chunk of matcher.hashes.
 const chunkRows = 1 << 16
 
-func (m *matcher) rows() int { return len(m.curp) }
+func (m *matcher) rows() int { return m.curp.n }
 
 func (m *matcher) rowHashes(row int) []uint32 {
 	nv := len(m.vis)
@@ -340,7 +375,7 @@ func (m *matcher) place(r int32, w *where, ownCURP bool) (ent, sec uint32) {
 	switch {
 	case !w.curpIsKey:
 		m.setCURP(r, w.curp)
-	case ownCURP || w.curpKey.eq(&m.curp[r]): // ownCURP spares reading the row's key (a cache miss)
+	case ownCURP || w.curpKey.eq(m.curp.at(int(r))): // ownCURP spares reading the row's key (a cache miss)
 		delete(m.oddCURP, r)
 	default:
 		m.setCURP(r, w.curpKey.String())
@@ -488,7 +523,7 @@ const maxClaveLookups = 100_000
 func (m *matcher) claveLookups(ctx context.Context, reg Register, max int) (skipped int, err error) {
 	var rows []int
 	for row := range m.out {
-		if m.out[row].person == 0 && !m.curp[row].none() && !m.clave[row].none() {
+		if m.out[row].person == 0 && !m.curp.at(row).none() && !m.clave.at(row).none() {
 			rows = append(rows, row)
 		}
 	}
@@ -531,14 +566,14 @@ func (lk *looker) cands(vs []register.Version) []cand {
 // its clave.
 func (lk *looker) link(row int, byCURP bool) error {
 	m := lk.m
-	if k := &m.curp[row]; byCURP && !k.none() {
+	if k := m.curp.at(row); byCURP && !k.none() {
 		vs, err := lk.reg.ByCURP(k.String())
 		if err != nil {
 			return err
 		}
 		m.evaluate(row, lk.cands(vs), methodCURP)
 	}
-	if k := &m.clave[row]; m.out[row].person == 0 && !k.none() {
+	if k := m.clave.at(row); m.out[row].person == 0 && !k.none() {
 		vs, err := lk.reg.ByClave(k.String())
 		if err != nil {
 			return err
@@ -589,9 +624,9 @@ func (m *matcher) scan(ctx context.Context, versions ScanFunc, d *Digest, maxPer
 	// the others (usually none).
 	nc, nk := 0, 0
 	for row := range m.out {
-		if !m.curp[row].none() {
+		if !m.curp.at(row).none() {
 			nc++
-		} else if !m.clave[row].none() {
+		} else if !m.clave.at(row).none() {
 			nk++
 		}
 	}
@@ -600,7 +635,7 @@ func (m *matcher) scan(ctx context.Context, versions ScanFunc, d *Digest, maxPer
 	// before the scan (join.go), or looked up in a table of the rows as the
 	// store's versions come.
 	var join *digestJoin
-	curpIdx, claveIdx := newKeyIndex(0, m.curp), newKeyIndex(nk, m.clave)
+	curpIdx, claveIdx := newKeyIndex(0, &m.curp), newKeyIndex(nk, &m.clave)
 	if d != nil && !joinable(d, len(m.out)) {
 		if versions == nil {
 			return fmt.Errorf("a comparison digest of %d versions and a leak of %d rows are more than a scan joins", d.h.Records, len(m.out))
@@ -609,18 +644,18 @@ func (m *matcher) scan(ctx context.Context, versions ScanFunc, d *Digest, maxPer
 	}
 	if d != nil {
 		var err error
-		if join, err = joinDigest(ctx, d, m.curp, workers); err != nil {
+		if join, err = joinDigest(ctx, d, &m.curp, workers); err != nil {
 			return err
 		}
 	} else {
-		curpIdx = newKeyIndex(nc, m.curp)
+		curpIdx = newKeyIndex(nc, &m.curp)
 	}
 	for row := range m.out {
-		if !m.curp[row].none() {
+		if !m.curp.at(row).none() {
 			if join == nil {
 				curpIdx.add(row)
 			}
-		} else if !m.clave[row].none() {
+		} else if !m.clave.at(row).none() {
 			claveIdx.add(row)
 		}
 	}
@@ -932,7 +967,7 @@ type keyIndex struct {
 	slots []keySlot
 	mask  uint64
 	n     int     // rows indexed
-	keys  []key18 // by row
+	keys  *keyCol // by row
 }
 
 type keySlot struct {
@@ -940,7 +975,7 @@ type keySlot struct {
 	row int32 // row + 1; 0: empty
 }
 
-func newKeyIndex(n int, keys []key18) *keyIndex {
+func newKeyIndex(n int, keys *keyCol) *keyIndex {
 	size := 16
 	for size < 2*n {
 		size *= 2
@@ -963,7 +998,7 @@ func hash64(k *key18) uint64 {
 
 // add indexes row under its key (keys[row], not zero).
 func (ix *keyIndex) add(row int) {
-	h := hash64(&ix.keys[row])
+	h := hash64(ix.keys.at(row))
 	for i := h & ix.mask; ; i = (i + 1) & ix.mask {
 		if ix.slots[i].row == 0 {
 			ix.slots[i] = keySlot{tag: uint32(h >> 32), row: int32(row + 1)}
@@ -983,7 +1018,7 @@ func (ix *keyIndex) touch(k *key18) (uint32, int) {
 	h := hash64(k)
 	s := ix.slots[h&ix.mask]
 	if s.row != 0 && s.tag == uint32(h>>32) {
-		return uint32(ix.keys[s.row-1][0]), int(s.row - 1)
+		return uint32(ix.keys.at(int(s.row - 1))[0]), int(s.row - 1)
 	}
 	return s.tag, -1
 }
@@ -1000,7 +1035,7 @@ func (ix *keyIndex) rows(k key18, dst []int32) []int32 {
 		if s.row == 0 {
 			return dst
 		}
-		if s.tag == tag && ix.keys[s.row-1].eq(&k) {
+		if s.tag == tag && ix.keys.at(int(s.row - 1)).eq(&k) {
 			dst = append(dst, s.row-1)
 		}
 	}

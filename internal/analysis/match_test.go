@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/huella/huella/internal/register"
@@ -43,5 +44,36 @@ func TestKey18(t *testing.T) {
 	}
 	if z := (key18{}); !z.none() {
 		t.Error("zero key is not none")
+	}
+}
+
+// TestKeyCol appends keys in pieces that cross chunk boundaries and reads
+// every row back.
+func TestKeyCol(t *testing.T) {
+	var c keyCol
+	want := 0
+	for _, k := range []int{1, chunkRows - 2, 3, 0, 2*chunkRows + 5, 7} {
+		keys := make([]key18, k)
+		for i := range keys {
+			keys[i] = toKey18(fmt.Sprintf("K%017d", want+i))
+		}
+		c.append(keys)
+		want += k
+	}
+	if c.n != want || len(c.chunks) != (want+chunkRows-1)/chunkRows {
+		t.Fatalf("%d rows in %d chunks, want %d rows", c.n, len(c.chunks), want)
+	}
+	for r := range want {
+		if got := c.at(r).String(); got != fmt.Sprintf("K%017d", r) {
+			t.Fatalf("row %d: %q", r, got)
+		}
+	}
+	for _, ch := range c.chunks[:len(c.chunks)-1] {
+		if len(ch) != chunkRows {
+			t.Fatalf("a chunk of %d keys before the last", len(ch))
+		}
+	}
+	if z := newKeyCol(chunkRows + 1); z.n != chunkRows+1 || !z.at(chunkRows).none() {
+		t.Errorf("newKeyCol: %d rows", z.n)
 	}
 }
