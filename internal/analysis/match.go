@@ -1035,7 +1035,7 @@ func (ix *keyIndex) rows(k key18, dst []int32) []int32 {
 		if s.row == 0 {
 			return dst
 		}
-		if s.tag == tag && ix.keys.at(int(s.row - 1)).eq(&k) {
+		if s.tag == tag && ix.keys.at(int(s.row-1)).eq(&k) {
 			dst = append(dst, s.row-1)
 		}
 	}
