@@ -509,6 +509,12 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 	// stay: they are the affected people's, see curpOf).
 	mt.hashes, mt.clave = nil, keyCol{}
 
+	// The rows are linked: the affected people are counted on a goroutine
+	// of their own while the rows are tallied, dated and attributed (on one
+	// core), and used unless the verdict is not ours.
+	exposing := make(chan exposure, 1)
+	go func() { exposing <- exposureOf(mt, cfg.Known.MaxPerson) }()
+
 	// Unmatched rows outside the window go to attribution too (canaries).
 	for r, rec := range pending {
 		if r >= maxObs && mt.out[r].person == 0 {
@@ -741,24 +747,14 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 	}
 	rep.AttributionStatus, rep.AttributionNote = attributionStatus(rep, cfg.Releases, est, visible, s, n)
 
-	// Exposure.
+	// Exposure (counted meanwhile).
 	var affected []string
+	exp := <-exposing
 	if rep.Verdict != report.NotOurs {
-		rows := firstRows(mt, cfg.Known.MaxPerson)
+		affected = exp.curps
 		rep.Affected.ByEntidad = map[string]int{}
-		rep.Affected.People = len(rows)
-		// People counted per (entidad, sección) ids in a small table of
-		// their own (a few thousand sections: it stays in the cache), beside
-		// the CURP list; the sections are then sorted, not the people.
-		var secs []secCount
-		counted := make(chan struct{})
-		go func() {
-			secs = countSections(mt, rows)
-			close(counted)
-		}()
-		affected = mt.curpsOf(rows)
-		<-counted
-		for _, c := range secs {
+		rep.Affected.People = len(exp.curps)
+		for _, c := range exp.secs {
 			ent, sec := mt.codeOf(uint32(c.key>>32)), mt.codeOf(uint32(c.key))
 			rep.Affected.ByEntidad[ent] += c.people
 			rep.Affected.BySeccion = append(rep.Affected.BySeccion, report.SeccionCount{Entidad: ent, Seccion: sec, People: c.people})

@@ -7,6 +7,30 @@ import (
 	"strings"
 )
 
+// exposure is who a leak exposes: the CURPs of the people its rows were
+// linked to, in the order of their first row, and the people per
+// (entidad, sección).
+type exposure struct {
+	curps []string
+	secs  []secCount
+}
+
+func exposureOf(mt *matcher, maxPerson uint64) exposure {
+	rows := firstRows(mt, maxPerson)
+	// People counted per (entidad, sección) ids in a small table of their
+	// own (a few thousand sections: it stays in the cache), beside the
+	// CURP list; the sections are then sorted, not the people.
+	var e exposure
+	counted := make(chan struct{})
+	go func() {
+		e.secs = countSections(mt, rows)
+		close(counted)
+	}()
+	e.curps = mt.curpsOf(rows)
+	<-counted
+	return e
+}
+
 // firstRows returns, in row order, the first row linked to each person:
 // the affected people, each once, in the order the leak shows them. The
 // rows are read in order (reading them in person order would miss the
