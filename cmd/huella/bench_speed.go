@@ -22,6 +22,7 @@ func init() {
 		keep, noPG, jsonOut bool
 		docOnly             bool
 		sampleRuns          int
+		dumpRuns            int
 	)
 	addBench(&benchSub{
 		Name:    "speed",
@@ -68,6 +69,7 @@ Examples:
 			fs.BoolVar(&noPG, "no-postgres", false, "skip the PostgreSQL comparisons")
 			fs.StringVar(&pgBin, "postgres", "", "PostgreSQL 15 binaries `DIR` (default /usr/lib/postgresql/15/bin)")
 			fs.IntVar(&sampleRuns, "sample-runs", 3, "analyses of the 1,000-row sample (the median is reported)")
+			fs.IntVar(&dumpRuns, "dump-runs", 3, "analyses of the full dump, each followed by PostgreSQL's COPY + JOIN of it (the median of each is reported)")
 			fs.BoolVar(&jsonOut, "json", false, "print the measurements as JSON instead of the table")
 			fs.BoolVar(&docOnly, "doc-only", false, "measure nothing: rewrite --doc from the measurements it holds and the current docs/perf-*.md")
 		},
@@ -90,7 +92,7 @@ Examples:
 			if err != nil {
 				return fmt.Errorf("bench speed: find the huella binary: %w", err)
 			}
-			cfg := benchspeed.Config{Huella: exe, People: sizes, Seed: seed, Keep: keep, SampleRuns: sampleRuns,
+			cfg := benchspeed.Config{Huella: exe, People: sizes, Seed: seed, Keep: keep, SampleRuns: sampleRuns, DumpRuns: dumpRuns,
 				Command: "huella " + strings.Join(env.Args, " ")}
 			if !noPG {
 				bin, err := benchspeed.FindPostgres(pgBin)

@@ -385,13 +385,13 @@ func Render(r Results, parts []PerfDoc) string {
 		return fmt.Sprintf("%s (median of %d; CPU %s; peak RSS %s) %s", secs(s.Sample.Wall), len(s.Sample.Runs), secs(s.Sample.CPU), mib(s.Sample.RSS), answer(&s.Sample))
 	}, judge(func(s *Size) (bool, bool) { return s.Sample.Wall <= GoalSampleSeconds, true }, true))
 	row("analysis: full dump, `huella analyze`", "", func(s *Size) string {
-		return fmt.Sprintf("%s (%s rows, %s rows/s; CPU %s) %s", secs(s.Dump.Wall), count(int(s.Dump.Rows)), count(int(rate(int(s.Dump.Rows), s.Dump.Wall))), secs(s.Dump.CPU), answer(&s.Dump))
+		return fmt.Sprintf("%s (%s%s rows, %s rows/s; CPU %s) %s", secs(s.Dump.Wall), runsOf(s.Dump.Runs), count(int(s.Dump.Rows)), count(int(rate(int(s.Dump.Rows), s.Dump.Wall))), secs(s.Dump.CPU), answer(&s.Dump))
 	}, "")
 	row("(a) PostgreSQL: `COPY` of the leak + `JOIN` on curp against the loaded, indexed register", "", func(s *Size) string {
 		if s.PGJoin == nil {
 			return "not run"
 		}
-		return fmt.Sprintf("%s (COPY %s, ANALYZE %s, JOIN %s; %s rows matched)", secs(s.PGJoin.Wall), secs(s.PGJoin.Statements["copy"]), secs(s.PGJoin.Statements["analyze"]), secs(s.PGJoin.Statements["join"]), count(int(s.PGMatched)))
+		return fmt.Sprintf("%s (%sCOPY %s, ANALYZE %s, JOIN %s; %s rows matched)", secs(s.PGJoin.Wall), runsOf(s.PGJoinRuns), secs(s.PGJoin.Statements["copy"]), secs(s.PGJoin.Statements["analyze"]), secs(s.PGJoin.Statements["join"]), count(int(s.PGMatched)))
 	}, "")
 	pgRatio := func(s *Size) (float64, bool) {
 		if s.PGJoin == nil || s.Dump.Wall == 0 || s.Dump.Error != "" {
@@ -500,7 +500,11 @@ func Render(r Results, parts []PerfDoc) string {
 	p("  COPY leak FROM 'copy-a.csv' WITH (FORMAT csv, HEADER true); ANALYZE leak; SELECT count(*), count(*) FILTER\n")
 	p("  (WHERE every other column IS NOT DISTINCT FROM the register's) FROM leak l JOIN padron p ON p.curp = l.curp; COMMIT;`\n")
 	p("  — the rows of the leak that are in the register and those that agree on every field, which is\n")
-	p("  much less than huella answers (no verdict, cut-off, attribution or exposure).\n")
+	p("  much less than huella answers (no verdict, cut-off, attribution or exposure); then `DROP TABLE leak`.\n")
+	p("  The full dump and (a) run in turn, three times each by default (`--dump-runs`), and each figure is\n")
+	p("  the median run: the machine's speed drifts by ±20%% within minutes. Before each analysis the\n")
+	p("  case folder is removed, as for a first analysis; the later runs find the analysis in the ledger\n")
+	p("  and do not log it again.\n")
 	p("- **(b) floor**: `benchspeed.ParseFloor`, in the bench process: the file read in 4 MiB blocks, each\n")
 	p("  split into lines and fields (quotes honoured) on 2 goroutines, nothing else.\n")
 	p("- **scaling**: time per dump row at the largest size over that at the smallest; the extrapolation\n")
@@ -619,6 +623,19 @@ func rate(n int, secs float64) float64 {
 func count(n int) string { return thousands.Sprintf("%d", n) }
 
 var thousands = message.NewPrinter(language.English)
+
+// runsOf is "median of n: a, b, c s; " for several runs' wall times (in
+// the order run), "" for one.
+func runsOf(walls []float64) string {
+	if len(walls) < 2 {
+		return ""
+	}
+	w := make([]string, len(walls))
+	for i, x := range walls {
+		w[i] = fmt.Sprintf("%.1f", x)
+	}
+	return fmt.Sprintf("median of %d: %s s; ", len(walls), strings.Join(w, ", "))
+}
 
 func secs(s float64) string {
 	switch {

@@ -133,3 +133,19 @@ func TestCount(t *testing.T) {
 		}
 	}
 }
+
+func TestMedianOfRuns(t *testing.T) {
+	runs := []*PGMeasure{{Wall: 7}, {Wall: 3}, {Wall: 5}}
+	if got := medianOf(runs, func(m *PGMeasure) float64 { return m.Wall }); got != runs[2] {
+		t.Errorf("median of 7, 3, 5: %v", got.Wall)
+	}
+	if got := medianOf(runs[:1], func(m *PGMeasure) float64 { return m.Wall }); got != runs[0] {
+		t.Errorf("median of one run: %v", got.Wall)
+	}
+	if got, want := runsOf([]float64{21.94, 19.5, 23}), "median of 3: 21.9, 19.5, 23.0 s; "; got != want {
+		t.Errorf("runsOf: %q, want %q", got, want)
+	}
+	if got := runsOf([]float64{21.9}); got != "" {
+		t.Errorf("runsOf one run: %q", got)
+	}
+}
