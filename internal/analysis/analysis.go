@@ -82,6 +82,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"sync"
 	"strings"
 
 	"github.com/huella/huella/internal/dating"
@@ -527,6 +528,21 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 			obs[i].PersonID, obs[i].CURP = o.person, mt.curpOf(obs[i].Row)
 		}
 	}
+	// Attribution needs only the observations: it runs on a goroutine of
+	// its own from here, beside the tally and the exposure, and is used
+	// unless the verdict is not ours.
+	// Run returns only once it has ended (the attributor may read the
+	// store, which the caller closes).
+	attributing := make(chan attributed, 1)
+	attribute := cfg.Attributor != nil && len(cfg.Releases) > 0
+	if attribute {
+		var wg sync.WaitGroup
+		defer wg.Wait()
+		wg.Go(func() {
+			atts, err := cfg.Attributor.Attribute(cfg.Releases, obs)
+			attributing <- attributed{atts, err}
+		})
+	}
 
 	// 5. Tally, in row order. Most rows agree on the same fields: the
 	// field counts are kept per distinct pair of masks (compared, agreeing)
@@ -701,9 +717,10 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 	}
 
 	// Attribution.
-	if cfg.Attributor != nil && len(cfg.Releases) > 0 && rep.Verdict != report.NotOurs {
+	if attribute && rep.Verdict != report.NotOurs {
 		progress("attribute", len(obs))
-		atts, err := cfg.Attributor.Attribute(cfg.Releases, obs)
+		at := <-attributing
+		atts, err := at.atts, at.err
 		if err != nil {
 			return nil, fmt.Errorf("attribution: %w", err)
 		}
@@ -824,6 +841,12 @@ func otherCuts(mt *matcher, dated []int32, est *dating.Estimate, k Known) []repo
 		return nil
 	}
 	return []report.OtherCut{{Earliest: e.Earliest.String(), Latest: e.Latest.String(), Rows: e.Rows, AgreeingFraction: report.Round6(e.AgreeingFraction)}}
+}
+
+// attributed is what the attributor answered.
+type attributed struct {
+	atts []report.Attribution
+	err  error
 }
 
 // hasKeys tells whether the leak shows a CURP or clave de elector column.
