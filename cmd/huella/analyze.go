@@ -196,7 +196,7 @@ func newMemoryLimit() *memoryLimit {
 // analysisGCPercent is the collector's GOGC under the memory limit: the
 // heap of a large dump is mostly tables without pointers that live to the
 // end, so collecting it each time it doubles while it grows is wasted
-// work; the limit, not GOGC, bounds it. A 10M-row dump, farm-bench -n 4:
+// work; the limit, not GOGC, bounds it. A 10M-row dump, four alternating runs each:
 // median wall 26.7 s instead of 29.2 s at the default 100, CPU 45.2 s
 // instead of 49.8 s, peak RSS 3.34 GiB instead of 3.18 GiB, the same JSON
 // (docs/perf-analysis.md).
