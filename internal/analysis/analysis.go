@@ -82,8 +82,8 @@ import (
 	"math"
 	"slices"
 	"sort"
-	"sync"
 	"strings"
+	"sync"
 
 	"github.com/huella/huella/internal/dating"
 	"github.com/huella/huella/internal/register"
@@ -552,7 +552,7 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 		byMethod               = map[string]int{}
 		perField               = make([]fieldCount, len(s.Fields))
 		counter                dating.Counter
-		dated                  []int32 // rows added to counter
+		dated                  = make([]int32, 0, len(mt.out)) // rows added to counter (most are)
 		methodRows             [len(methodNames)]int
 		pairRows               = map[maskPair]int{}
 		last                   maskPair

@@ -38,7 +38,7 @@ func exposureOf(mt *matcher, maxPerson uint64) exposure {
 // bitmap by PersonID when the leak is large against the register (maxPerson,
 // the store's largest PersonID: a bit a person), else a set.
 func firstRows(m *matcher, maxPerson uint64) []int32 {
-	var rows []int32
+	rows := make([]int32, 0, len(m.out)) // at most a row each: no copying as it grows
 	if maxPerson > 0 && maxPerson < math.MaxInt32 && uint64(len(m.out)) >= maxPerson/64 {
 		seen := make([]uint64, maxPerson/64+1)
 		dense := true
