@@ -119,6 +119,7 @@ func runAnalysis(ctx context.Context, env *Env, ws *workspace.Workspace, path, n
 		CommandLine: "huella " + strings.Join(env.Args, " "),
 		Name:        name,
 		Warn:        func(msg string) { env.Info("%s", msg) },
+		MaxRows:     maxRows(),
 	}
 	last := ""
 	if env.Interactive || rowsRead != nil {
@@ -138,7 +139,8 @@ func runAnalysis(ctx context.Context, env *Env, ws *workspace.Workspace, path, n
 	}
 	if err != nil {
 		var pe *ingest.ParseError
-		if errors.As(err, &pe) || errors.Is(err, analysis.ErrEmpty) || errors.Is(err, ingest.ErrTooLarge) || errors.Is(err, os.ErrNotExist) {
+		var many *analysis.TooManyRowsError
+		if errors.As(err, &pe) || errors.As(err, &many) || errors.Is(err, analysis.ErrEmpty) || errors.Is(err, ingest.ErrTooLarge) || errors.Is(err, os.ErrNotExist) {
 			return nil, withCode(ExitBadInput, err, "")
 		}
 		return nil, err
@@ -158,12 +160,22 @@ func caseAnalyzer(dir string) func(ctx context.Context, leakPath, name string, p
 		defer ws.Close()
 		out, err := analysis.AnalyzeFile(ctx, ws, leakPath, analysis.Options{
 			Progress: progress, Name: name, ToolVersion: "huella " + Version(), CommandLine: "huella serve (upload " + name + ")",
+			MaxRows: maxRows(),
 		})
 		if err != nil {
 			return "", err
 		}
 		return out.Report.AnalysisID, nil
 	}
+}
+
+// maxRows is the most rows an analysis may hold in 85% of the machine's
+// memory (analysis.MaxRowsFor), 0 (no bound) when it is unknown.
+func maxRows() int {
+	if total := physicalMemory(); total > 0 {
+		return analysis.MaxRowsFor(total / 100 * 85)
+	}
+	return 0
 }
 
 // memoryLimit is the soft memory limit of one analysis: 3 GiB, or 512 MiB

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -478,5 +479,38 @@ func TestHashMatchesKey(t *testing.T) {
 		if got, want := c.hash(f, tc.v), refHash(c, f, tc.v); got != want {
 			t.Errorf("%s %q: hash %d, want %d (key %q)", tc.field, tc.v, got, want, c.key(f, tc.v))
 		}
+	}
+}
+
+// TestTooManyRows: a leak with more rows than Config.MaxRows stops with a
+// TooManyRowsError that says what would suffice; one with exactly MaxRows
+// is analysed.
+func TestTooManyRows(t *testing.T) {
+	w := newWorld(t)
+	s := w.reg.schema
+	recs := sample(w.reg.asOf(d("2018-06-15")), 500, 3)
+	cfg := w.cfg
+	cfg.MaxRows = 499
+	_, err := Run(context.Background(), cfg, leakOf(s, "big", recs, allFields))
+	var many *TooManyRowsError
+	if !errors.As(err, &many) || many.MaxRows != 499 {
+		t.Fatalf("500 rows, at most 499: %v", err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "more than 499 rows") || !strings.Contains(msg, "split it") {
+		t.Errorf("message %q", msg)
+	}
+	cfg.MaxRows = 500
+	if res, err := Run(context.Background(), cfg, leakOf(s, "big", recs, allFields)); err != nil || res.Report.Input.Rows != 500 {
+		t.Fatalf("500 rows, at most 500: %v", err)
+	}
+}
+
+func TestMaxRowsFor(t *testing.T) {
+	if got := MaxRowsFor(256 << 20); got != 1 {
+		t.Errorf("256 MiB: %d rows", got)
+	}
+	// this machine's 24 GiB, 85% of it: between 70 and 90 million rows
+	if got := MaxRowsFor(24 << 30 / 100 * 85); got < 70_000_000 || got > 90_000_000 {
+		t.Errorf("85%% of 24 GiB: %d rows", got)
 	}
 }

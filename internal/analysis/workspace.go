@@ -26,8 +26,9 @@ type Options struct {
 	Progress    func(stage string, done, total int64)
 	ToolVersion string // for the evidence manifest
 	CommandLine string // for the evidence manifest
-	// MaxObservations: see Config.
+	// MaxObservations, MaxRows: see Config.
 	MaxObservations int
+	MaxRows         int
 	// NoLedger skips appending the analysis to the ledger (for dry runs).
 	NoLedger bool
 	// Name is the file's name as the user knows it (an upload's name);
@@ -148,6 +149,7 @@ func AnalyzeFile(ctx context.Context, ws *workspace.Workspace, path string, opt 
 			return err == nil && held
 		}),
 		MaxObservations: opt.MaxObservations,
+		MaxRows:         opt.MaxRows,
 		Progress:        func(stage string, rows int) { progress(stage, int64(rows), 0) },
 		Scan:            st.VersionsOf,
 		Digest:          digest,

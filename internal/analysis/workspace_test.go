@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -166,6 +167,41 @@ func TestAnalyzeFile(t *testing.T) {
 	}
 	if no.Report.Verdict != report.NotOurs || no.Report.Cutoff != nil || no.Report.Affected.People != 0 {
 		t.Errorf("other register: verdict %s, cutoff %v, affected %d", no.Report.Verdict, no.Report.Cutoff, no.Report.Affected.People)
+	}
+}
+
+// TestAnalyzeFileTooManyRows: a file with more rows than Options.MaxRows
+// (read in batches) is refused and leaves the workspace as it was: no case,
+// no ledger entry.
+func TestAnalyzeFileTooManyRows(t *testing.T) {
+	first, last := d("2017-01-01"), d("2021-12-31")
+	reg := newFakeRegister(1, 3000, first, last)
+	ws := newWorkspace(t, reg, []Release{{ID: "r-2018-a", Recipient: "PARTIDO A", AsOf: d("2018-06-15")}})
+	leakPath := filepath.Join(t.TempDir(), "leak.csv")
+	writeCSV(t, leakPath, reg.schema.Names(), sample(reg.asOf(d("2018-06-15")), 1000, 1), false)
+	entries := func() int {
+		lg, err := ledger.Open(ws.LedgerPath(), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer lg.Close()
+		es, err := lg.Entries()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(es)
+	}
+	before := entries()
+	_, err := AnalyzeFile(context.Background(), ws, leakPath, Options{MaxRows: 999})
+	var many *TooManyRowsError
+	if !errors.As(err, &many) {
+		t.Fatalf("1,000 rows, at most 999: %v", err)
+	}
+	if after := entries(); after != before {
+		t.Errorf("ledger entries %d, before %d", after, before)
+	}
+	if _, err := os.Stat(filepath.Join(ws.Dir, "cases")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("cases folder after a refused analysis: %v", err)
 	}
 }
 
