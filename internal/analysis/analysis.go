@@ -548,8 +548,8 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 	mt.hashes, mt.clave = nil, keyCol{}
 
 	// The rows are linked: the affected people are counted on a goroutine
-	// of their own while the rows are tallied, dated and attributed (on one
-	// core), and used unless the verdict is not ours.
+	// of their own while the rows are tallied and dated, and used unless
+	// the verdict is not ours.
 	exposing := make(chan exposure, 1)
 	go func() { exposing <- exposureOf(mt, cfg.Known.MaxPerson) }()
 
@@ -567,9 +567,8 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 	}
 	// Attribution needs only the observations: it runs on a goroutine of
 	// its own from here, beside the tally and the exposure, and is used
-	// unless the verdict is not ours.
-	// Run returns only once it has ended (the attributor may read the
-	// store, which the caller closes).
+	// unless the verdict is not ours. Run returns only once it has ended
+	// (the attributor may read the store, which the caller closes).
 	attributing := make(chan attributed, 1)
 	attribute := cfg.Attributor != nil && len(cfg.Releases) > 0
 	if attribute {
