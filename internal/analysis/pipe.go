@@ -25,6 +25,7 @@ type stagePipe struct {
 	work, order, free chan *recBatch
 	done              chan struct{}
 	cur               *recBatch
+	rows              int // rows put so far
 }
 
 // recBatch is a batch of records and what prep made of them.
@@ -33,6 +34,10 @@ type recBatch struct {
 	in    RowBatch // rows as read (Leak.Batches), released once finished
 	row   []string // a row of in, for prep
 	n     int
+	first int // the index of its first row among all the rows put
+	// kept[i], when i < len(kept) and not nil: row i as prep kept it
+	// whole (a copy, valid after in is released)
+	kept []register.Record
 	ready chan struct{}
 	// prep's output
 	hashes []uint32
@@ -87,7 +92,8 @@ func (p *stagePipe) putBatch(in RowBatch) {
 	if n := in.Len() * p.width; len(b.vals) < n {
 		b.vals = make([]string, n)
 	}
-	b.in, b.n = in, in.Len()
+	b.in, b.n, b.first = in, in.Len(), p.rows
+	p.rows += b.n
 	p.cur = b
 	p.send()
 }
@@ -96,7 +102,9 @@ func (p *stagePipe) putBatch(in RowBatch) {
 func (p *stagePipe) put(rec register.Record) {
 	if p.cur == nil {
 		p.cur = <-p.free
+		p.cur.first = p.rows
 	}
+	p.rows++
 	b := p.cur
 	dst := b.vals[b.n*p.width : (b.n+1)*p.width]
 	copy(dst, rec)
