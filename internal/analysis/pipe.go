@@ -37,7 +37,7 @@ type recBatch struct {
 	first int // the index of its first row among all the rows put
 	// kept[i], when i < len(kept) and not nil: row i as prep kept it
 	// whole (a copy, valid after in is released)
-	kept []register.Record
+	kept  []register.Record
 	ready chan struct{}
 	// prep's output
 	hashes []uint32
