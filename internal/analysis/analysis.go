@@ -112,7 +112,7 @@ type Leak struct {
 	// MapHash, when set, is Map for rows that are only hashed: text that
 	// the comparison form normalises anyway may be left as read (the
 	// comparison hash of a value and of its normal form are the same).
-	// Rows kept whole are mapped again by Map.
+	// Rows kept whole are mapped by Map (instead, or again).
 	MapHash func(row []string, dst register.Record) register.Record
 	// Some, when set, reads the file again and calls fn with the record of
 	// each row (0-based, in file order) for which want is true, mapping
