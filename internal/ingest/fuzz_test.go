@@ -1,15 +1,21 @@
 package ingest
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/xuri/excelize/v2"
 )
 
 // drain opens data as a file and reads every row, checking the invariants
@@ -163,5 +169,119 @@ func TestSeedsRead(t *testing.T) {
 		if len(rows) == 0 {
 			t.Errorf("seed %q: no rows", s)
 		}
+	}
+}
+
+// FuzzXLSX: a workbook whose first sheet is any XML, inside an intact
+// zip so that the fuzzer reaches the sheet reader, and any bytes read as
+// a workbook: no panic, rows of the header's width, bounded skips.
+func FuzzXLSX(f *testing.F) {
+	book := xlsxBook(f, [][]string{{"CURP", "NOMBRE", "FECHA"}, {"PEGL890909MJCRMS08", "PRUEBA", "2018-02-15"}})
+	const sheet = "xl/worksheets/sheet1.xml"
+	f.Add(zipEntry(f, book, sheet))
+	f.Add([]byte(`<worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>x</t></is></c><c r="C1" t="s"><v>9</v></c></row><row r="1048577"><c r="XFE1"><v>1e999</v></c></row></sheetData></worksheet>`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		drain(t, t.TempDir(), withZipEntry(t, book, sheet, data), Options{Format: "xlsx"})
+		drain(t, t.TempDir(), data, Options{Format: "xlsx"})
+	})
+}
+
+// xlsxBook is a workbook of rows written by excelize.
+func xlsxBook(tb testing.TB, rows [][]string) []byte {
+	x := excelize.NewFile()
+	defer x.Close()
+	for i, row := range rows {
+		cells := make([]any, len(row))
+		for j, v := range row {
+			cells[j] = v
+		}
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := x.SetSheetRow(x.GetSheetName(0), cell, &cells); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	var buf bytes.Buffer
+	if err := x.Write(&buf); err != nil {
+		tb.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// zipEntry is the content of the entry name of the zip archive b.
+func zipEntry(tb testing.TB, b []byte, name string) []byte {
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	rc, err := zr.Open(name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(rc)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return data
+}
+
+// withZipEntry is the zip archive b with the entry name's content replaced.
+func withZipEntry(tb testing.TB, b []byte, name string, data []byte) []byte {
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, e := range zr.File {
+		w, err := zw.Create(e.Name)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if e.Name == name {
+			w.Write(data)
+			continue
+		}
+		rc, err := e.Open()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		io.Copy(w, rc)
+		rc.Close()
+	}
+	if err := zw.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestXLSXRebuilt: FuzzXLSX's zip, rebuilt around the sheet as written,
+// reads as the workbook (the fuzzer's inputs reach the sheet reader).
+func TestXLSXRebuilt(t *testing.T) {
+	book := xlsxBook(t, [][]string{{"CURP", "NOMBRE"}, {"PEGL890909MJCRMS08", "PRUEBA"}, {"GOMC800101HDFRRR09", "OTRA"}})
+	const sheet = "xl/worksheets/sheet1.xml"
+	rows := drain(t, t.TempDir(), withZipEntry(t, book, sheet, zipEntry(t, book, sheet)), Options{Format: "xlsx"})
+	if want := [][]string{{"PEGL890909MJCRMS08", "PRUEBA"}, {"GOMC800101HDFRRR09", "OTRA"}}; !reflect.DeepEqual(rows, want) {
+		t.Fatalf("rows %q, want %q", rows, want)
+	}
+}
+
+// TestXLSXMutated reads 300 workbooks whose sheet XML has a few random
+// bytes changed, inside an intact zip and as it is, with drain's checks
+// (no panic, rows of the header's width, bounded skips): the part of
+// FuzzXLSX that runs in every test run.
+func TestXLSXMutated(t *testing.T) {
+	book := xlsxBook(t, [][]string{{"CURP", "NOMBRE", "FECHA"}, {"PEGL890909MJCRMS08", "PRUEBA", "2018-02-15"}})
+	const sheet = "xl/worksheets/sheet1.xml"
+	seed := zipEntry(t, book, sheet)
+	r := rand.New(rand.NewPCG(1, 2))
+	dir := t.TempDir()
+	for range 300 {
+		x := slices.Clone(seed)
+		for range 1 + r.IntN(4) {
+			x[r.IntN(len(x))] = byte(r.IntN(256))
+		}
+		drain(t, dir, withZipEntry(t, book, sheet, x), Options{Format: "xlsx"})
+		drain(t, dir, x, Options{Format: "xlsx"})
 	}
 }
