@@ -633,7 +633,7 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 		exact := o.ivN > 0
 		if exact && ours {
 			counter.Add(mt.ivs(r, &one))
-			dated = append(grow(dated, 1), int32(r))
+			dated = append(dated, int32(r))
 		}
 		m++
 		if exact {

@@ -53,7 +53,7 @@ func firstRows(m *matcher, maxPerson uint64) []int32 {
 			}
 			if w, bit := &seen[p/64], uint64(1)<<(p%64); *w&bit == 0 {
 				*w |= bit
-				rows = append(grow(rows, 1), int32(r))
+				rows = append(rows, int32(r))
 			}
 		}
 		if dense {

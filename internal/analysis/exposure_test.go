@@ -12,7 +12,8 @@ import (
 // met are a bitmap or a set, and CURPs from the rows or from oddCURP.
 func TestFirstRows(t *testing.T) {
 	persons := []uint64{7, 0, 3, 7, 64, 3, 0, 1, 64, 128, 1}
-	m := &matcher{out: make([]rowOut, len(persons)), curp: newKeyCol(len(persons))}
+	m := &matcher{out: make([]rowOut, len(persons))}
+	m.curp.append(make([]key18, len(persons)))
 	for r, p := range persons {
 		m.out[r].person = p
 		if p != 0 && p != 128 { // person 128's row holds no CURP

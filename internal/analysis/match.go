@@ -175,16 +175,6 @@ type keyCol struct {
 	n      int
 }
 
-func newKeyCol(n int) keyCol {
-	var c keyCol
-	for c.n < n {
-		k := min(chunkRows, n-c.n)
-		c.chunks = append(c.chunks, make([]key18, k, chunkRows))
-		c.n += k
-	}
-	return c
-}
-
 // at is row r's key.
 func (c *keyCol) at(r int) *key18 { return &c.chunks[r/chunkRows][r%chunkRows] }
 

@@ -73,7 +73,4 @@ func TestKeyCol(t *testing.T) {
 			t.Fatalf("a chunk of %d keys before the last", len(ch))
 		}
 	}
-	if z := newKeyCol(chunkRows + 1); z.n != chunkRows+1 || !z.at(chunkRows).none() {
-		t.Errorf("newKeyCol: %d rows", z.n)
-	}
 }

@@ -2,6 +2,7 @@ package benchspeed
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -147,5 +148,13 @@ func TestMedianOfRuns(t *testing.T) {
 	}
 	if got := runsOf([]float64{21.9}); got != "" {
 		t.Errorf("runsOf one run: %q", got)
+	}
+}
+
+func TestMedianRun(t *testing.T) {
+	runs := []*Analysis{{Measure: Measure{Wall: 3, CPU: 30}}, {Measure: Measure{Wall: 1, CPU: 10}}, {Measure: Measure{Wall: 2, CPU: 20}}}
+	got := medianRun(runs)
+	if got.Wall != 2 || got.CPU != 20 || !slices.Equal(got.Runs, []float64{3, 1, 2}) {
+		t.Errorf("medianRun: wall %v CPU %v runs %v", got.Wall, got.CPU, got.Runs)
 	}
 }

@@ -306,16 +306,16 @@ func (r *runner) size(ctx context.Context, people int) (*Size, error) {
 		return nil, err
 	}
 
+	var samples []*Analysis
 	for i := range r.cfg.SampleRuns {
 		r.progress("%d people: analyze a %d-row sample, run %d of %d", people, sampleRows, i+1, r.cfg.SampleRuns)
 		a, err := r.analyze(ctx, ws, sample, filepath.Join(dir, "sample.json"))
 		if err != nil {
 			return nil, err
 		}
-		a.Runs = append(s.Sample.Runs, a.Wall)
-		s.Sample = *a
+		samples = append(samples, a)
 	}
-	s.Sample.Measure = medianMeasure(s.Sample.Runs, s.Sample.Measure)
+	s.Sample = medianRun(samples)
 
 	// The full dump and PostgreSQL's COPY + JOIN of it, in turn, DumpRuns
 	// times each: the machine's speed drifts by minutes, and each figure
@@ -356,10 +356,7 @@ func (r *runner) size(ctx context.Context, people int) (*Size, error) {
 			return nil, err
 		}
 	}
-	s.Dump = *medianOf(dumps, func(a *Analysis) float64 { return a.Wall })
-	for _, a := range dumps {
-		s.Dump.Runs = append(s.Dump.Runs, a.Wall)
-	}
+	s.Dump = medianRun(dumps)
 	s.CopyRows = s.Dump.Rows
 	if len(joins) > 0 {
 		s.PGJoin = medianOf(joins, func(m *PGMeasure) float64 { return m.Wall })
@@ -463,14 +460,15 @@ func medianOf[T any](xs []*T, key func(*T) float64) *T {
 	return s[len(s)/2]
 }
 
-func medianMeasure(walls []float64, last Measure) Measure {
-	if len(walls) == 0 {
-		return last
+// medianRun is the run of median wall time, with every run's wall time
+// in Runs (in the order run).
+func medianRun(runs []*Analysis) Analysis {
+	a := *medianOf(runs, func(a *Analysis) float64 { return a.Wall })
+	a.Runs = nil
+	for _, r := range runs {
+		a.Runs = append(a.Runs, r.Wall)
 	}
-	w := slices.Clone(walls)
-	slices.Sort(w)
-	last.Wall = w[len(w)/2]
-	return last
+	return a
 }
 
 func pgMeasure(run *SQLRun, names ...string) *PGMeasure {
