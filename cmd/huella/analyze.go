@@ -41,9 +41,9 @@ affected.csv). The same file against the same store and ledger gives
 byte-identical JSON. affected.csv holds CURPs (personal data): it is
 written with mode 0600 and never printed.
 
-An analysis holds about 250 bytes a row in memory until its rows are
+An analysis holds about 200 bytes a row in memory until its rows are
 linked: a file with more rows than 85% of the machine's memory (or of its
-container's limit) holds, about 85 million on 24 GiB, is refused while it
+container's limit) holds, about 106 million on 24 GiB, is refused while it
 is read, with the bad-input exit code, before any case or ledger entry is
 made.
 
