@@ -179,7 +179,7 @@ func caseAnalyzer(dir string) func(ctx context.Context, leakPath, name string, p
 // memory (analysis.MaxRowsFor), 0 (no bound) when it is unknown.
 func maxRows() int {
 	if total := physicalMemory(); total > 0 {
-		return analysis.MaxRowsFor(total / 100 * 85)
+		return analysis.MaxRowsOn(total)
 	}
 	return 0
 }

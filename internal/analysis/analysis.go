@@ -263,6 +263,11 @@ func MaxRowsFor(memory int64) int {
 	return int(min((memory-fixed)/RowBytes, math.MaxInt32))
 }
 
+// MaxRowsOn is the row budget of a machine (or container) of memory
+// bytes: what 85% of it holds (MaxRowsFor), the rest left to the system
+// and the page cache.
+func MaxRowsOn(memory int64) int { return MaxRowsFor(memory / 100 * 85) }
+
 // TooManyRowsError is a leak with more rows than Config.MaxRows.
 type TooManyRowsError struct{ MaxRows int }
 

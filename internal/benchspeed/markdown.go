@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/huella/huella/internal/analysis"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 )
@@ -107,15 +108,32 @@ const (
 // rows (the benchmark's register has about as many people as its dump has
 // rows, so one n stands for both).
 type Scaling struct {
-	Small, Large        *Size
-	SameRun             bool
-	PerRowRatio         float64 // (t_large/n_large) / (t_small/n_small)
-	Extrapolated        float64 // seconds, wall-clock fit
-	ExtrapolatedCPU     float64 // CPU seconds at 91M: an idle machine's wall time lies between this / cores and this
-	Cores               float64
-	ExtrapolatedRSS     float64 // MiB
+	Small, Large    *Size
+	SameRun         bool
+	PerRowRatio     float64 // (t_large/n_large) / (t_small/n_small)
+	Extrapolated    float64 // seconds, wall-clock fit
+	ExtrapolatedCPU float64 // CPU seconds at 91M: an idle machine's wall time lies between this / cores and this
+	Cores           float64
+	ExtrapolatedRSS float64 // MiB
+	// RowBudget is the most rows `huella analyze` accepts on the large
+	// size's machine (analysis.MaxRowsOn its memory); 0: unknown. The
+	// extrapolated RSS is a collection of the heap at GOGC 400 each time it
+	// grows fivefold, far above what is live: the memory limit that grows
+	// with the rows read holds a larger dump near its live heap instead.
+	RowBudget           int
 	ExtrapolatedPG      float64 // seconds, PostgreSQL COPY + JOIN, same fit
 	ExtrapolatedLoadSec float64 // seconds, huella load of a 93M snapshot
+}
+
+// budget says whether a 91M-row dump fits the row budget rows.
+func budget(rows int) string {
+	switch {
+	case rows <= 0:
+		return ""
+	case rows >= ExtrapolateRows:
+		return fmt.Sprintf("; the row budget of this machine's memory, %s rows, holds it", count(rows))
+	}
+	return fmt.Sprintf("; the row budget of this machine's memory, %s rows, refuses it", count(rows))
 }
 
 // fit returns a + b·x through (x1, y1), (x2, y2).
@@ -150,6 +168,9 @@ func (r Results) ScalingOf() *Scaling {
 	s.Cores = cores
 	s.ExtrapolatedCPU = fit(n1, d1.CPU, n2, d2.CPU, ExtrapolateRows)
 	s.ExtrapolatedRSS = fit(n1, d1.RSS, n2, d2.RSS, ExtrapolateRows)
+	if gib := large.run.Machine.MemGiB; gib > 0 {
+		s.RowBudget = analysis.MaxRowsOn(int64(gib * (1 << 30)))
+	}
 	if small.size.PGJoin != nil && large.size.PGJoin != nil {
 		s.ExtrapolatedPG = fit(n1, small.size.PGJoin.Wall, n2, large.size.PGJoin.Wall, ExtrapolateRows)
 	}
@@ -443,7 +464,7 @@ func Render(r Results, parts []PerfDoc) string {
 		wide(fmt.Sprintf("analysis: linear scaling, time per dump row at %s people / at %s%s", count(sc.Large.People), count(sc.Small.People), note),
 			fmt.Sprintf("≤ %.2f×", GoalLinear), fmt.Sprintf("%.2f×", sc.PerRowRatio), met[sc.PerRowRatio <= GoalLinear])
 		wide("analysis: extrapolated to a 91M-row dump against a 93M register (linear fit through the two sizes)", "≤ 3 min on 2 cores",
-			fmt.Sprintf("%s wall (idle machine, from CPU time: %s on %.0f busy cores to %s on one; peak RSS %s)", duration(sc.Extrapolated), duration(sc.ExtrapolatedCPU/sc.Cores), sc.Cores, duration(sc.ExtrapolatedCPU), mib(sc.ExtrapolatedRSS)),
+			fmt.Sprintf("%s wall (idle machine, from CPU time: %s on %.0f busy cores to %s on one; peak RSS %s at GOGC 400%s)", duration(sc.Extrapolated), duration(sc.ExtrapolatedCPU/sc.Cores), sc.Cores, duration(sc.ExtrapolatedCPU), mib(sc.ExtrapolatedRSS), budget(sc.RowBudget)),
 			met[sc.Extrapolated <= GoalExtrapolated])
 		if sc.ExtrapolatedPG > 0 {
 			wide("(a) PostgreSQL extrapolated the same way", "", duration(sc.ExtrapolatedPG), "")

@@ -55,6 +55,16 @@ func TestScalingAndGoals(t *testing.T) {
 	if want := 6 + 44*90.0/9; math.Abs(sc.Extrapolated-want) > 1e-6 {
 		t.Errorf("extrapolated %v, want %v", sc.Extrapolated, want)
 	}
+	if sc.RowBudget != 0 {
+		t.Errorf("row budget %d on a machine of unknown memory", sc.RowBudget)
+	}
+	for gib, want := range map[float64]string{24: "106,837,311 rows, holds it", 16: "refuses it"} {
+		run.Machine.MemGiB = gib
+		if got := budget(Results{Runs: []Run{run}}.ScalingOf().RowBudget); !strings.Contains(got, want) {
+			t.Errorf("%.0f GiB: %q, want %q", gib, got, want)
+		}
+	}
+	run.Machine.MemGiB = 0
 	doc := Render(r, []PerfDoc{{Name: "perf-x.md", Text: "# Performance: x\n\nfast\n\n## Figures\n\n```\n# not a heading\n```\n"}})
 	for _, want := range []string{
 		"| 1,000,000 people | 10,000,000 people |",
