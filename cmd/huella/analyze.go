@@ -9,8 +9,10 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/huella/huella/internal/analysis"
+	"github.com/huella/huella/internal/cputime"
 	"github.com/huella/huella/internal/ingest"
 	"github.com/huella/huella/internal/report"
 	"github.com/huella/huella/internal/workspace"
@@ -127,9 +129,17 @@ func runAnalysis(ctx context.Context, env *Env, ws *workspace.Workspace, path, n
 		Warn:        func(msg string) { env.Info("%s", msg) },
 		MaxRows:     maxRows(),
 	}
-	last := ""
-	if env.Interactive || rowsRead != nil {
+	last, stage := "", ""
+	start, cpu0 := time.Now(), cputime.Used()
+	stageAt := func(s string) {
+		if env.Stages && s != stage {
+			fmt.Fprintf(env.Stderr, "huella: stage %-10s at %7.3f s wall, %7.3f s CPU\n", s, time.Since(start).Seconds(), (cputime.Used() - cpu0).Seconds())
+		}
+		stage = s
+	}
+	if env.Interactive || rowsRead != nil || env.Stages {
 		opt.Progress = func(stage string, done, total int64) {
+			stageAt(stage)
 			if stage == "read" && rowsRead != nil {
 				rowsRead(done)
 			}
@@ -143,6 +153,7 @@ func runAnalysis(ctx context.Context, env *Env, ws *workspace.Workspace, path, n
 	if env.Interactive {
 		fmt.Fprint(env.Stderr, "\r\033[K")
 	}
+	stageAt("done")
 	if err != nil {
 		var pe *ingest.ParseError
 		var many *analysis.TooManyRowsError

@@ -55,6 +55,9 @@ type Env struct {
 	Dir            string // workspace directory (--dir, $HUELLA_DIR, ./huella-data)
 	Interactive    bool   // stderr is a terminal: show progress
 	Args           []string
+	// Stages ($HUELLA_STAGES set): an analysis prints the wall and CPU
+	// time at which each of its stages starts, on stderr.
+	Stages bool
 }
 
 // Hint prints a hint line on stderr.
@@ -154,7 +157,7 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 	if dir == "" {
 		dir = "huella-data"
 	}
-	env := &Env{Stdin: m.Stdin, Stdout: m.Stdout, Stderr: m.Stderr, Dir: dir, Interactive: m.Interactive, Args: args}
+	env := &Env{Stdin: m.Stdin, Stdout: m.Stdout, Stderr: m.Stderr, Dir: dir, Interactive: m.Interactive, Args: args, Stages: m.Getenv("HUELLA_STAGES") != ""}
 	if err := c.Run(ctx, env, fs.Args()); err != nil {
 		return reportError(m.Stderr, name, err)
 	}

@@ -311,6 +311,7 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 			cfg.Progress(stage, rows)
 		}
 	}
+	mt.stage = func(stage string) { progress(stage, mt.rows()) }
 	progress("read", 0)
 
 	// 1. Read: every row in compact form; the first maxObs rows whole for
@@ -608,6 +609,7 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 		})
 	}
 
+	progress("tally", n)
 	// 5. Tally, in row order. Most rows agree on the same fields: the
 	// field counts are kept per distinct pair of masks (compared, agreeing)
 	// and added up field by field at the end.
@@ -830,6 +832,7 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 
 	// Exposure (counted meanwhile).
 	var affected []string
+	progress("exposure", n)
 	exp := <-exposing
 	if rep.Verdict != report.NotOurs {
 		affected = exp.curps

@@ -47,7 +47,8 @@ type matcher struct {
 	oddCURP                   map[int32]string // by row: the register's CURP when it is not the row's own
 	snapshots                 []register.Date
 	iCURP, iClave, iEnt, iSec int
-	seen                      []uint64 // during a scan, a bit per row: an outcome was merged
+	seen                      []uint64     // during a scan, a bit per row: an outcome was merged
+	stage                     func(string) // told when a scan's join is done ("scan"); may be nil
 }
 
 // rowOut is the outcome of one row: the person, the masks of compared and
@@ -642,6 +643,17 @@ func (m *matcher) scan(ctx context.Context, versions ScanFunc, d *Digest, maxPer
 	// The outcomes are made once the join's partitions are garbage: made
 	// before, they were live beside them, and the join was the analysis's
 	// peak (≈48 bytes a row more).
+	if join != nil && m.rows() >= 1<<20 {
+		// The join's partitions (≈48 bytes a row) are garbage now: a
+		// collection (≈60 ms at 10M rows: the live heap is tables without
+		// pointers) lets the outcomes take their memory instead of fresh
+		// pages. 10M, six alternating pairs: peak RSS 3,118 → 2,565 MiB,
+		// wall A/B 1.01 (0.83–1.05).
+		runtime.GC()
+	}
+	if m.stage != nil {
+		m.stage("scan")
+	}
 	m.out = make([]rowOut, m.rows())
 	for row := range m.out {
 		if !m.curp.at(row).none() {
