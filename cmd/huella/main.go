@@ -157,7 +157,7 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 	if dir == "" {
 		dir = "huella-data"
 	}
-	env := &Env{Stdin: m.Stdin, Stdout: m.Stdout, Stderr: m.Stderr, Dir: dir, Interactive: m.Interactive, Args: args, Stages: m.Getenv("HUELLA_STAGES") != ""}
+	env := &Env{Stdin: m.Stdin, Stdout: m.Stdout, Stderr: m.Stderr, Dir: dir, Interactive: m.Interactive, Args: args, Stages: m.getenv("HUELLA_STAGES") != ""}
 	if err := c.Run(ctx, env, fs.Args()); err != nil {
 		return reportError(m.Stderr, name, err)
 	}
