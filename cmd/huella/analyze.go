@@ -49,6 +49,10 @@ container's limit) holds, about 106 million on 24 GiB, is refused while it
 is read, with the bad-input exit code, before any case or ledger entry is
 made.
 
+With HUELLA_STAGES=1 in the environment, the analysis prints on stderr the
+wall and CPU time at which each of its stages starts (read, link, scan,
+tally, attribute, exposure, report, done): where a large dump's time goes.
+
 Examples:
   huella analyze leak.csv
   huella analyze dump.sql.gz --json - > report.json
