@@ -238,6 +238,10 @@ type ScanFunc func(ctx context.Context, lo, hi uint64, fn func(v *register.Versi
 type Result struct {
 	Report   *report.Report
 	Affected []string // CURPs of the affected people, in the order of their first row in the leak
+	// AffectedCSV is report.AffectedCSV(Affected) and AffectedSHA256 its
+	// hash, made beside the tally (a national dump's list is 1.7 GB).
+	AffectedCSV    []byte
+	AffectedSHA256 string
 }
 
 // ErrEmpty is returned for a leak with no rows.
@@ -832,10 +836,11 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 
 	// Exposure (counted meanwhile).
 	var affected []string
+	affectedCSV, affectedSHA := report.AffectedCSV(nil), ""
 	progress("exposure", n)
 	exp := <-exposing
 	if rep.Verdict != report.NotOurs {
-		affected = exp.curps
+		affected, affectedCSV, affectedSHA = exp.curps, exp.csv, exp.sha
 		rep.Affected.ByEntidad = map[string]int{}
 		rep.Affected.People = len(exp.curps)
 		for _, c := range exp.secs {
@@ -876,7 +881,10 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 	if skippedProb > 0 {
 		rep.Limitations = append(rep.Limitations, fmt.Sprintf("%d rows whose keys the register does not know (canaries of a copy, damaged keys or other people) were not linked by name: too few to be worth a pass over the whole register.", skippedProb))
 	}
-	return &Result{Report: rep, Affected: affected}, nil
+	if affectedSHA == "" {
+		affectedSHA = report.SHA256(affectedCSV)
+	}
+	return &Result{Report: rep, Affected: affected, AffectedCSV: affectedCSV, AffectedSHA256: affectedSHA}, nil
 }
 
 // otherCuts dates the rows that disagree with the main cut: a file mixed

@@ -318,6 +318,9 @@ func TestVerdictCutoffRecipient(t *testing.T) {
 			if rep.Verdict == report.Ours && rep.Affected.People != len(res.Affected) {
 				t.Errorf("affected %d people but %d CURPs", rep.Affected.People, len(res.Affected))
 			}
+			if csv := report.AffectedCSV(res.Affected); !bytes.Equal(res.AffectedCSV, csv) || res.AffectedSHA256 != report.SHA256(csv) {
+				t.Errorf("the notification list (%d bytes, %s) is not the affected CURPs' (%d bytes)", len(res.AffectedCSV), res.AffectedSHA256, len(csv))
+			}
 		})
 	}
 }

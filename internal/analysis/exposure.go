@@ -5,6 +5,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/huella/huella/internal/report"
 )
 
 // exposure is who a leak exposes: the CURPs of the people its rows were
@@ -13,6 +15,8 @@ import (
 type exposure struct {
 	curps []string
 	secs  []secCount
+	csv   []byte // the notification list (report.AffectedCSV) of curps
+	sha   string // its SHA-256
 }
 
 func exposureOf(mt *matcher, maxPerson uint64) exposure {
@@ -27,6 +31,8 @@ func exposureOf(mt *matcher, maxPerson uint64) exposure {
 		close(counted)
 	}()
 	e.curps = mt.curpsOf(rows)
+	e.csv = report.AffectedCSV(e.curps)
+	e.sha = report.SHA256(e.csv)
 	<-counted
 	return e
 }

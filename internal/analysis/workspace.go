@@ -164,7 +164,7 @@ func AnalyzeFile(ctx context.Context, ws *workspace.Workspace, path string, opt 
 	if out.JSON, err = res.Report.JSON(); err != nil {
 		return nil, err
 	}
-	out.AffectedCSV = report.AffectedCSV(res.Affected)
+	out.AffectedCSV = res.AffectedCSV
 	reportSHA := report.SHA256(out.JSON)
 
 	// Log the analysis, once.
@@ -184,7 +184,7 @@ func AnalyzeFile(ctx context.Context, ws *workspace.Workspace, path string, opt 
 		InputSHA256: res.Report.Input.SHA256,
 		Outputs: []report.Output{
 			{Name: "report.json", SHA256: reportSHA},
-			{Name: "affected.csv", SHA256: report.SHA256(out.AffectedCSV)},
+			{Name: "affected.csv", SHA256: res.AffectedSHA256},
 		},
 		LedgerIndex: out.LedgerIndex,
 		ToolVersion: opt.ToolVersion,
