@@ -639,7 +639,7 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 			if lastRows > 0 {
 				pairRows[last] += lastRows
 			}
-			last, lastRows, lastA = p, 0, mt.agreementOf(p, cmp)
+			last, lastRows, lastA = p, 0, mt.agreementOf(p)
 		}
 		lastRows++
 		a := lastA

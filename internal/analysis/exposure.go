@@ -4,7 +4,7 @@ import (
 	"cmp"
 	"math"
 	"slices"
-	"strings"
+	"unsafe"
 
 	"github.com/huella/huella/internal/report"
 )
@@ -30,8 +30,7 @@ func exposureOf(mt *matcher, maxPerson uint64) exposure {
 		e.secs = countSections(mt, rows)
 		close(counted)
 	}()
-	e.curps = mt.curpsOf(rows)
-	e.csv = report.AffectedCSV(e.curps)
+	e.curps, e.csv = mt.curpsOf(rows)
 	e.sha = report.SHA256(e.csv)
 	<-counted
 	return e
@@ -82,40 +81,39 @@ func firstRows(m *matcher, maxPerson uint64) []int32 {
 }
 
 // curpsOf returns the register's CURPs of the people of rows, skipping
-// the people without one. The usual CURPs (the rows' own, 18 bytes) are
-// written into one string that the returned ones share: ten million small
-// strings would cost ten million allocations and as many pointers for the
-// collector to follow.
-func (m *matcher) curpsOf(rows []int32) []string {
-	var b strings.Builder
-	b.Grow(len(rows) * len(key18{}))
-	const odd = math.MaxUint32
-	ends := make([]uint32, 0, len(rows)) // end of each CURP in b; odd: in oddCURP
+// the people without one, and the notification list of them
+// (report.AffectedCSV): the CURPs are views of the list, which must not be
+// changed. Ten million small strings would cost ten million allocations
+// and as many pointers for the collector to follow, and the list a copy of
+// them all.
+func (m *matcher) curpsOf(rows []int32) ([]string, []byte) {
+	const header = "curp\n"
+	csv := make([]byte, 0, len(header)+len(rows)*(len(key18{})+1))
+	csv = append(csv, header...)
+	ends := make([]int, 0, len(rows)) // end of each CURP in csv
 	for _, r := range rows {
-		if _, ok := m.oddCURP[r]; ok {
-			ends = append(ends, odd)
+		if c, odd := m.oddCURP[r]; odd {
+			if c == "" {
+				continue
+			}
+			csv = append(csv, c...)
+		} else if k := m.curp.at(int(r)); !k.none() {
+			csv = append(csv, k[:]...)
+		} else {
 			continue
 		}
-		if k := m.curp.at(int(r)); !k.none() {
-			b.Write(k[:])
-		}
-		ends = append(ends, uint32(b.Len()))
+		csv = append(csv, '\n')
+		ends = append(ends, len(csv)-1)
 	}
-	all := b.String()
-	out := make([]string, 0, len(rows))
-	start := uint32(0)
+	// csv is complete (it grew only if odd CURPs are longer than keys):
+	// the views are taken from its final array
+	out := make([]string, len(ends))
+	start := len(header)
 	for i, end := range ends {
-		var c string
-		if end == odd {
-			c = m.oddCURP[rows[i]]
-		} else {
-			c, start = all[start:end], end
-		}
-		if c != "" {
-			out = append(out, c)
-		}
+		out[i] = unsafe.String(&csv[start], end-start)
+		start = end + 1
 	}
-	return out
+	return out, csv
 }
 
 // secCount is the people of one (entidad, sección): key is their code ids,

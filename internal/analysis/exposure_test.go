@@ -1,10 +1,13 @@
 package analysis
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/huella/huella/internal/report"
 )
 
 // TestFirstRows checks the affected people on a made-up outcome: each
@@ -37,8 +40,12 @@ func TestFirstRows(t *testing.T) {
 			if !slices.Equal(rows, want) {
 				t.Fatalf("rows %v, want %v", rows, want)
 			}
-			if got := m.curpsOf(rows); !slices.Equal(got, wantCURPs) {
+			got, csv := m.curpsOf(rows)
+			if !slices.Equal(got, wantCURPs) {
 				t.Errorf("CURPs %q, want %q", got, wantCURPs)
+			}
+			if want := report.AffectedCSV(wantCURPs); !bytes.Equal(csv, want) {
+				t.Errorf("list %q, want %q", csv, want)
 			}
 		})
 	}

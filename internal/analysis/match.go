@@ -295,27 +295,16 @@ func mask(h, vh []uint32) (agree, compared uint64) {
 // maskPair is a row's outcome as masks over the visible fields.
 type maskPair struct{ compared, agree uint64 }
 
-// agreementOf counts the fields of p.
-func (m *matcher) agreementOf(p maskPair, cmp *comparer) agreement {
-	var a agreement
-	for j, f := range m.vis {
-		bit := uint64(1) << j
-		if p.compared&bit == 0 {
-			continue
-		}
-		ok := p.agree&bit != 0
-		a.compared++
-		if ok {
-			a.agreeing++
-		}
-		if cmp.distinguishing[f] {
-			a.distCompared++
-			if ok {
-				a.distAgreeing++
-			}
-		}
+// agreementOf counts the fields of p: a population count of each mask
+// (the tally asks at every row whose masks differ from the row before's).
+func (m *matcher) agreementOf(p maskPair) agreement {
+	agree := p.agree & p.compared
+	return agreement{
+		compared:     bits.OnesCount64(p.compared),
+		agreeing:     bits.OnesCount64(agree),
+		distCompared: bits.OnesCount64(p.compared & m.distMask),
+		distAgreeing: bits.OnesCount64(agree & m.distMask),
 	}
-	return a
 }
 
 // better orders agreement masks: more agreeing fields, then more agreeing

@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/huella/huella/internal/register"
@@ -71,6 +72,45 @@ func TestKeyCol(t *testing.T) {
 	for _, ch := range c.chunks[:len(c.chunks)-1] {
 		if len(ch) != chunkRows {
 			t.Fatalf("a chunk of %d keys before the last", len(ch))
+		}
+	}
+}
+
+// TestAgreementOf checks the counts by population count against a field
+// by field count, over the INE's fields with some hidden.
+func TestAgreementOf(t *testing.T) {
+	s := register.INE()
+	cmp := newComparer(s)
+	rnd := rand.New(rand.NewPCG(7, 7))
+	for range 200 {
+		visible := make([]bool, len(s.Fields))
+		for f := range visible {
+			visible[f] = rnd.IntN(4) > 0
+		}
+		m := newMatcher(s, cmp, visible, nil)
+		for range 50 {
+			full := uint64(1)<<len(m.vis) - 1
+			p := maskPair{compared: rnd.Uint64() & full, agree: rnd.Uint64() & full} // agree may set bits compared does not
+			var want agreement
+			for j, f := range m.vis {
+				if p.compared&(1<<j) == 0 {
+					continue
+				}
+				ok := p.agree&(1<<j) != 0
+				want.compared++
+				if ok {
+					want.agreeing++
+				}
+				if cmp.distinguishing[f] {
+					want.distCompared++
+					if ok {
+						want.distAgreeing++
+					}
+				}
+			}
+			if got := m.agreementOf(p); got != want {
+				t.Fatalf("visible %v, %+v: %+v, want %+v", visible, p, got, want)
+			}
 		}
 	}
 }
