@@ -463,3 +463,65 @@ func TestJoinDigest(t *testing.T) {
 		}
 	}
 }
+
+// TestSharedCURP: when a CURP is several people's (a register's
+// duplicates), each row holding it goes to the person its fields agree
+// with, whichever scanning goroutine finds which person first, through the
+// store and through the digest. The people sharing it are at both ends of
+// the PersonIDs, so different ranges of the scan find them, and one of
+// them holds odd codes (the merging goroutine's path).
+func TestSharedCURP(t *testing.T) {
+	w := newWorld(t)
+	s := w.reg.schema
+	iCURP, iSec := s.Index(register.FCURP), s.Index(register.FSeccion)
+	last := uint64(len(w.reg.persons))
+	shared := map[uint64]uint64{1: last, 2: last - 1, 3: last / 2} // person: the one whose CURP it takes
+	for p, from := range shared {
+		curp := w.reg.persons[from][0].Record[iCURP]
+		for i := range w.reg.persons[p] {
+			rec := slices.Clone(w.reg.persons[p][i].Record)
+			rec[iCURP] = curp
+			if p == 2 {
+				rec[iSec] = "7B"
+			}
+			w.reg.persons[p][i].Record = rec
+		}
+	}
+	leaked := w.reg.asOf(d("2018-06-15"))
+	cfg := w.cfg
+	cfg.Scan = w.reg.VersionsOf
+	cfg.Known.MaxPerson = last
+	cfg.LookupRows = 10
+	path := filepath.Join(t.TempDir(), "digest")
+	if err := BuildDigest(context.Background(), cfg.Schema, cfg.Known, cfg.Scan, path); err != nil {
+		t.Fatal(err)
+	}
+	dg, err := OpenDigest(path, cfg.Schema, cfg.Known)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dg.Close()
+	withDigest := cfg
+	withDigest.Digest, withDigest.Scan = dg, nil
+	var first []byte
+	for i := range 6 {
+		c := cfg
+		if i%2 == 1 {
+			c = withDigest
+		}
+		res, err := Run(context.Background(), c, leakOf(s, "leak", leaked, allFields))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := res.Report.Match
+		if m.RowsMatched != len(leaked) || m.RowsExact != len(leaked) {
+			t.Fatalf("run %d: %d rows, %d matched, %d exact: a row went to the other holder of its CURP", i, len(leaked), m.RowsMatched, m.RowsExact)
+		}
+		j, _ := res.Report.JSON()
+		if first == nil {
+			first = j
+		} else if !bytes.Equal(j, first) {
+			t.Fatalf("run %d: another report", i)
+		}
+	}
+}
