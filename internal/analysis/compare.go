@@ -93,6 +93,9 @@ func (c *comparer) hash(f int, v string) uint32 {
 	}
 	switch c.kind[f] {
 	case cmpAddr:
+		if x, ok := hashDigits(v); ok { // a house number, most often
+			return x
+		}
 		var buf [128]byte
 		return hashKey(addr.AppendCanonical(buf[:0], v))
 	case cmpExact:
@@ -116,6 +119,21 @@ func (c *comparer) hash(f int, v string) uint32 {
 		}
 	}
 	return hashKey([]byte(v[i:]))
+}
+
+// hashDigits is hashKey(v) when v is digits alone, which are their own
+// canonical address form (addr.AppendCanonical: a number is no spelling of
+// a class; TestHashDigits); ok is false for any other value.
+func hashDigits(v string) (x uint32, ok bool) {
+	x = fnvOffset
+	for i := 0; i < len(v); i++ {
+		if v[i]-'0' > 9 {
+			return 0, false
+		}
+		x ^= uint32(v[i])
+		x *= fnvPrime
+	}
+	return present(x, len(v) > 0), len(v) > 0
 }
 
 // hashKey is the hash of a normal value k with Ñ written N.

@@ -239,3 +239,40 @@ func TestHashAllocs(t *testing.T) {
 		t.Errorf("%v allocations hashing %d values, want 0", n, len(vals))
 	}
 }
+
+// TestHashDigits: a value of digits alone is its own canonical address
+// form, so hashDigits is the address fields' hash of it; random numbers of
+// every length up to 40 digits, with leading zeros, and values that only
+// start or end with digits (not taken by hashDigits).
+func TestHashDigits(t *testing.T) {
+	s := register.INE()
+	c := newComparer(s)
+	rnd := rand.New(rand.NewPCG(3, 9))
+	for _, name := range []string{register.FCalle, register.FNumExterior, register.FNumInterior, register.FColonia} {
+		f := s.Index(name)
+		for range 20000 {
+			b := make([]byte, 1+rnd.IntN(40))
+			for i := range b {
+				b[i] = byte('0' + rnd.IntN(10))
+			}
+			v := string(b)
+			if _, ok := hashDigits(v); !ok {
+				t.Fatalf("%q: not digits", v)
+			}
+			if got, want := c.hash(f, v), refHash(c, f, v); got != want {
+				t.Fatalf("hash(%s, %q) = %d, key form %q hashes to %d", name, v, got, c.key(f, v), want)
+			}
+			for _, w := range []string{v + "A", "C " + v, v + " ", v + "/N"} {
+				if _, ok := hashDigits(w); ok {
+					t.Fatalf("%q taken for digits", w)
+				}
+				if got, want := c.hash(f, w), refHash(c, f, w); got != want {
+					t.Fatalf("hash(%s, %q) = %d, key form %q hashes to %d", name, w, got, c.key(f, w), want)
+				}
+			}
+		}
+	}
+	if _, ok := hashDigits(""); ok {
+		t.Error("the empty value taken for digits")
+	}
+}
