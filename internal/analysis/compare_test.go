@@ -1,7 +1,9 @@
 package analysis
 
 import (
+	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -274,5 +276,91 @@ func TestHashDigits(t *testing.T) {
 	}
 	if _, ok := hashDigits(""); ok {
 		t.Error("the empty value taken for digits")
+	}
+}
+
+// TestAddrMemo: the memo gives the comparer's hash of every address value,
+// whether the values repeat (it answers most from its table) or never do
+// (it stands aside), through every address field.
+func TestAddrMemo(t *testing.T) {
+	s := register.INE()
+	c := newComparer(s)
+	var fields []int
+	for _, name := range []string{register.FCalle, register.FNumExterior, register.FNumInterior, register.FColonia} {
+		fields = append(fields, s.Index(name))
+	}
+	rnd := rand.New(rand.NewPCG(11, 12))
+	pieces := []string{"C", "C.", "CALLE", "AV", "AV.", "Avenida", "COL.", "COLONIA", "Fracc", "PRIV", "S/N", "SN",
+		"MORELOS", "JUÁREZ", "juarez", "5 DE MAYO", "NIÑOS HEROES", "HIDALGO", "12", "B", "INT 3", "  "}
+	value := func() string {
+		var b strings.Builder
+		for range 1 + rnd.IntN(4) {
+			b.WriteString(pieces[rnd.IntN(len(pieces))])
+			b.WriteByte(' ')
+		}
+		return b.String()
+	}
+	vocab := make([]string, 3000)
+	for i := range vocab {
+		vocab[i] = value()
+	}
+	var m addrMemo
+	hits := 0
+	for i := range 3 * addrMemoPeriod {
+		f := fields[rnd.IntN(len(fields))]
+		v := vocab[rnd.IntN(len(vocab))]
+		before := m.hits
+		if got, want := m.hash(c, f, v), c.hash(f, v); got != want {
+			t.Fatalf("value %d, %s %q: memo %d, comparer %d", i, s.Fields[f].Name, v, got, want)
+		}
+		if m.hits > before {
+			hits++
+		}
+	}
+	if hits < addrMemoPeriod || m.resting > 0 {
+		t.Errorf("repeated values: %d hits in %d look-ups, resting %d", hits, 3*addrMemoPeriod, m.resting)
+	}
+	rested := false
+	for i := range 12 * addrMemoPeriod {
+		f := fields[rnd.IntN(len(fields))]
+		v := fmt.Sprintf("CALLE %d BIS %d", i, rnd.IntN(1000))
+		if got, want := m.hash(c, f, v), c.hash(f, v); got != want {
+			t.Fatalf("distinct value %d, %q: memo %d, comparer %d", i, v, got, want)
+		}
+		rested = rested || m.resting > 0
+	}
+	if !rested {
+		t.Error("values that never repeat: the memo never stood aside")
+	}
+}
+
+// TestValueKeyDistinct: no two of a set of values built to differ little
+// (a byte changed at every position, lengths 0 to 24) share a key.
+func TestValueKeyDistinct(t *testing.T) {
+	seen := map[uint64]string{}
+	add := func(v string) {
+		k := valueKey(v)
+		if k == 0 {
+			t.Fatalf("%q: key 0", v)
+		}
+		if o, ok := seen[k]; ok && o != v {
+			t.Fatalf("%q and %q share key %#x", o, v, k)
+		}
+		seen[k] = v
+	}
+	base := []byte("CALLE NIÑOS HEROES 5 DE MAYO")
+	for n := 0; n <= 24; n++ {
+		b := base[:n]
+		add(string(b))
+		for i := range b {
+			for x := 1; x < 256; x++ {
+				c := slices.Clone(b)
+				c[i] ^= byte(x)
+				add(string(c))
+			}
+		}
+	}
+	if len(seen) < 70000 {
+		t.Errorf("%d values", len(seen))
 	}
 }

@@ -145,7 +145,15 @@ func (m *matcher) addPrep(b *recBatch) {
 	for i := 0; i < b.n; i++ {
 		rec := b.record(i, width)
 		for _, f := range m.vis {
-			b.hashes = append(b.hashes, m.hash(f, rec[f]))
+			x := uint32(0)
+			switch v := rec[f]; {
+			case v == "":
+			case m.cmp.kind[f] == cmpAddr && b.memo != nil:
+				x = b.memo.hash(m.cmp, f, v)
+			default:
+				x = m.cmp.hash(f, v)
+			}
+			b.hashes = append(b.hashes, x)
 		}
 		b.kc = append(b.kc, keyOf(rec, m.iCURP))
 		b.kk = append(b.kk, keyOf(rec, m.iClave))

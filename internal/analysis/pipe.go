@@ -42,6 +42,8 @@ type recBatch struct {
 	// prep's output
 	hashes []uint32
 	kc, kk []key18
+	// the address hashes of the worker running prep (set by the worker)
+	memo *addrMemo
 }
 
 // newStagePipe starts the workers and the finishing goroutine.
@@ -55,7 +57,9 @@ func newStagePipe(width int, prep, finish func(b *recBatch)) *stagePipe {
 	}
 	for range workers {
 		go func() {
+			memo := new(addrMemo)
 			for b := range p.work {
+				b.memo = memo
 				prep(b)
 				b.ready <- struct{}{}
 			}
