@@ -268,6 +268,9 @@ func (s *step) convert(v string) string {
 		}
 		return v
 	case convKey:
+		if isUpperAlnum(v) { // the usual key: its own normal form, no spaces
+			return v
+		}
 		v = ident.Normalize(v)
 		if strings.IndexByte(v, ' ') >= 0 {
 			v = strings.ReplaceAll(v, " ", "")
@@ -308,6 +311,42 @@ func isDigits(s string) bool {
 		}
 	}
 	return n > 0
+}
+
+// isUpperAlnum: one or more of A–Z and 0–9 and nothing else (a CURP or a
+// clave as the register writes it), a word at a time as isDigits.
+func isUpperAlnum(s string) bool {
+	n := len(s)
+	if n >= 8 {
+		for i := 0; i+8 < n; i += 8 {
+			if !isUpperAlnumWord(load64(s[i : i+8])) {
+				return false
+			}
+		}
+		return isUpperAlnumWord(load64(s[n-8:]))
+	}
+	for i := 0; i < n; i++ {
+		if c := s[i]; c-'0' > 9 && c-'A' > 'Z'-'A' {
+			return false
+		}
+	}
+	return n > 0
+}
+
+// isUpperAlnumWord: eight bytes of A–Z and 0–9. A byte b < 0x80 plus
+// 0x80−k has its high bit set exactly when b ≥ k, and no carry leaves it.
+func isUpperAlnumWord(w uint64) bool {
+	const (
+		lanes = 0x0101010101010101
+		highs = 0x80 * lanes
+		ge0   = (0x80 - '0') * lanes
+		gt9   = (0x80 - '9' - 1) * lanes
+		geA   = (0x80 - 'A') * lanes
+		gtZ   = (0x80 - 'Z' - 1) * lanes
+	)
+	digit := (w + ge0) &^ (w + gt9)
+	letter := (w + geA) &^ (w + gtZ)
+	return w&highs == 0 && (digit|letter)&highs == highs
 }
 
 // isDigitWord: eight ASCII digits.

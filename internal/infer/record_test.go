@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/huella/huella/internal/ident"
 	"github.com/huella/huella/internal/register"
 )
 
@@ -229,6 +230,40 @@ func TestIsDigits(t *testing.T) {
 					t.Errorf("isDigits(%q) = %v", b, got)
 				}
 			}
+		}
+	}
+}
+
+// TestIsUpperAlnum: every byte value at every position of keys of every
+// length to 20, against the byte-by-byte definition; and convKey keeps
+// such a key as it is, which is what ident.Normalize makes of it.
+func TestIsUpperAlnum(t *testing.T) {
+	ok := func(c byte) bool { return c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' }
+	for n := 0; n <= 20; n++ {
+		for i := -1; i < n; i++ {
+			for c := 0; c < 256; c++ {
+				b := []byte(strings.Repeat("Z9A0", 5)[:n])
+				if i >= 0 {
+					b[i] = byte(c)
+				}
+				want := n > 0
+				for _, x := range b {
+					want = want && ok(x)
+				}
+				if got := isUpperAlnum(string(b)); got != want {
+					t.Fatalf("isUpperAlnum(%q) = %v", b, got)
+				}
+				if want && ident.Normalize(string(b)) != string(b) {
+					t.Fatalf("%q is not its own normal form", b)
+				}
+			}
+		}
+	}
+	s := &step{kind: convKey}
+	for _, tc := range [][2]string{{"GOMC800101HDFRRR09", "GOMC800101HDFRRR09"}, {"gomc800101hdfrrr09", "GOMC800101HDFRRR09"},
+		{" GOMC 800101 HDFRRR09 ", "GOMC800101HDFRRR09"}, {"GÓMC800101HDFRRR09", "GOMC800101HDFRRR09"}, {"", ""}} {
+		if got := s.convert(tc[0]); got != tc[1] {
+			t.Errorf("convert(%q) = %q, want %q", tc[0], got, tc[1])
 		}
 	}
 }
