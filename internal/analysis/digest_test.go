@@ -58,19 +58,7 @@ func digestLeak(w *world) *Leak {
 
 func TestDigestEqualsScan(t *testing.T) {
 	w := oddWorld(t)
-	cfg := w.cfg
-	cfg.Scan = w.reg.VersionsOf
-	cfg.Known.MaxPerson = uint64(len(w.reg.persons))
-	cfg.LookupRows = 10
-	path := filepath.Join(t.TempDir(), "digest")
-	if err := BuildDigest(context.Background(), cfg.Schema, cfg.Known, cfg.Scan, path); err != nil {
-		t.Fatal(err)
-	}
-	dg, err := OpenDigest(path, cfg.Schema, cfg.Known)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dg.Close()
+	cfg, dg := scanWithDigest(t, w)
 	versions := 0
 	for _, vs := range w.reg.persons {
 		versions += len(vs)
@@ -116,6 +104,27 @@ func TestDigestEqualsScan(t *testing.T) {
 	if !strings.Contains(string(b), `"12A"`) && !strings.Contains(string(b), `"1234567"`) {
 		t.Errorf("the report names neither odd code:\n%s", b)
 	}
+}
+
+// scanWithDigest is w's configuration for a scan of the store (every leak
+// linked by a scan), and the comparison digest of w's register, closed
+// when the test ends.
+func scanWithDigest(t *testing.T, w *world) (Config, *Digest) {
+	t.Helper()
+	cfg := w.cfg
+	cfg.Scan = w.reg.VersionsOf
+	cfg.Known.MaxPerson = uint64(len(w.reg.persons))
+	cfg.LookupRows = 10
+	path := filepath.Join(t.TempDir(), "digest")
+	if err := BuildDigest(context.Background(), cfg.Schema, cfg.Known, cfg.Scan, path); err != nil {
+		t.Fatal(err)
+	}
+	dg, err := OpenDigest(path, cfg.Schema, cfg.Known)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dg.Close() })
+	return cfg, dg
 }
 
 // runDigestLeak analyses digestLeak(w) under cfg.
@@ -488,19 +497,7 @@ func TestSharedCURP(t *testing.T) {
 		}
 	}
 	leaked := w.reg.asOf(d("2018-06-15"))
-	cfg := w.cfg
-	cfg.Scan = w.reg.VersionsOf
-	cfg.Known.MaxPerson = last
-	cfg.LookupRows = 10
-	path := filepath.Join(t.TempDir(), "digest")
-	if err := BuildDigest(context.Background(), cfg.Schema, cfg.Known, cfg.Scan, path); err != nil {
-		t.Fatal(err)
-	}
-	dg, err := OpenDigest(path, cfg.Schema, cfg.Known)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dg.Close()
+	cfg, dg := scanWithDigest(t, w)
 	withDigest := cfg
 	withDigest.Digest, withDigest.Scan = dg, nil
 	var first []byte

@@ -296,12 +296,7 @@ func isDigits(s string) bool {
 	n := len(s)
 	switch {
 	case n >= 8:
-		for i := 0; i+8 < n; i += 8 {
-			if !digits(load64(s[i : i+8])) {
-				return false
-			}
-		}
-		return digits(load64(s[n-8:]))
+		return everyWord(s, digits)
 	case n >= 4:
 		return digits(load32(s[:4]) | load32(s[n-4:])<<32)
 	}
@@ -318,12 +313,7 @@ func isDigits(s string) bool {
 func isUpperAlnum(s string) bool {
 	n := len(s)
 	if n >= 8 {
-		for i := 0; i+8 < n; i += 8 {
-			if !isUpperAlnumWord(load64(s[i : i+8])) {
-				return false
-			}
-		}
-		return isUpperAlnumWord(load64(s[n-8:]))
+		return everyWord(s, isUpperAlnumWord)
 	}
 	for i := 0; i < n; i++ {
 		if c := s[i]; c-'0' > 9 && c-'A' > 'Z'-'A' {
@@ -333,17 +323,31 @@ func isUpperAlnum(s string) bool {
 	return n > 0
 }
 
-// isUpperAlnumWord: eight bytes of A–Z and 0–9. A byte b < 0x80 plus
-// 0x80−k has its high bit set exactly when b ≥ k, and no carry leaves it.
+// everyWord says whether ok holds for every eight bytes of s (at least
+// eight long), the last word overlapping the one before it.
+func everyWord(s string, ok func(uint64) bool) bool {
+	n := len(s)
+	for i := 0; i+8 < n; i += 8 {
+		if !ok(load64(s[i : i+8])) {
+			return false
+		}
+	}
+	return ok(load64(s[n-8:]))
+}
+
+// Byte lanes of a word: a byte b < 0x80 plus 0x80−k has its high bit set
+// exactly when b ≥ k, and no carry leaves its lane.
+const (
+	lanes = 0x0101010101010101
+	highs = 0x80 * lanes
+	ge0   = (0x80 - '0') * lanes
+	gt9   = (0x80 - '9' - 1) * lanes
+	geA   = (0x80 - 'A') * lanes
+	gtZ   = (0x80 - 'Z' - 1) * lanes
+)
+
+// isUpperAlnumWord: eight bytes of A–Z and 0–9.
 func isUpperAlnumWord(w uint64) bool {
-	const (
-		lanes = 0x0101010101010101
-		highs = 0x80 * lanes
-		ge0   = (0x80 - '0') * lanes
-		gt9   = (0x80 - '9' - 1) * lanes
-		geA   = (0x80 - 'A') * lanes
-		gtZ   = (0x80 - 'Z' - 1) * lanes
-	)
 	digit := (w + ge0) &^ (w + gt9)
 	letter := (w + geA) &^ (w + gtZ)
 	return w&highs == 0 && (digit|letter)&highs == highs
@@ -351,12 +355,6 @@ func isUpperAlnumWord(w uint64) bool {
 
 // isDigitWord: eight ASCII digits.
 func isDigitWord(w uint64) bool {
-	const (
-		lanes = 0x0101010101010101
-		highs = 0x80 * lanes
-		ge0   = (0x80 - '0') * lanes
-		gt9   = (0x80 - '9' - 1) * lanes
-	)
 	return w&highs == 0 && (w+ge0)&highs == highs && (w+gt9)&highs == 0
 }
 
