@@ -147,10 +147,12 @@ func recycled[T any](free chan *T) *T {
 // cloneRecord copies rec and its strings (one allocation for the bytes):
 // a record made from a batch as read points into the batch's memory.
 func cloneRecord(rec register.Record) register.Record {
-	var all strings.Builder
+	n := 0
 	for _, v := range rec {
-		all.Grow(len(v))
+		n += len(v)
 	}
+	var all strings.Builder
+	all.Grow(n)
 	for _, v := range rec {
 		all.WriteString(v)
 	}
