@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -90,6 +91,57 @@ func BenchmarkHash(b *testing.B) {
 				x := vals[i]
 				sink += c.hash(x.f, x.v)
 				if i++; i == len(vals) {
+					i = 0
+				}
+			}
+			cputime.ReportPerOp(b, start)
+			_ = sink
+		})
+	}
+}
+
+// BenchmarkAddrMemo is an address value's hash through a worker's memo:
+// values that repeat (hashMix's addresses of 500 people, over and over),
+// values that never repeat (a street with a running number, where the
+// memo stands aside after its first period) and the same through the
+// comparer alone.
+func BenchmarkAddrMemo(b *testing.B) {
+	s := register.INE()
+	c := newComparer(s)
+	var repeat []fieldValue
+	for _, x := range hashMix(s, 500, false) {
+		if c.kind[x.f] == cmpAddr {
+			repeat = append(repeat, x)
+		}
+	}
+	calle := s.Index(register.FCalle)
+	distinct := make([]fieldValue, 1<<20)
+	for i := range distinct {
+		distinct[i] = fieldValue{calle, "C MORELOS " + strconv.Itoa(i)}
+	}
+	for _, bc := range []struct {
+		name string
+		vals []fieldValue
+		memo bool
+	}{
+		{"repeat", repeat, true},
+		{"repeat-direct", repeat, false},
+		{"distinct", distinct, true},
+		{"distinct-direct", distinct, false},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			m := new(addrMemo)
+			var sink uint32
+			i := 0
+			start := cputime.Used()
+			for b.Loop() {
+				x := bc.vals[i]
+				if bc.memo {
+					sink += m.hash(c, x.f, x.v)
+				} else {
+					sink += c.hash(x.f, x.v)
+				}
+				if i++; i == len(bc.vals) {
 					i = 0
 				}
 			}
