@@ -31,16 +31,11 @@ func physicalMemory() int64 {
 // ok is false when none sets one. In a container the group's own files
 // are usually at the root of the hierarchy, which is read as well.
 func cgroupMemoryLimit(self []byte, read func(string) ([]byte, error)) (limit int64, ok bool) {
-	try := func(file string) {
-		if b, err := read(file); err == nil {
-			if l, lok := cgroupLimit(b); lok && (!ok || l < limit) {
-				limit, ok = l, true
-			}
-		}
-	}
+	// the limit files of every group and ancestor, each read once
+	files := map[string]bool{}
 	walk := func(root, group, file string) {
 		for g := path.Clean("/" + group); ; g = path.Dir(g) {
-			try(path.Join(root, g, file))
+			files[path.Join(root, g, file)] = true
 			if g == "/" {
 				return
 			}
@@ -59,6 +54,13 @@ func cgroupMemoryLimit(self []byte, read func(string) ([]byte, error)) (limit in
 			walk("/sys/fs/cgroup", f[2], "memory.max")
 		case strings.Contains(","+f[1]+",", ",memory,"):
 			walk("/sys/fs/cgroup/memory", f[2], "memory.limit_in_bytes")
+		}
+	}
+	for file := range files {
+		if b, err := read(file); err == nil {
+			if l, lok := cgroupLimit(b); lok && (!ok || l < limit) {
+				limit, ok = l, true
+			}
 		}
 	}
 	return limit, ok
