@@ -123,35 +123,41 @@ func (c *comparer) hash(f int, v string) uint32 {
 }
 
 // addrMemo holds the comparison hashes of the address values one worker
-// hashed last: a direct-mapped table keyed by a 64-bit hash of the value
-// as read. Canonicalising an address costs ≈150 ns; streets
-// and colonias repeat (a register's names are few against its people),
-// and a value met again costs its 64-bit hash and one look-up. A value
-// taken for another (the same slot and the same 32-bit tag: 2⁻³² a look-up
-// of a value not held) would get the other's hash: the same chance as two
-// values' 32-bit comparison hashes agreeing, which every comparison
-// already accepts.
+// hashed last: a table of sets of addrMemoWays slots, keyed by a 64-bit
+// hash of the value as read. Canonicalising an address costs ≈150 ns;
+// streets and colonias repeat (a register's names are few against its
+// people), and a value met again costs its 64-bit hash and one look-up. A
+// value taken for another (the same set and the same 32-bit tag: 2⁻³² a
+// slot, addrMemoWays slots a look-up of a value not held) would get the
+// other's hash: about the chance two values' 32-bit comparison hashes
+// have of agreeing, which every comparison already accepts.
+//
+// A set holds the last addrMemoWays values that fell into it: with one
+// slot a set, the values sharing a slot (two in five at a leak's ≈9,000
+// streets and colonias) kept evicting each other, and a look-up in three
+// missed.
 //
 // Values that seldom repeat (a street written with its number, say) would
 // pay the look-up on top of the canonical form: the memo counts its hits
 // over each period of addrMemoPeriod values, and after a period of fewer
 // than a quarter hits it stands aside for eight periods, then tries again.
 type addrMemo struct {
-	slots   [addrMemoSlots]addrMemoSlot
+	sets    [addrMemoSets][addrMemoWays]addrMemoSlot
 	n, hits int // values and hits in this period
 	resting int // values still to go straight to the comparer
 }
 
-// addrMemoSlot: the key's low 32 bits (its high bits chose the slot) and
+// addrMemoSlot: the key's low 32 bits (its high bits chose the set) and
 // the value's hash; 0 in tag: empty.
 type addrMemoSlot struct {
 	tag, x uint32
 }
 
-// addrMemoSlots: 128 KiB a worker, near its core.
+// 128 KiB a worker, near its core; a set is half a cache line.
 const (
-	addrMemoBits   = 14
-	addrMemoSlots  = 1 << addrMemoBits
+	addrMemoBits   = 12
+	addrMemoSets   = 1 << addrMemoBits
+	addrMemoWays   = 4
 	addrMemoPeriod = 1 << 16
 )
 
@@ -171,14 +177,17 @@ func (m *addrMemo) hash(c *comparer, f int, v string) uint32 {
 		m.n, m.hits = 0, 0
 	}
 	k := valueKey(v)
-	s := &m.slots[k>>(64-addrMemoBits)]
+	set := &m.sets[k>>(64-addrMemoBits)]
 	tag := uint32(k) // the low bit is always set
-	if s.tag == tag {
-		m.hits++
-		return s.x
+	for i := range set {
+		if set[i].tag == tag {
+			m.hits++
+			return set[i].x
+		}
 	}
 	x := c.hash(f, v)
-	s.tag, s.x = tag, x
+	copy(set[1:], set[:addrMemoWays-1]) // the oldest leaves
+	set[0] = addrMemoSlot{tag, x}
 	return x
 }
 

@@ -364,3 +364,37 @@ func TestValueKeyDistinct(t *testing.T) {
 		t.Errorf("%d values", len(seen))
 	}
 }
+
+// TestAddrMemoSets: with as many distinct streets and colonias as a
+// synthetic register's (≈9,000), nine look-ups in ten after the first
+// round hit (95% measured). A table of one slot a set hit 77%: the values
+// sharing a slot evicted each other.
+func TestAddrMemoSets(t *testing.T) {
+	s := register.INE()
+	c := newComparer(s)
+	calle := s.Index(register.FCalle)
+	vocab := make([]string, 9000)
+	for i := range vocab {
+		vocab[i] = fmt.Sprintf("CALLE %d DE LA COLONIA", i)
+	}
+	var m addrMemo
+	for _, v := range vocab {
+		m.hash(c, calle, v)
+	}
+	rnd := rand.New(rand.NewPCG(5, 6))
+	hits, n := 0, addrMemoPeriod/2 // within the memo's period: it never rests
+	m.n, m.hits = 0, 0
+	for range n {
+		v := vocab[rnd.IntN(len(vocab))]
+		before := m.hits
+		if got, want := m.hash(c, calle, v), c.hash(calle, v); got != want {
+			t.Fatalf("%q: memo %d, comparer %d", v, got, want)
+		}
+		if m.hits > before {
+			hits++
+		}
+	}
+	if hits < n*90/100 {
+		t.Errorf("%d hits in %d look-ups of %d values, want 90%%", hits, n, len(vocab))
+	}
+}

@@ -3,8 +3,11 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -162,5 +165,25 @@ func TestWriteFileDevice(t *testing.T) {
 	}
 	if fi, err := os.Stat(os.DevNull); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
 		t.Fatalf("%s is no longer a device: %v %v", os.DevNull, fi.Mode(), err)
+	}
+}
+
+// TestTopSections: the first n of a stable sort by people, most first,
+// over sections with many ties.
+func TestTopSections(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, size := range []int{0, 1, 5, 19, 20, 21, 300, 5000} {
+		all := make([]SeccionCount, size)
+		for i := range all {
+			all[i] = SeccionCount{Entidad: fmt.Sprintf("%02d", 1+i%32), Seccion: fmt.Sprintf("%04d", i), People: r.IntN(12)}
+		}
+		for _, n := range []int{0, 1, 3, 20} {
+			want := slices.Clone(all)
+			slices.SortStableFunc(want, func(a, b SeccionCount) int { return b.People - a.People })
+			want = want[:min(n, len(want))]
+			if got := topSections(all, n); !slices.Equal(got, want) && len(got)+len(want) > 0 {
+				t.Fatalf("%d sections, top %d:\n got %v\nwant %v", size, n, got, want)
+			}
+		}
 	}
 }
