@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -425,7 +426,7 @@ func Render(r Results, parts []PerfDoc) string {
 		if !ok {
 			return "—"
 		}
-		return fmt.Sprintf("%.2f× %s (CPU: %s)", v, mark(v >= GoalVsPG), cpuRatio(s.PGJoin.BackendCPU, s.Dump.CPU))
+		return fmt.Sprintf("%.2f× %s (CPU: %s)%s", v, mark(v >= GoalVsPG), cpuRatio(s.PGJoin.BackendCPU, s.Dump.CPU), pairedRatios(s))
 	}, judge(func(s *Size) (bool, bool) { v, ok := pgRatio(s); return v >= GoalVsPG, ok }, false))
 	row("(b) floor: hand-rolled CSV parse of the same file", "", func(s *Size) string {
 		return fmt.Sprintf("%s (%s rows/s; CPU %s)", secs(s.Floor.Wall), count(int(rate(int(s.FloorRows), s.Floor.Wall))), secs(s.Floor.CPU))
@@ -647,6 +648,29 @@ var thousands = message.NewPrinter(language.English)
 
 // runsOf is "median of n: a, b, c s; " for several runs' wall times (in
 // the order run), "" for one.
+// pairedRatios is PostgreSQL's time over huella's run by run, each
+// PostgreSQL run against the analysis just before it (the machine's speed
+// drifts over minutes, and a pair shares it), and how many meet the goal;
+// "" with fewer than two pairs.
+func pairedRatios(s *Size) string {
+	n := min(len(s.PGJoinRuns), len(s.Dump.Runs))
+	if n < 2 || s.Dump.Error != "" {
+		return ""
+	}
+	rs := make([]float64, n)
+	w := make([]string, n)
+	met := 0
+	for i := range n {
+		rs[i] = s.PGJoinRuns[i] / s.Dump.Runs[i]
+		w[i] = fmt.Sprintf("%.2f×", rs[i])
+		if rs[i] >= GoalVsPG {
+			met++
+		}
+	}
+	slices.Sort(rs)
+	return fmt.Sprintf("; run by run: %s (median %.2f×, %d of %d ≥ %.0f×)", strings.Join(w, ", "), rs[n/2], met, n, GoalVsPG)
+}
+
 func runsOf(walls []float64) string {
 	if len(walls) < 2 {
 		return ""

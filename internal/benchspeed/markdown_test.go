@@ -168,3 +168,18 @@ func TestMedianRun(t *testing.T) {
 		t.Errorf("medianRun: wall %v CPU %v runs %v", got.Wall, got.CPU, got.Runs)
 	}
 }
+
+// TestPairedRatios: each PostgreSQL run over the analysis run before it,
+// their median, and how many meet the goal.
+func TestPairedRatios(t *testing.T) {
+	s := size(1_000_000, 2.5)
+	s.Dump.Runs = []float64{2.5, 2.0, 3.0}
+	s.PGJoinRuns = []float64{7.0, 8.0, 8.1}
+	if got, want := pairedRatios(&s), "; run by run: 2.80×, 4.00×, 2.70× (median 2.80×, 1 of 3 ≥ 3×)"; got != want {
+		t.Errorf("pairedRatios: %q, want %q", got, want)
+	}
+	s.PGJoinRuns = s.PGJoinRuns[:1]
+	if got := pairedRatios(&s); got != "" {
+		t.Errorf("one pair: %q", got)
+	}
+}
