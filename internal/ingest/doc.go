@@ -7,10 +7,12 @@
 // bytes, byte statistics), never from the file name alone:
 //
 //  1. Container: gzip (1f 8b, multi-member), bzip2 ("BZh"), zip (PK 03 04:
-//     the first data entry, skipping directories, __MACOSX/ and dot files),
-//     tar inside gzip/bzip2 ("ustar" at offset 257: first regular file).
-//     XLSX is a zip holding xl/workbook.xml; it is read with excelize's
-//     streaming Rows iterator (first sheet with rows).
+//     the largest data entry, skipping directories, __MACOSX/ and dot
+//     files; the other entries are recorded as skipped), tar inside
+//     gzip/bzip2 ("ustar" at offset 257: first regular file). XLSX is a
+//     zip holding xl/workbook.xml; it is read with excelize's streaming Rows
+//     iterator: the sheet declaring the most rows (else the first with
+//     rows), the other sheets with rows recorded as skipped.
 //  2. Encoding, from the first 64 KiB: a UTF-8 BOM is dropped; a UTF-16 BOM
 //     (or every other byte NUL) decodes UTF-16; valid UTF-8 stays UTF-8;
 //     invalid UTF-8 whose high bytes look like Latin-1 letters decodes as

@@ -202,9 +202,12 @@ func (r *Reader) open() error {
 		if isXLSX(zr) {
 			return r.openXLSX(nil)
 		}
-		zf := firstDataFile(zr)
+		zf, rest := dataFile(zr)
 		if zf == nil {
 			return r.perr(0, errors.New("zip archive holds no data file"))
+		}
+		for _, f := range rest {
+			r.skips.add(0, "zip entry %q is not read (reading %q, the largest)", f.Name, zf.Name)
 		}
 		if int64(zf.UncompressedSize64) > r.opt.MaxDecompressed {
 			return fmt.Errorf("%s: zip entry %s declares %d bytes: %w", r.info.Path, zf.Name, zf.UncompressedSize64, ErrTooLarge)
@@ -644,22 +647,34 @@ func isXLSX(zr *zip.Reader) bool {
 	return false
 }
 
-// firstDataFile is the zip entry to read: the first regular file that is
-// not metadata, preferring names with a data extension.
-func firstDataFile(zr *zip.Reader) *zip.File {
-	var first *zip.File
+// dataFile is the zip entry to read: the largest regular file that is not
+// metadata, among those with a data extension when there are any (a zip
+// of a register and its read-me, or of a dump and a small catalogue); the
+// others are listed in rest.
+func dataFile(zr *zip.Reader) (pick *zip.File, rest []*zip.File) {
+	var all []*zip.File
+	data := false
 	for _, f := range zr.File {
 		if f.FileInfo().IsDir() || strings.HasPrefix(f.Name, "__MACOSX/") || strings.HasPrefix(path.Base(f.Name), ".") {
 			continue
 		}
-		if isDataName(f.Name) {
-			return f
+		all = append(all, f)
+		data = data || isDataName(f.Name)
+	}
+	for _, f := range all {
+		if data && !isDataName(f.Name) {
+			continue
 		}
-		if first == nil {
-			first = f
+		if pick == nil || f.UncompressedSize64 > pick.UncompressedSize64 {
+			pick = f
 		}
 	}
-	return first
+	for _, f := range all {
+		if f != pick && (!data || isDataName(f.Name)) {
+			rest = append(rest, f)
+		}
+	}
+	return pick, rest
 }
 
 func isDataName(name string) bool {

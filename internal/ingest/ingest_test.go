@@ -439,3 +439,71 @@ func TestBoundedMemory(t *testing.T) {
 		t.Errorf("allocated %d MiB reading a 96 MiB line", alloc>>20)
 	}
 }
+
+// TestLargestPart: of a zip's data entries, the largest is read (a read-me
+// before the register does not take its place), and of a workbook's
+// sheets the one declaring the most rows (a cover sheet before it does
+// not); what is left out is recorded as skipped, by name.
+func TestLargestPart(t *testing.T) {
+	var big strings.Builder
+	big.WriteString(strings.Join(testHeader, ",") + "\n")
+	for range 20 {
+		for _, r := range testRows {
+			big.WriteString(strings.Join(r, ",") + "\n")
+		}
+	}
+	var zbuf bytes.Buffer
+	zw := zip.NewWriter(&zbuf)
+	for _, e := range []struct{ name, body string }{{"LEEME.txt", "archivo,fecha\npadron,2018\n"}, {"padron.csv", big.String()}, {"notas.csv", "a,b\n1,2\n"}} {
+		w, _ := zw.Create(e.name)
+		w.Write([]byte(e.body))
+	}
+	zw.Close()
+
+	x := excelize.NewFile()
+	x.SetSheetName(x.GetSheetName(0), "Portada")
+	x.SetSheetRow("Portada", "A1", &[]any{"Entrega", "Fecha"})
+	x.SetSheetRow("Portada", "A2", &[]any{"Partido", "2018"})
+	x.NewSheet("Padron")
+	for i, row := range append([][]string{testHeader}, testRows...) {
+		cells := make([]any, len(row))
+		for j, v := range row {
+			cells[j] = v
+		}
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		x.SetSheetRow("Padron", cell, &cells)
+	}
+	var xbuf bytes.Buffer
+	if err := x.Write(&xbuf); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tc := range []struct {
+		name    string
+		data    []byte
+		rows    int
+		skipped []string
+	}{
+		{"zip", zbuf.Bytes(), 20 * len(testRows), []string{`"LEEME.txt" is not read (reading "padron.csv"`, `"notas.csv" is not read`}},
+		{"xlsx", xbuf.Bytes(), len(testRows), []string{`sheet "Portada" is not read (reading "Padron")`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := readAll(t, write(t, "leak."+tc.name, tc.data), Options{})
+			if res.err != nil {
+				t.Fatal(res.err)
+			}
+			if !reflect.DeepEqual(res.header, testHeader) || len(res.rows) != tc.rows {
+				t.Fatalf("header %q, %d rows; want the register's %d", res.header, len(res.rows), tc.rows)
+			}
+			var reasons []string
+			for _, s := range res.info.Skipped {
+				reasons = append(reasons, s.Reason)
+			}
+			for _, want := range tc.skipped {
+				if !strings.Contains(strings.Join(reasons, "\n"), want) {
+					t.Errorf("skips %q lack %q", reasons, want)
+				}
+			}
+		})
+	}
+}

@@ -9,7 +9,71 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
-// xlsxSource reads the first sheet with rows of a workbook with excelize's
+// sheetOrder is the workbook's sheets, the one with the most rows first:
+// a workbook's register, not the cover or notes sheet before it. The rows
+// are the used range each sheet declares, which Excel and LibreOffice
+// write; when no sheet declares more than one row (excelize writes "A1"),
+// each sheet's rows are counted by reading it.
+func sheetOrder(f *excelize.File) []string {
+	sheets := f.GetSheetList()
+	if len(sheets) < 2 {
+		return sheets
+	}
+	rows := make([]int, len(sheets))
+	declared := false
+	for i, sheet := range sheets {
+		rows[i] = sheetRows(f, sheet)
+		declared = declared || rows[i] > 1
+	}
+	if !declared {
+		for i, sheet := range sheets {
+			rows[i] = countRows(f, sheet)
+		}
+	}
+	best := 0
+	for i := range sheets {
+		if rows[i] > rows[best] {
+			best = i
+		}
+	}
+	if best > 0 {
+		sheets = append([]string{sheets[best]}, append(sheets[:best:best], sheets[best+1:]...)...)
+	}
+	return sheets
+}
+
+// sheetRows is the last row of the range a sheet declares, 0 when it
+// declares none.
+func sheetRows(f *excelize.File, sheet string) int {
+	ref, err := f.GetSheetDimension(sheet)
+	if err != nil || ref == "" {
+		return 0
+	}
+	if i := strings.LastIndexByte(ref, ':'); i >= 0 {
+		ref = ref[i+1:]
+	}
+	_, row, err := excelize.CellNameToCoordinates(ref)
+	if err != nil {
+		return 0
+	}
+	return row
+}
+
+// countRows counts a sheet's rows by reading them.
+func countRows(f *excelize.File, sheet string) int {
+	rows, err := f.Rows(sheet)
+	if err != nil {
+		return 0
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		n++
+	}
+	return n
+}
+
+// xlsxSource reads one sheet of a workbook (sheetOrder's first with rows) with excelize's
 // streaming row iterator. Dates formatted with Excel's short-date style
 // read as YYYY-MM-DD.
 type xlsxSource struct {
@@ -54,7 +118,9 @@ func (r *Reader) openXLSX(inner io.Reader) error {
 	r.info.Format = "xlsx"
 	r.info.Encoding = "utf-8"
 	s := &xlsxSource{f: f, skips: &r.skips, file: r.info.Path}
-	for _, sheet := range f.GetSheetList() {
+	sheets := sheetOrder(f)
+	chosen := ""
+	for _, sheet := range sheets {
 		rows, err := f.Rows(sheet)
 		if err != nil {
 			continue
@@ -66,13 +132,18 @@ func (r *Reader) openXLSX(inner io.Reader) error {
 			if err != nil {
 				continue
 			}
-			s.rows = rows
+			s.rows, chosen = rows, sheet
 			break
 		}
 		rows.Close()
 	}
 	if s.rows == nil {
 		return r.perr(0, fmt.Errorf("XLSX workbook has no rows in any of its %d sheets", len(f.GetSheetList())))
+	}
+	for _, sheet := range sheets {
+		if sheet != chosen && (sheetRows(f, sheet) > 1 || countRows(f, sheet) > 1) { // more than a header
+			r.skips.add(0, "sheet %q is not read (reading %q)", sheet, chosen)
+		}
 	}
 	r.closers = append(r.closers, s.rows)
 	r.src = s
