@@ -35,6 +35,7 @@ the register and answers:
                rows that agree and a 95% band
   attribution  for every logged release: score, false-accusation bound,
                accused or not; accused | inconclusive | no_release_matches
+               (| not_applicable when the file is not ours)
   exposure     people affected, by entidad and sección
 
 The analysis is appended to the ledger (once per analysis id) and filed as

@@ -52,6 +52,7 @@
 //  5. Attribution. Every logged release is scored by the Attributor (package
 //     fingerprint) on the rows in leak order (the first MaxObservations rows
 //     plus every unmatched row, where canaries hide). attribution_status is
+//     not_applicable when the verdict is not_ours (no release is scored);
 //     accused when any release is accused; otherwise no_release_matches when
 //     no release was cut inside the dated band and none scores above half its
 //     threshold (the
@@ -490,14 +491,17 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 		}
 	} else if n > maxObs {
 		progress("read again", n)
+		// up to maxObs more rows, past those the first reading kept
 		extra := 0
 		want := func(r int) bool {
-			return r >= maxObs && r < len(mt.out) && mt.out[r].person == 0 && extra < maxObs
+			if r < maxObs || r >= len(mt.out) || mt.out[r].person != 0 || extra >= maxObs {
+				return false
+			}
+			_, held := pending[r]
+			return !held
 		}
 		keep := func(r int, rec register.Record) error {
-			if _, ok := pending[r]; !ok {
-				pending[r] = slices.Clone(rec)
-			}
+			pending[r] = slices.Clone(rec)
 			extra++
 			return nil
 		}
@@ -528,12 +532,21 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 	// 4. Probabilistic linkage of what keys did not link.
 	// The linkage index covers the whole store, so it is built only when
 	// enough rows need it (a few canaries or damaged rows do not).
+	// The rows it may take are capped (each is held whole): when they
+	// were, the rows left out are counted, and the verdict rests on the
+	// rows examined rather than calling the others someone else's.
 	probRows := 0
 	skippedProb := 0
 	unresolved := 0 // rows with candidates, none decisive
-	if len(pending) > 0 && len(pending) < max(5, n/50) {
+	unexamined := 0 // rows no key linked that linkage never saw
+	if len(pending) > 0 && len(pending) < min(max(5, n/50), maxObs) {
 		skippedProb = len(pending)
 	} else if len(pending) > 0 && cfg.NewLinker != nil && hasLinkFields(s, visible) {
+		for r := range mt.out {
+			if _, held := pending[r]; !held && mt.out[r].person == 0 {
+				unexamined++
+			}
+		}
 		progress("linkage", len(pending))
 		lk, err := cfg.NewLinker(ctx)
 		if err != nil {
@@ -731,13 +744,14 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 	// In a leak without CURP or clave, a row that resembles several people
 	// of the register is unresolved, not evidence of another source: it is
 	// left out of the share that decides ours against partial.
-	minRows := max(3, int(math.Ceil(0.01*float64(n))))
+	examined := n - unexamined
+	minRows := max(3, int(math.Ceil(0.01*float64(examined))))
 	keylessUnresolved := 0
 	if !hasKeys(s, visible) {
 		keylessUnresolved = unresolved
 	}
 	switch {
-	case m < minRows || (d < 0.5 && float64(m) < 0.3*float64(n)):
+	case m < minRows || (d < 0.5 && float64(m) < 0.3*float64(examined)):
 		rep.Verdict = report.NotOurs
 		rep.VerdictReason = fmt.Sprintf("%d of %d rows match a person of the register", m, n)
 		if m >= minRows {
@@ -758,7 +772,7 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 	case d < 0.5:
 		rep.Verdict = report.SamePeopleOtherSource
 		rep.VerdictReason = fmt.Sprintf("%d of %d rows match our people by key, but only %.0f%% of their address, section and credential values agree with any version we held: another register of the same people", m, n, 100*d)
-	case float64(oursRows) >= 0.9*float64(n-keylessUnresolved):
+	case float64(oursRows) >= 0.9*float64(examined-keylessUnresolved):
 		rep.Verdict = report.Ours
 		rep.VerdictReason = fmt.Sprintf("%d of %d rows are people of the register, written exactly as we held them (%.1f%% of distinguishing fields agree)", oursRows, n, 100*d)
 		if keylessUnresolved > 0 {
@@ -766,13 +780,16 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 		}
 	case oursRows >= minRows:
 		rep.Verdict = report.Partial
-		rep.VerdictReason = fmt.Sprintf("%d of %d rows are ours, written as we held them; the other %d come from elsewhere", oursRows, n, n-oursRows-keylessUnresolved)
+		rep.VerdictReason = fmt.Sprintf("%d of %d rows are ours, written as we held them; the other %d come from elsewhere", oursRows, examined, examined-oursRows-keylessUnresolved)
 		if keylessUnresolved > 0 {
 			rep.VerdictReason += fmt.Sprintf(", and %d resemble people of the register but could not be told apart from others without a key", keylessUnresolved)
 		}
 	default:
 		rep.Verdict = report.SamePeopleOtherSource
 		rep.VerdictReason = fmt.Sprintf("%d of %d rows match our people, but too few are written as we held them", m, n)
+	}
+	if unexamined > 0 {
+		rep.VerdictReason += fmt.Sprintf("; %d more rows that no key linked were not examined (linkage by name takes a bounded number of rows): the verdict rests on the %d rows examined", unexamined, examined)
 	}
 
 	// Dating.
@@ -863,7 +880,7 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 		rep.Affected.BySeccion = []report.SeccionCount{}
 	}
 
-	rep.Limitations = limitations(rep, cfg, est, anyDist, probRows, n, maxObs)
+	rep.Limitations = limitations(rep, cfg, est, anyDist, probRows, unexamined, n, maxObs)
 	if anyDist {
 		onlyCodes := true
 		for f, v := range visible {
@@ -1013,7 +1030,7 @@ func attributionStatus(rep *report.Report, rels []Release, est *dating.Estimate,
 		return report.StatusAccused, ""
 	}
 	if rep.Verdict == report.NotOurs {
-		return report.StatusNoReleaseMatches, "the data does not come from the register, so no release can match"
+		return report.StatusNotApplicable, "the data does not come from the register: no release applies, and none was scored"
 	}
 	if len(rels) == 0 {
 		return report.StatusNoReleaseMatches, "the ledger logs no release: the data left through no logged copy"
@@ -1092,7 +1109,7 @@ func nearest(rels []Release, est *dating.Estimate) string {
 	return strings.Join(parts, "; ")
 }
 
-func limitations(rep *report.Report, cfg Config, est *dating.Estimate, anyDist bool, probRows, n, maxObs int) []string {
+func limitations(rep *report.Report, cfg Config, est *dating.Estimate, anyDist bool, probRows, unexamined, n, maxObs int) []string {
 	out := []string{
 		"The register known to the store runs from " + cfg.Known.First.String() + " to " + cfg.Known.Last.String() + "; nothing is known of it outside that span.",
 	}
@@ -1100,13 +1117,32 @@ func limitations(rep *report.Report, cfg Config, est *dating.Estimate, anyDist b
 		out = append(out, fmt.Sprintf("The file is truncated (it ends in the middle of a record or of its compression stream): only the %d rows before the cut were analysed.", rep.Input.Rows))
 	}
 	if rep.Input.Skipped > 0 {
-		out = append(out, fmt.Sprintf("%d parts of the file could not be read as rows and were skipped.", rep.Input.Skipped))
+		var what []string
+		for _, p := range rep.Input.SkippedParts[:min(len(rep.Input.SkippedParts), 5)] {
+			if p.Line > 0 {
+				what = append(what, fmt.Sprintf("line %d: %s", p.Line, p.Reason))
+			} else {
+				what = append(what, p.Reason)
+			}
+		}
+		l := fmt.Sprintf("%d parts of the file were skipped", rep.Input.Skipped)
+		if len(what) > 0 {
+			l += " (" + strings.Join(what, "; ")
+			if rep.Input.Skipped > len(what) {
+				l += "; …"
+			}
+			l += ")"
+		}
+		out = append(out, l+".")
 	}
 	if !anyDist {
 		out = append(out, "The file holds only identity fields (names, CURP, birth date): they are the same in every register of these people, so they cannot show by themselves that the copy is ours.")
 	}
 	if probRows > 0 {
 		out = append(out, fmt.Sprintf("%d rows were linked without a usable key, by probabilistic linkage on names, birth date and address; such links can be wrong.", probRows))
+	}
+	if unexamined > 0 {
+		out = append(out, fmt.Sprintf("%d rows that no CURP or clave linked were not examined: probabilistic linkage holds at most %d rows past the first %d, in file order. The verdict and the cut-off rest on the rows examined, and the exposure counts only the people matched, so it is a lower bound.", unexamined, 2*maxObs, maxObs))
 	}
 	if n > maxObs {
 		out = append(out, fmt.Sprintf("Attribution read the first %d rows of the file and its unmatched rows.", maxObs))

@@ -276,7 +276,7 @@ func TestVerdictCutoffRecipient(t *testing.T) {
 		{"full copy", leaked, allFields, report.Ours, true, "PARTIDO B", report.StatusAccused},
 		{"1000-row sample", sample(leaked, 1000, 1), allFields, report.Ours, true, "PARTIDO B", report.StatusAccused},
 		{"keyless sample", sample(leaked, 1000, 2), keyless, report.Ours, true, "PARTIDO B", report.StatusAccused},
-		{"another register", otherRecs, allFields, report.NotOurs, false, "", report.StatusNoReleaseMatches},
+		{"another register", otherRecs, allFields, report.NotOurs, false, "", report.StatusNotApplicable},
 		{"same people other source", sameOther, allFields, report.SamePeopleOtherSource, false, "", ""},
 		{"partial", append(sample(leaked, 700, 3), otherRecs[:300]...), allFields, report.Partial, true, "PARTIDO B", report.StatusAccused},
 		{"identity fields only", sample(leaked, 1000, 4), []string{register.FCURP, register.FNombre, register.FPaterno, register.FNacimiento}, report.SamePeopleOtherSource, false, "", ""},
@@ -516,5 +516,44 @@ func TestMaxRowsFor(t *testing.T) {
 	// fits, with room, but not twice its size
 	if got := MaxRowsFor(24 << 30 / 100 * 85); got < 91_000_000 || got > 120_000_000 {
 		t.Errorf("85%% of 24 GiB: %d rows", got)
+	}
+}
+
+// TestKeylessBeyondCap: a copy without CURP or clave, larger than
+// probabilistic linkage takes (held rows are capped): the rows left out
+// are counted as not examined, not as someone else's, and the verdict
+// rests on the rows examined. With a cap so small that the rows held are
+// fewer than 2% of the file, linkage still runs.
+func TestKeylessBeyondCap(t *testing.T) {
+	w := newWorld(t)
+	s := w.reg.schema
+	leaked := copyFor(s, w.reg.asOf(d("2018-06-15")), "r02")
+	keyless := []string{register.FNombre, register.FPaterno, register.FMaterno, register.FNacimiento, register.FSeccion, register.FCalle, register.FCIC}
+	for _, maxObs := range []int{300, 20} {
+		t.Run(fmt.Sprint(maxObs), func(t *testing.T) {
+			cfg := w.cfg
+			cfg.MaxObservations = maxObs
+			res, err := Run(context.Background(), cfg, leakOf(s, "keyless", leaked, keyless))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep := res.Report
+			if rep.Verdict != report.Ours || !strings.Contains(rep.VerdictReason, "were not examined") {
+				t.Fatalf("verdict %s (%s), want ours on the rows examined", rep.Verdict, rep.VerdictReason)
+			}
+			if m := rep.Match.RowsMatched; m < maxObs || m > 3*maxObs {
+				t.Errorf("%d rows matched, want the rows held: %d to %d", m, maxObs, 3*maxObs)
+			}
+			if rep.Cutoff == nil {
+				t.Error("not dated")
+			}
+			found := false
+			for _, l := range rep.Limitations {
+				found = found || strings.Contains(l, "were not examined")
+			}
+			if !found {
+				t.Errorf("no limitation says what was left out: %q", rep.Limitations)
+			}
+		})
 	}
 }

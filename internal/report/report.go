@@ -101,7 +101,20 @@ type Input struct {
 	Compression string `json:"compression,omitempty"`
 	Skipped     int    `json:"skipped"`             // rows the reader could not use
 	Truncated   bool   `json:"truncated,omitempty"` // the file ends in the middle of a record or stream
+	// SkippedParts says what was skipped and where, for the first
+	// MaxSkippedParts skips (a line of 0: the part is not a line, as a
+	// zip entry or a sheet).
+	SkippedParts []SkippedPart `json:"skipped_parts,omitempty"`
 }
+
+// SkippedPart is one part of the input the reader did not use.
+type SkippedPart struct {
+	Line   int64  `json:"line,omitempty"`
+	Reason string `json:"reason"`
+}
+
+// MaxSkippedParts bounds Input.SkippedParts.
+const MaxSkippedParts = 20
 
 // Column is one column of the leak and the register field it holds.
 type Column struct {
