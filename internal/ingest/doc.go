@@ -49,9 +49,13 @@
 // PostgreSQL style (double-quoted names, a doubled quote for a quote, E'x'
 // strings), and
 // PostgreSQL COPY t (cols) FROM stdin; blocks of tab-separated lines ending
-// with \. (with \N for NULL and backslash escapes). The rows of the first
-// table that has any are read; the header is the INSERT or COPY column list,
-// else the table's CREATE TABLE columns. NULL reads as "".
+// with \. (with \N for NULL and backslash escapes). The rows of one table
+// are read: the one whose INSERT statements and COPY blocks take the most
+// bytes, found by a survey of the dump's lines before the read (dump tools
+// write tables in name order, and a small catalogue may come before the
+// register); the other tables' rows are recorded as skipped. The header is
+// the INSERT or COPY column list, else the table's CREATE TABLE columns.
+// NULL reads as "".
 //
 // JSON Lines objects with flat values take a fast path that FuzzJSON checks
 // against encoding/json. JSON values read as text: strings as they are, numbers as written,

@@ -33,6 +33,9 @@ type Options struct {
 	Header          HeaderMode // whether the first row of delimited text or XLSX is a header
 	Format          string     // force a format (csv, tsv, pipe, semicolon, json, jsonl, sql, xlsx); "" sniffs
 	NoHash          bool       // leave Info.SHA256 empty (a second pass over a file hashed already)
+
+	sqlTable string // SQL: the table to read (chosen by a survey of the dump)
+	survey   bool   // SQL: only survey the dump's tables (Reader.tables)
 }
 
 // HeaderMode says how the first row of a table without named columns is taken.
@@ -129,6 +132,8 @@ type Reader struct {
 	view  [][]byte // returned by NextView
 	vbuf  []byte   // NextView's and Skip's flat row
 	vends []int
+
+	tables map[string]int64 // Options.survey: the bytes of each table's rows
 }
 
 // skipper collects skips; sources share it with the Reader.
@@ -177,8 +182,43 @@ func Open(name string, opt Options) (*Reader, error) {
 		r.Close()
 		return nil, err
 	}
+	if opt.survey {
+		return r, nil
+	}
+	if r.info.Format == "sql" && opt.sqlTable == "" {
+		// The first table with rows is read unless another holds more:
+		// a dump's tables come in name order, and a small catalogue may
+		// come before the register.
+		if best := largestTable(name, opt); best != "" && !strings.EqualFold(best, r.info.Table) {
+			opt.sqlTable = best
+			if other, err := Open(name, opt); err == nil && len(other.sample) > 0 {
+				r.Close()
+				return other, nil
+			} else if err == nil {
+				other.Close() // the survey's name matched no rows: keep the first table
+			}
+		}
+	}
 	r.startPipeline()
 	return r, nil
+}
+
+// largestTable is the table of an SQL dump whose rows take the most bytes,
+// "" when the survey finds no rows.
+func largestTable(name string, opt Options) string {
+	opt.survey, opt.NoHash = true, true
+	r, err := Open(name, opt)
+	if err != nil {
+		return ""
+	}
+	defer r.Close()
+	best, most := "", int64(0)
+	for t, n := range r.tables {
+		if n > most || n == most && t < best {
+			best, most = t, n
+		}
+	}
+	return best
 }
 
 func (r *Reader) open() error {
@@ -308,6 +348,11 @@ func (r *Reader) openText(stream io.Reader) error {
 			r.src = newJSONSource(text, r)
 		}
 	case "sql":
+		if r.opt.survey {
+			r.tables = surveySQL(text)
+			return nil
+		}
+		r.info.Table = r.opt.sqlTable
 		r.src = newSQLSource(lr, r)
 	case "csv", "tsv", "pipe", "semicolon":
 		d := sniffDelimiter(peek)

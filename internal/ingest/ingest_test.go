@@ -507,3 +507,52 @@ func TestLargestPart(t *testing.T) {
 		})
 	}
 }
+
+// TestSQLLargestTable: of a dump's tables, the one with the most rows is
+// read, though a small catalogue comes first (dump tools write tables in
+// name order), in MySQL's style, in PostgreSQL's COPY blocks and with an
+// INSERT that runs over many lines; the catalogue is recorded as skipped.
+func TestSQLLargestTable(t *testing.T) {
+	var mysql, pg, multi strings.Builder
+	mysql.WriteString("CREATE TABLE `estados` (`id` int, `nombre` varchar(40));\nINSERT INTO `estados` VALUES (1,'AGUASCALIENTES'),(2,'BAJA CALIFORNIA');\n")
+	mysql.WriteString("CREATE TABLE `padron` (`curp` varchar(18), `nombre` varchar(40), `paterno` varchar(40), `fecha` date, `seccion` varchar(4));\n")
+	pg.WriteString("COPY public.estados (id, nombre) FROM stdin;\n1\tAGUASCALIENTES\n2\tBAJA CALIFORNIA\n\\.\n")
+	pg.WriteString("COPY public.padron (curp, nombre, paterno, fecha, seccion) FROM stdin;\n")
+	multi.WriteString("INSERT INTO \"estados\" VALUES (1,'AGUASCALIENTES'),(2,'BAJA CALIFORNIA'),(3,'BAJA CALIFORNIA SUR');\n")
+	multi.WriteString("INSERT INTO \"padron\" (curp, nombre, paterno, fecha, seccion) VALUES\n")
+	for i := range 4 {
+		for j, r := range testRows {
+			mysql.WriteString("INSERT INTO `padron` VALUES ('" + strings.Join(r, "','") + "');\n")
+			pg.WriteString(strings.Join(r, "\t") + "\n")
+			sep := ",\n"
+			if i == 3 && j == len(testRows)-1 {
+				sep = ";\n"
+			}
+			multi.WriteString("('" + strings.Join(r, "','") + "')" + sep)
+		}
+	}
+	pg.WriteString("\\.\n")
+	for _, tc := range []struct{ name, file, dump string }{
+		{"mysql", "dump.sql", mysql.String()},
+		{"postgres", "dump.sql", pg.String()},
+		{"multi-line", "dump.sql", multi.String()},
+		{"gzip", "dump.sql.gz", string(gz([]byte(mysql.String())))},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := readAll(t, write(t, tc.file, []byte(tc.dump)), Options{})
+			if res.err != nil {
+				t.Fatal(res.err)
+			}
+			if res.info.Table != "padron" || len(res.rows) != 4*len(testRows) || !reflect.DeepEqual(res.rows[0], testRows[0]) {
+				t.Fatalf("table %q, %d rows (first %q); want padron's %d", res.info.Table, len(res.rows), res.rows, 4*len(testRows))
+			}
+			var reasons []string
+			for _, s := range res.info.Skipped {
+				reasons = append(reasons, s.Reason)
+			}
+			if want := `rows of table "estados" are not read (reading "padron"`; !strings.Contains(strings.Join(reasons, "\n"), want) {
+				t.Errorf("skips %q lack %q", reasons, want)
+			}
+		})
+	}
+}

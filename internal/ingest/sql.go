@@ -21,6 +21,7 @@ type sqlSource struct {
 	start int64   // line where the last row started
 
 	cols      []string            // header of the target table
+	fixed     bool                // the target table is met
 	created   map[string][]string // CREATE TABLE columns by table
 	ignored   map[string]bool
 	backslash bool // backslash escapes in '' strings (MySQL); off for PostgreSQL
@@ -419,21 +420,23 @@ func (s *sqlSource) set() {
 }
 
 // target decides whether rows of table t are read, fixing the target
-// table at the first table with rows.
+// table at the first table with rows, or at the first rows of the table
+// named already (by the survey, its spelling compared without case).
 func (s *sqlSource) target(t string, cols []string) bool {
-	if *s.table == "" {
+	if !s.fixed && (*s.table == "" || strings.EqualFold(t, *s.table)) {
+		s.fixed = true
 		*s.table = t
 		if cols == nil {
 			cols = s.created[strings.ToLower(t)]
 		}
 		s.cols = cols
 	}
-	if t == *s.table {
+	if s.fixed && t == *s.table {
 		return true
 	}
 	if !s.ignored[t] && len(s.ignored) < 1000 {
 		s.ignored[t] = true
-		s.lr.skips.add(s.ln, "rows of table %q are not read (reading %q)", t, *s.table)
+		s.lr.skips.add(s.ln, "rows of table %q are not read (reading %q, the largest)", t, *s.table)
 	}
 	return false
 }
@@ -996,4 +999,100 @@ func (s *sqlSource) rawValue(ignore bool) error {
 	n := copy(s.buf[start:], v)
 	s.buf = s.buf[:start+n]
 	return nil
+}
+
+// surveySQL sums, by table, the bytes of an SQL dump's INSERT statements
+// and COPY blocks, line by line, taking a statement to start a line as
+// dump tools write them (an INSERT runs on to the line that ends with
+// ";"): a pass at the speed of finding newlines, made before the real read
+// to pick the table with the most rows. Table names are the last part of
+// a qualified name, unquoted.
+func surveySQL(br *bufio.Reader) map[string]int64 {
+	tables := map[string]int64{}
+	cur := ""         // the table the current line's bytes count for
+	inCopy := false   // inside a COPY block
+	open := false     // the INSERT of cur goes on past this line
+	lineStart := true // b starts a line
+	last := byte(0)   // the line's last byte other than white space
+	for {
+		b, err := br.ReadSlice('\n')
+		if len(b) > 0 {
+			if lineStart {
+				last = 0
+				switch l := bytes.TrimLeft(b, " \t"); {
+				case inCopy:
+					if bytes.HasPrefix(l, []byte("\\.")) {
+						inCopy, cur = false, ""
+					}
+				case open:
+				case hasPrefixFold(l, "INSERT "), hasPrefixFold(l, "REPLACE "):
+					cur = surveyName(l[bytes.IndexByte(l, ' ')+1:], "IGNORE ", "INTO ")
+				case hasPrefixFold(l, "COPY "):
+					cur = surveyName(l[len("COPY "):])
+					inCopy = cur != "" && bytes.Contains(bytes.ToLower(l), []byte("stdin"))
+					if !inCopy {
+						cur = ""
+					}
+				default:
+					cur = ""
+				}
+			}
+			if cur != "" {
+				tables[cur] += int64(len(b))
+			}
+			if t := bytes.TrimRight(b, " \t\r\n"); len(t) > 0 {
+				last = t[len(t)-1]
+			}
+			lineStart = b[len(b)-1] == '\n'
+			if lineStart && !inCopy {
+				open = cur != "" && last != ';'
+			}
+		}
+		if err != nil && err != bufio.ErrBufferFull {
+			return tables
+		}
+	}
+}
+
+// surveyName reads the table name at the start of b, after any of the
+// keywords given: the last part of a qualified name, without its quotes.
+func surveyName(b []byte, keywords ...string) string {
+	b = bytes.TrimLeft(b, " \t")
+	for _, k := range keywords {
+		if hasPrefixFold(b, k) {
+			b = bytes.TrimLeft(b[len(k):], " \t")
+		}
+	}
+	name := ""
+	for len(b) > 0 {
+		var part []byte
+		switch q := b[0]; q {
+		case '`', '"', '[':
+			end := q
+			if q == '[' {
+				end = ']'
+			}
+			i := bytes.IndexByte(b[1:], end)
+			if i < 0 {
+				return ""
+			}
+			part, b = b[1:1+i], b[2+i:]
+		default:
+			i := bytes.IndexAny(b, " \t\r\n(;.")
+			if i < 0 {
+				i = len(b)
+			}
+			part, b = b[:i], b[i:]
+		}
+		name = string(part)
+		if len(b) == 0 || b[0] != '.' {
+			break
+		}
+		b = b[1:]
+	}
+	return name
+}
+
+func hasPrefixFold(b []byte, p string) bool {
+	return len(b) >= len(p) && strings.EqualFold(string(b[:len(p)]), p)
 }
