@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"runtime/debug"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/huella/huella/internal/analysis"
+	"github.com/huella/huella/internal/atomicfile"
 	"github.com/huella/huella/internal/cputime"
 	"github.com/huella/huella/internal/ingest"
 	"github.com/huella/huella/internal/report"
@@ -19,11 +21,11 @@ import (
 )
 
 func init() {
-	var jsonOut, htmlOut, affectedOut string
+	var jsonOut, htmlOut, affectedOut, rowsOut string
 	addCommand(&command{
 		Name:     "analyze",
 		Summary:  "analyse a leaked file: ours? cut-off? whose copy? who is exposed?",
-		Usage:    "huella analyze FILE [--json OUT|-] [--html OUT] [--affected OUT]",
+		Usage:    "huella analyze FILE [--json OUT|-] [--html OUT] [--affected OUT] [--rows OUT]",
 		NeedsDir: true,
 		Help: `Reads a leaked file as it comes (CSV/TSV/pipe/semicolon, JSON, JSON Lines,
 SQL INSERT dumps, XLSX; UTF-8 or Latin-1; .gz, .zip), maps its columns to
@@ -62,6 +64,7 @@ Examples:
 			fs.StringVar(&jsonOut, "json", "", "write the JSON report to `OUT` (\"-\": standard output, alone)")
 			fs.StringVar(&htmlOut, "html", "", "write the HTML report to `OUT`")
 			fs.StringVar(&affectedOut, "affected", "", "write the CURPs of the affected people to `OUT` (mode 0600)")
+			fs.StringVar(&rowsOut, "rows", "", "write one line per leaked row to `OUT` (mode 0600): "+analysis.RowsHeader)
 		},
 		Run: func(ctx context.Context, env *Env, args []string) error {
 			if len(args) != 1 {
@@ -80,9 +83,24 @@ Examples:
 				return err
 			}
 			defer ws.Close()
-			out, err := runAnalysis(ctx, env, ws, args[0], "", lim.rows)
+			var rows *atomicfile.File
+			var rowsW io.Writer // nil unless --rows
+			if rowsOut != "" {
+				// written beside OUT and renamed into place once whole
+				if rows, err = atomicfile.Create(rowsOut, 0o600); err != nil {
+					return fmt.Errorf("rows: %w", err)
+				}
+				defer rows.Abort()
+				rowsW = rows
+			}
+			out, err := runAnalysis(ctx, env, ws, args[0], "", lim.rows, rowsW)
 			if err != nil {
 				return err
+			}
+			if rows != nil {
+				if err := rows.Commit(); err != nil {
+					return fmt.Errorf("rows: %w", err)
+				}
 			}
 			summary := env.Stdout
 			if jsonOut == "-" {
@@ -126,7 +144,7 @@ func htmlPath(out *analysis.Outcome, htmlOut string) string {
 // exit codes; name overrides the file's name in the report ("" = base name).
 // rowsRead, when not nil, is told how many rows have been read, every
 // 100,000.
-func runAnalysis(ctx context.Context, env *Env, ws *workspace.Workspace, path, name string, rowsRead func(int64)) (*analysis.Outcome, error) {
+func runAnalysis(ctx context.Context, env *Env, ws *workspace.Workspace, path, name string, rowsRead func(int64), rows io.Writer) (*analysis.Outcome, error) {
 	opt := analysis.Options{
 		ToolVersion: "huella " + Version(),
 		CommandLine: "huella " + strings.Join(env.Args, " "),
@@ -134,6 +152,7 @@ func runAnalysis(ctx context.Context, env *Env, ws *workspace.Workspace, path, n
 		Warn:        func(msg string) { env.Info("%s", msg) },
 		MaxRows:     maxRows(),
 	}
+	opt.Rows = rows
 	last, stage := "", ""
 	start, cpu0 := time.Now(), cputime.Used()
 	stageAt := func(s string) {

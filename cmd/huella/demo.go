@@ -155,7 +155,7 @@ func runDemo(ctx context.Context, env *Env, people, seed int, work string) error
 	var cases []string
 	for i, f := range []string{sample, dump} {
 		aenv := &Env{Stdout: io.Discard, Stderr: env.Stderr, Dir: ws, Args: []string{"analyze", f}}
-		o, err := runAnalysis(ctx, aenv, wsp, f, "", nil)
+		o, err := runAnalysis(ctx, aenv, wsp, f, "", nil, nil)
 		if err != nil {
 			return err
 		}

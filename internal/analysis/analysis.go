@@ -76,13 +76,17 @@
 package analysis
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
+	"math/bits"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -226,6 +230,10 @@ type Config struct {
 	// Warn, when set, is told what went wrong without changing the
 	// outcome (a damaged digest).
 	Warn func(msg string)
+	// Rows, when set, is written one line per leaked row, in file order
+	// (RowsHeader): how it was linked, to whom, and the versions it
+	// agrees with.
+	Rows io.Writer
 }
 
 // ScanFunc streams the versions of the people with lo ≤ PersonID < hi (hi
@@ -537,8 +545,9 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 	// rows examined rather than calling the others someone else's.
 	probRows := 0
 	skippedProb := 0
-	unresolved := 0 // rows with candidates, none decisive
-	unexamined := 0 // rows no key linked that linkage never saw
+	unresolved := 0              // rows with candidates, none decisive
+	unexamined := 0              // rows no key linked that linkage never saw
+	weights := map[int]float64{} // probabilistic links' weights, by row
 	if len(pending) > 0 && len(pending) < min(max(5, n/50), maxObs) {
 		skippedProb = len(pending)
 	} else if len(pending) > 0 && cfg.NewLinker != nil && hasLinkFields(s, visible) {
@@ -585,6 +594,7 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 			mt.evaluate(r, cs, methodProb)
 			if mt.out[r].person != 0 {
 				probRows++
+				weights[r] = links[i].Weight
 			}
 		}
 	}
@@ -901,7 +911,73 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 	if affectedSHA == "" {
 		affectedSHA = report.SHA256(affectedCSV)
 	}
+	if cfg.Rows != nil {
+		examinedRow := func(r int) bool {
+			_, held := pending[r]
+			return unexamined == 0 || held
+		}
+		if err := writeRows(cfg.Rows, mt, weights, examinedRow); err != nil {
+			return nil, fmt.Errorf("write the rows: %w", err)
+		}
+	}
 	return &Result{Report: rep, Affected: affected, AffectedCSV: affectedCSV, AffectedSHA256: affectedSHA}, nil
+}
+
+// RowsHeader is the header of Config.Rows: the row's number in the file
+// (1 the first data row); matched, unmatched, or not_examined (no key
+// linked it and name linkage did not take it: see the report's
+// limitations); how it was linked (curp, clave, probabilistic); the
+// register's CURP of its person; its fields agreeing with the person's
+// best version, of those compared; the validity of each version it agrees
+// with in every field, FROM/TO (TO empty: still valid), separated by ";";
+// and the Fellegi–Sunter weight of a probabilistic link.
+const RowsHeader = "row,status,method,curp,agreeing,compared,exact_versions,weight"
+
+// writeRows writes every row's outcome (Config.Rows).
+func writeRows(w io.Writer, mt *matcher, weights map[int]float64, examined func(r int) bool) error {
+	bw := bufio.NewWriterSize(w, 1<<20)
+	bw.WriteString(RowsHeader + "\n")
+	var one [1]dating.Interval
+	var line []byte
+	for r := range mt.out {
+		o := &mt.out[r]
+		line = strconv.AppendInt(line[:0], int64(r+1), 10)
+		switch {
+		case o.person != 0:
+			line = append(line, ",matched,"...)
+			line = append(line, methodNames[o.method]...)
+			line = append(line, ',')
+			line = append(line, mt.curpOf(r)...)
+			line = append(line, ',')
+			line = strconv.AppendInt(line, int64(bits.OnesCount64(o.agree&o.compared)), 10)
+			line = append(line, ',')
+			line = strconv.AppendInt(line, int64(bits.OnesCount64(o.compared)), 10)
+			line = append(line, ',')
+			if o.ivN > 0 {
+				for i, iv := range mt.ivs(r, &one) {
+					if i > 0 {
+						line = append(line, ';')
+					}
+					line = append(line, iv.From.String()...)
+					line = append(line, '/')
+					line = append(line, iv.To.String()...) // "" when still valid
+				}
+			}
+			line = append(line, ',')
+			if wt, ok := weights[r]; ok {
+				line = strconv.AppendFloat(line, wt, 'f', 3, 64)
+			}
+		case examined(r):
+			line = append(line, ",unmatched,,,,,,"...)
+		default:
+			line = append(line, ",not_examined,,,,,,"...)
+		}
+		line = append(line, '\n')
+		if _, err := bw.Write(line); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
 }
 
 // otherCuts dates the rows that disagree with the main cut: a file mixed

@@ -533,11 +533,33 @@ func TestKeylessBeyondCap(t *testing.T) {
 		t.Run(fmt.Sprint(maxObs), func(t *testing.T) {
 			cfg := w.cfg
 			cfg.MaxObservations = maxObs
+			var rows bytes.Buffer
+			cfg.Rows = &rows
 			res, err := Run(context.Background(), cfg, leakOf(s, "keyless", leaked, keyless))
 			if err != nil {
 				t.Fatal(err)
 			}
 			rep := res.Report
+			// one line a row: the matched ones linked by name with their
+			// weight and the versions they agree with, the rest not examined
+			lines := strings.Split(strings.TrimSuffix(rows.String(), "\n"), "\n")
+			if lines[0] != RowsHeader || len(lines) != len(leaked)+1 {
+				t.Fatalf("rows: header %q, %d lines for %d rows", lines[0], len(lines), len(leaked))
+			}
+			status := map[string]int{}
+			for i, l := range lines[1:] {
+				f := strings.Split(l, ",")
+				if len(f) != 8 || f[0] != fmt.Sprint(i+1) {
+					t.Fatalf("row line %q", l)
+				}
+				status[f[1]]++
+				if f[1] == "matched" && (f[2] != "probabilistic" || f[3] == "" || f[6] == "" || f[7] == "") {
+					t.Fatalf("matched row without method, CURP, versions or weight: %q", l)
+				}
+			}
+			if status["matched"] != rep.Match.RowsMatched || status["not_examined"] == 0 || status["matched"]+status["unmatched"]+status["not_examined"] != len(leaked) {
+				t.Errorf("row statuses %v, %d matched in the report", status, rep.Match.RowsMatched)
+			}
 			if rep.Verdict != report.Ours || !strings.Contains(rep.VerdictReason, "were not examined") {
 				t.Fatalf("verdict %s (%s), want ours on the rows examined", rep.Verdict, rep.VerdictReason)
 			}

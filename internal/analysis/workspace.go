@@ -37,6 +37,8 @@ type Options struct {
 	// Warn, when set, is told of a problem that does not change the
 	// outcome (see Config.Warn).
 	Warn func(msg string)
+	// Rows, when set, is written one line per leaked row (see Config.Rows).
+	Rows io.Writer
 }
 
 // Outcome is an analysis filed as a case.
@@ -154,6 +156,7 @@ func AnalyzeFile(ctx context.Context, ws *workspace.Workspace, path string, opt 
 		Scan:            st.VersionsOf,
 		Digest:          digest,
 		Warn:            opt.Warn,
+		Rows:            opt.Rows,
 	}
 	res, err := Run(ctx, cfg, leak)
 	if err != nil {
