@@ -8,7 +8,8 @@
 //
 //  1. Container: gzip (1f 8b, multi-member), bzip2 ("BZh"), zip (PK 03 04:
 //     the largest data entry, skipping directories, __MACOSX/ and dot
-//     files; the other entries are recorded as skipped), tar inside
+//     files; the other entries are recorded as skipped; a gzipped entry is
+//     decompressed too), tar inside
 //     gzip/bzip2 ("ustar" at offset 257: first regular file). XLSX is a
 //     zip holding xl/workbook.xml; it is read with excelize's streaming Rows
 //     iterator: the sheet declaring the most rows (else the first with

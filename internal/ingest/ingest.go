@@ -259,6 +259,18 @@ func (r *Reader) open() error {
 		r.closers = append(r.closers, rc)
 		r.info.Compression = "zip"
 		stream = &limitReader{r: rc, left: r.opt.MaxDecompressed}
+		// a gzipped file in the archive (dump.sql.gz zipped again)
+		entry := bufio.NewReaderSize(stream, bufSize)
+		stream = entry
+		if m, _ := entry.Peek(2); bytes.Equal(m, []byte{0x1f, 0x8b}) {
+			zr, err := gzip.NewReader(entry)
+			if err != nil {
+				return r.perr(0, fmt.Errorf("read gzip stream in zip entry %s: %w", zf.Name, err))
+			}
+			r.closers = append(r.closers, zr)
+			r.info.Compression = "zip+gzip"
+			stream = &limitReader{r: zr, left: r.opt.MaxDecompressed}
+		}
 	case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
 		zr, err := gzip.NewReader(rawbuf)
 		if err != nil {

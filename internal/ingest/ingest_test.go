@@ -556,3 +556,15 @@ func TestSQLLargestTable(t *testing.T) {
 		})
 	}
 }
+
+// TestZipOfGzip: a gzipped file inside a zip archive is decompressed too.
+func TestZipOfGzip(t *testing.T) {
+	csv := join(append([][]string{testHeader}, testRows...), ",")
+	res := readAll(t, write(t, "leak.zip", zipped("padron.csv.gz", gz([]byte(csv)))), Options{})
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	if res.info.Compression != "zip+gzip" || !reflect.DeepEqual(res.header, testHeader) || len(res.rows) != len(testRows) {
+		t.Fatalf("compression %q, header %q, %d rows", res.info.Compression, res.header, len(res.rows))
+	}
+}
