@@ -568,3 +568,31 @@ func TestZipOfGzip(t *testing.T) {
 		t.Fatalf("compression %q, header %q, %d rows", res.info.Compression, res.header, len(res.rows))
 	}
 }
+
+// TestXLSXLongRow: a spreadsheet row longer than MaxLineBytes is skipped
+// and recorded, as a long line of text is.
+func TestXLSXLongRow(t *testing.T) {
+	x := excelize.NewFile()
+	sheet := x.GetSheetName(0)
+	rows := append([][]string{testHeader}, testRows...)
+	rows = append(rows[:2], append([][]string{{"PEGL890909MJCRMS08", strings.Repeat("X", 5000), "UNO", "1989-09-09", "0123"}}, rows[2:]...)...)
+	for i, row := range rows {
+		cells := make([]any, len(row))
+		for j, v := range row {
+			cells[j] = v
+		}
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		x.SetSheetRow(sheet, cell, &cells)
+	}
+	var buf bytes.Buffer
+	if err := x.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	res := readAll(t, write(t, "leak.xlsx", buf.Bytes()), Options{MaxLineBytes: 1000})
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	if len(res.rows) != len(testRows) || len(res.info.Skipped) != 1 || res.info.Skipped[0].Line != 3 || !strings.Contains(res.info.Skipped[0].Reason, "longer than 1000 bytes") {
+		t.Fatalf("%d rows, skips %v", len(res.rows), res.info.Skipped)
+	}
+}

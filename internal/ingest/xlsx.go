@@ -80,6 +80,7 @@ type xlsxSource struct {
 	f     *excelize.File
 	rows  *excelize.Rows
 	n     int64 // row number of the last row
+	max   int   // longest row kept, in bytes (Options.MaxLineBytes)
 	skips *skipper
 	file  string
 }
@@ -117,7 +118,7 @@ func (r *Reader) openXLSX(inner io.Reader) error {
 	r.closers = append(r.closers, f)
 	r.info.Format = "xlsx"
 	r.info.Encoding = "utf-8"
-	s := &xlsxSource{f: f, skips: &r.skips, file: r.info.Path}
+	s := &xlsxSource{f: f, max: r.opt.MaxLineBytes, skips: &r.skips, file: r.info.Path}
 	sheets := sheetOrder(f)
 	chosen := ""
 	for _, sheet := range sheets {
@@ -160,14 +161,19 @@ func (s *xlsxSource) next() ([]string, error) {
 		if err != nil {
 			return nil, &ParseError{File: s.file, Line: s.n, Err: fmt.Errorf("read XLSX row: %w", err)}
 		}
-		empty := true
+		empty, size := true, 0
 		for i, c := range cols {
 			if c != "" {
 				empty = false
 			}
 			cols[i] = strings.TrimRight(c, "\r")
+			size += len(cols[i])
 		}
 		if empty {
+			continue
+		}
+		if s.max > 0 && size > s.max {
+			s.skips.add(s.n, "row longer than %d bytes", s.max)
 			continue
 		}
 		return cols, nil
