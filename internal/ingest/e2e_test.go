@@ -129,14 +129,7 @@ func TestLeakFormats(t *testing.T) {
 	files["pg.sql"] = []byte(b.String())
 	x := excelize.NewFile()
 	sheet := x.GetSheetName(0)
-	for i, r := range append([][]string{header}, rows...) {
-		cells := make([]any, len(r))
-		for j, v := range r {
-			cells[j] = v
-		}
-		cell, _ := excelize.CoordinatesToCellName(1, i+1)
-		x.SetSheetRow(sheet, cell, &cells)
-	}
+	setRows(x, sheet, append([][]string{header}, rows...))
 	var xb bytes.Buffer
 	x.Write(&xb)
 	files["leak.xlsx"] = xb.Bytes()

@@ -198,17 +198,7 @@ func TestFormats(t *testing.T) {
 func TestXLSX(t *testing.T) {
 	f := excelize.NewFile()
 	sheet := f.GetSheetName(0)
-	rows := append([][]string{testHeader}, testRows...)
-	for i, row := range rows {
-		cells := make([]any, len(row))
-		for j, v := range row {
-			cells[j] = v
-		}
-		cell, _ := excelize.CoordinatesToCellName(1, i+1)
-		if err := f.SetSheetRow(sheet, cell, &cells); err != nil {
-			t.Fatal(err)
-		}
-	}
+	setRows(f, sheet, append([][]string{testHeader}, testRows...))
 	// A true date cell in Excel's short-date style reads as ISO.
 	f.SetCellValue(sheet, "F1", "FECHA REGISTRO")
 	style, _ := f.NewStyle(&excelize.Style{NumFmt: 14})
@@ -465,14 +455,7 @@ func TestLargestPart(t *testing.T) {
 	x.SetSheetRow("Portada", "A1", &[]any{"Entrega", "Fecha"})
 	x.SetSheetRow("Portada", "A2", &[]any{"Partido", "2018"})
 	x.NewSheet("Padron")
-	for i, row := range append([][]string{testHeader}, testRows...) {
-		cells := make([]any, len(row))
-		for j, v := range row {
-			cells[j] = v
-		}
-		cell, _ := excelize.CoordinatesToCellName(1, i+1)
-		x.SetSheetRow("Padron", cell, &cells)
-	}
+	setRows(x, "Padron", append([][]string{testHeader}, testRows...))
 	var xbuf bytes.Buffer
 	if err := x.Write(&xbuf); err != nil {
 		t.Fatal(err)
@@ -576,14 +559,7 @@ func TestXLSXLongRow(t *testing.T) {
 	sheet := x.GetSheetName(0)
 	rows := append([][]string{testHeader}, testRows...)
 	rows = append(rows[:2], append([][]string{{"PEGL890909MJCRMS08", strings.Repeat("X", 5000), "UNO", "1989-09-09", "0123"}}, rows[2:]...)...)
-	for i, row := range rows {
-		cells := make([]any, len(row))
-		for j, v := range row {
-			cells[j] = v
-		}
-		cell, _ := excelize.CoordinatesToCellName(1, i+1)
-		x.SetSheetRow(sheet, cell, &cells)
-	}
+	setRows(x, sheet, rows)
 	var buf bytes.Buffer
 	if err := x.Write(&buf); err != nil {
 		t.Fatal(err)
@@ -594,5 +570,17 @@ func TestXLSXLongRow(t *testing.T) {
 	}
 	if len(res.rows) != len(testRows) || len(res.info.Skipped) != 1 || res.info.Skipped[0].Line != 3 || !strings.Contains(res.info.Skipped[0].Reason, "longer than 1000 bytes") {
 		t.Fatalf("%d rows, skips %v", len(res.rows), res.info.Skipped)
+	}
+}
+
+// setRows writes rows into a sheet from A1 down.
+func setRows(x *excelize.File, sheet string, rows [][]string) {
+	for i, row := range rows {
+		cells := make([]any, len(row))
+		for j, v := range row {
+			cells[j] = v
+		}
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		x.SetSheetRow(sheet, cell, &cells)
 	}
 }
