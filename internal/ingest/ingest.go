@@ -242,7 +242,7 @@ func (r *Reader) open() error {
 		if isXLSX(zr) {
 			return r.openXLSX(nil)
 		}
-		zf, rest := dataFile(zr)
+		zf, rest := dataFile(zr, r.opt.MaxDecompressed)
 		if zf == nil {
 			return r.perr(0, errors.New("zip archive holds no data file"))
 		}
@@ -706,9 +706,10 @@ func isXLSX(zr *zip.Reader) bool {
 
 // dataFile is the zip entry to read: the largest regular file that is not
 // metadata, among those with a data extension when there are any (a zip
-// of a register and its read-me, or of a dump and a small catalogue); the
-// others are listed in rest.
-func dataFile(zr *zip.Reader) (pick *zip.File, rest []*zip.File) {
+// of a register and its read-me, or of a dump and a small catalogue), and
+// among those declaring at most max bytes when there are any (a bomb
+// beside the data does not take its place); the others are listed in rest.
+func dataFile(zr *zip.Reader, max int64) (pick *zip.File, rest []*zip.File) {
 	var all []*zip.File
 	data := false
 	for _, f := range zr.File {
@@ -718,11 +719,12 @@ func dataFile(zr *zip.Reader) (pick *zip.File, rest []*zip.File) {
 		all = append(all, f)
 		data = data || isDataName(f.Name)
 	}
+	fits := func(f *zip.File) bool { return f.UncompressedSize64 <= uint64(max) }
 	for _, f := range all {
 		if data && !isDataName(f.Name) {
 			continue
 		}
-		if pick == nil || f.UncompressedSize64 > pick.UncompressedSize64 {
+		if pick == nil || fits(f) && !fits(pick) || fits(f) == fits(pick) && f.UncompressedSize64 > pick.UncompressedSize64 {
 			pick = f
 		}
 	}

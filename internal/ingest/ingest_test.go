@@ -584,3 +584,23 @@ func setRows(x *excelize.File, sheet string, rows [][]string) {
 		x.SetSheetRow(sheet, cell, &cells)
 	}
 }
+
+// TestZipLargestThatFits: an entry declaring more than MaxDecompressed
+// bytes (a bomb beside the data) does not take the data's place.
+func TestZipLargestThatFits(t *testing.T) {
+	csv := join(append([][]string{testHeader}, testRows...), ",")
+	var zbuf bytes.Buffer
+	zw := zip.NewWriter(&zbuf)
+	for _, e := range []struct{ name, body string }{{"padron.csv", csv}, {"bomba.csv", strings.Repeat("0,", 4000)}} {
+		w, _ := zw.Create(e.name)
+		w.Write([]byte(e.body))
+	}
+	zw.Close()
+	res := readAll(t, write(t, "leak.zip", zbuf.Bytes()), Options{MaxDecompressed: int64(len(csv) + 10)})
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	if !reflect.DeepEqual(res.header, testHeader) || len(res.rows) != len(testRows) {
+		t.Fatalf("header %q, %d rows", res.header, len(res.rows))
+	}
+}
