@@ -8,8 +8,11 @@
 //
 //  1. Container: gzip (1f 8b, multi-member), bzip2 ("BZh"), zip (PK 03 04:
 //     the largest data entry, skipping directories, __MACOSX/ and dot
-//     files; the other entries are recorded as skipped; a gzipped entry is
-//     decompressed too), tar inside
+//     files, with every other entry of its kind read after it in archive
+//     order when the kind joins end to end (JSON Lines, SQL, delimited text
+//     with the same first line, whose repeats are dropped): a register
+//     split a state a file reads as one; the other entries are recorded as
+//     skipped; a gzipped entry is decompressed too), tar inside
 //     gzip/bzip2 ("ustar" at offset 257: first regular file). XLSX is a
 //     zip holding xl/workbook.xml; it is read with excelize's streaming Rows
 //     iterator: the sheet declaring the most rows (else the first with

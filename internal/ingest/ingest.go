@@ -246,30 +246,29 @@ func (r *Reader) open() error {
 		if zf == nil {
 			return r.perr(0, errors.New("zip archive holds no data file"))
 		}
-		for _, f := range rest {
-			r.skips.add(0, "zip entry %q is not read (reading %q, the largest)", f.Name, zf.Name)
-		}
 		if int64(zf.UncompressedSize64) > r.opt.MaxDecompressed {
 			return fmt.Errorf("%s: zip entry %s declares %d bytes: %w", r.info.Path, zf.Name, zf.UncompressedSize64, ErrTooLarge)
 		}
-		rc, err := zf.Open()
-		if err != nil {
-			return r.perr(0, fmt.Errorf("open zip entry %s: %w", zf.Name, err))
-		}
-		r.closers = append(r.closers, rc)
-		r.info.Compression = "zip"
-		stream = &limitReader{r: rc, left: r.opt.MaxDecompressed}
-		// a gzipped file in the archive (dump.sql.gz zipped again)
-		entry := bufio.NewReaderSize(stream, bufSize)
-		stream = entry
-		if m, _ := entry.Peek(2); bytes.Equal(m, []byte{0x1f, 0x8b}) {
-			zr, err := gzip.NewReader(entry)
-			if err != nil {
-				return r.perr(0, fmt.Errorf("read gzip stream in zip entry %s: %w", zf.Name, err))
+		parts, rest := zipParts(zr, zf, rest, r.opt.MaxDecompressed)
+		for _, f := range rest {
+			if len(parts) > 1 {
+				r.skips.add(0, "zip entry %q is not read (reading %d entries like %q, the largest)", f.Name, len(parts), zf.Name)
+			} else {
+				r.skips.add(0, "zip entry %q is not read (reading %q, the largest)", f.Name, zf.Name)
 			}
-			r.closers = append(r.closers, zr)
-			r.info.Compression = "zip+gzip"
-			stream = &limitReader{r: zr, left: r.opt.MaxDecompressed}
+		}
+		pr := &partsReader{parts: parts, header: isDelimitedName(zf.Name)}
+		r.closers = append(r.closers, pr)
+		r.info.Compression = "zip"
+		stream = &limitReader{r: pr, left: r.opt.MaxDecompressed}
+		if len(parts) > 1 {
+			r.info.Compression = fmt.Sprintf("zip (%d parts)", len(parts))
+		}
+		if _, err := pr.Read(nil); err != nil && err != io.EOF { // opens the first part
+			return r.perr(0, err)
+		}
+		if pr.gzipped {
+			r.info.Compression = strings.Replace(r.info.Compression, "zip", "zip+gzip", 1)
 		}
 	case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
 		zr, err := gzip.NewReader(rawbuf)
@@ -734,6 +733,177 @@ func dataFile(zr *zip.Reader, max int64) (pick *zip.File, rest []*zip.File) {
 		}
 	}
 	return pick, rest
+}
+
+// zipParts is the entries read one after the other: pick alone, or, when
+// its kind of text joins end to end, every data entry of that kind in
+// archive order (an archive of a state a file): JSON Lines and SQL, and
+// delimited text whose first line is pick's (the same header); rest is
+// what is left out.
+func zipParts(zr *zip.Reader, pick *zip.File, others []*zip.File, max int64) (parts, rest []*zip.File) {
+	kind := dataExt(pick.Name)
+	switch kind {
+	case ".csv", ".tsv", ".txt", ".psv", ".dat", ".tab", ".jsonl", ".ndjson", ".sql":
+	default:
+		return []*zip.File{pick}, others
+	}
+	delimited := isDelimitedName(pick.Name)
+	var head []byte
+	if delimited {
+		if head = firstLine(pick); head == nil {
+			return []*zip.File{pick}, others
+		}
+	}
+	in := map[*zip.File]bool{pick: true}
+	for _, f := range others {
+		if dataExt(f.Name) == kind && f.UncompressedSize64 <= uint64(max) && (!delimited || bytes.Equal(firstLine(f), head)) {
+			in[f] = true
+		} else {
+			rest = append(rest, f)
+		}
+	}
+	for _, f := range zr.File {
+		if in[f] {
+			parts = append(parts, f)
+		}
+	}
+	return parts, rest
+}
+
+// firstLine is the first line of a zip entry (gunzipped), without its
+// line end; nil when it cannot be read.
+func firstLine(f *zip.File) []byte {
+	rc, err := f.Open()
+	if err != nil {
+		return nil
+	}
+	defer rc.Close()
+	br := bufio.NewReader(rc)
+	if m, _ := br.Peek(2); bytes.Equal(m, []byte{0x1f, 0x8b}) {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil
+		}
+		defer zr.Close()
+		br = bufio.NewReader(zr)
+	}
+	line, err := br.ReadSlice('\n')
+	if err != nil && err != io.EOF {
+		return nil
+	}
+	return bytes.Clone(bytes.TrimRight(line, "\r\n"))
+}
+
+// dataExt is a name's extension, lower case, under a ".gz".
+func dataExt(name string) string {
+	return strings.ToLower(path.Ext(strings.TrimSuffix(strings.ToLower(name), ".gz")))
+}
+
+func isDelimitedName(name string) bool {
+	switch dataExt(name) {
+	case ".csv", ".tsv", ".txt", ".psv", ".dat", ".tab":
+		return true
+	}
+	return false
+}
+
+// partsReader reads zip entries end to end, each decompressed when it is
+// gzipped, with a newline between two when the first does not end with
+// one. With header set (delimited text), a part's first line is dropped
+// when it repeats the first part's first line and holds no digit (the
+// parts' shared header; a data row has dates and codes).
+type partsReader struct {
+	parts   []*zip.File
+	header  bool
+	gzipped bool // some part was gzipped
+
+	i      int
+	cur    io.Reader
+	closer []io.Closer
+	first  []byte // the first part's first line
+	lastNL bool   // the last byte given was a newline
+	gave   bool   // some byte was given
+}
+
+func (p *partsReader) Read(b []byte) (int, error) {
+	for {
+		if p.cur == nil {
+			if p.i == len(p.parts) {
+				return 0, io.EOF
+			}
+			if p.gave && !p.lastNL && len(b) > 0 {
+				b[0], p.lastNL = '\n', true
+				return 1, nil
+			}
+			if err := p.open(p.parts[p.i]); err != nil {
+				return 0, err
+			}
+			p.i++
+		}
+		if len(b) == 0 {
+			return 0, nil
+		}
+		n, err := p.cur.Read(b)
+		if n > 0 {
+			p.gave, p.lastNL = true, b[n-1] == '\n'
+			return n, nil
+		}
+		if err == io.EOF {
+			p.closeCur()
+			continue
+		}
+		return 0, err
+	}
+}
+
+// open starts part f.
+func (p *partsReader) open(f *zip.File) error {
+	rc, err := f.Open()
+	if err != nil {
+		return fmt.Errorf("open zip entry %s: %w", f.Name, err)
+	}
+	p.closer = append(p.closer, rc)
+	br := bufio.NewReaderSize(rc, bufSize)
+	var r io.Reader = br
+	if m, _ := br.Peek(2); bytes.Equal(m, []byte{0x1f, 0x8b}) {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return fmt.Errorf("read gzip stream in zip entry %s: %w", f.Name, err)
+		}
+		p.closer = append(p.closer, zr)
+		p.gzipped = true
+		br = bufio.NewReaderSize(zr, bufSize)
+		r = br
+	}
+	if p.header {
+		line, err := br.ReadSlice('\n')
+		if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+			return fmt.Errorf("read zip entry %s: %w", f.Name, err)
+		}
+		line = bytes.Clone(line)
+		switch {
+		case p.first == nil:
+			p.first = line
+		case bytes.Equal(bytes.TrimRight(line, "\r\n"), bytes.TrimRight(p.first, "\r\n")) && bytes.IndexAny(line, "0123456789") < 0:
+			line = nil // the shared header, again
+		}
+		r = io.MultiReader(bytes.NewReader(line), br)
+	}
+	p.cur = r
+	return nil
+}
+
+func (p *partsReader) closeCur() {
+	for _, c := range p.closer {
+		c.Close()
+	}
+	p.closer, p.cur = p.closer[:0], nil
+}
+
+// Close closes the part being read.
+func (p *partsReader) Close() error {
+	p.closeCur()
+	return nil
 }
 
 func isDataName(name string) bool {

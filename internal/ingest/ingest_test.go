@@ -604,3 +604,35 @@ func TestZipLargestThatFits(t *testing.T) {
 		t.Fatalf("header %q, %d rows", res.header, len(res.rows))
 	}
 }
+
+// TestZipOfParts: an archive of a register split in files with the same
+// header (a state a file, one gzipped) reads as one table, the header
+// once; a file with another header is left out and recorded.
+func TestZipOfParts(t *testing.T) {
+	head := strings.Join(testHeader, ",") + "\r\n"
+	var zbuf bytes.Buffer
+	zw := zip.NewWriter(&zbuf)
+	for _, e := range []struct {
+		name string
+		body []byte
+	}{
+		{"padron-01.csv", []byte(head + strings.Join(testRows[0], ",") + "\r\n")},
+		{"padron-02.csv.gz", gz([]byte(head + strings.Join(testRows[1], ",")))}, // no line end at the end
+		{"notas.csv", []byte("archivo,fecha\r\npadron,2018\r\n")},
+		{"padron-03.csv", []byte(head + strings.Join(testRows[2], ",") + "\r\n")},
+	} {
+		w, _ := zw.Create(e.name)
+		w.Write(e.body)
+	}
+	zw.Close()
+	res := readAll(t, write(t, "leak.zip", zbuf.Bytes()), Options{})
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	if !reflect.DeepEqual(res.header, testHeader) || !reflect.DeepEqual(res.rows, testRows) {
+		t.Fatalf("header %q, rows %q", res.header, res.rows)
+	}
+	if !strings.Contains(res.info.Compression, "3 parts") || len(res.info.Skipped) != 1 || !strings.Contains(res.info.Skipped[0].Reason, `"notas.csv" is not read`) {
+		t.Errorf("compression %q, skips %v", res.info.Compression, res.info.Skipped)
+	}
+}
