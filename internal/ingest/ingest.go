@@ -63,7 +63,7 @@ type Info struct {
 	SkippedCount int64  // all skips
 	Redecoded    int64  // lines of a UTF-8 file decoded as Windows-1252
 	Truncated    bool   // the input ended in the middle of a record or stream
-	Table        string // SQL: the table whose rows were read
+	Table        string // SQL: the table whose rows were read; XLSX: the sheets, when several
 }
 
 // Skip is a part of the input that was not turned into a row.

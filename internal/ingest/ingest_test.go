@@ -636,3 +636,30 @@ func TestZipOfParts(t *testing.T) {
 		t.Errorf("compression %q, skips %v", res.info.Compression, res.info.Skipped)
 	}
 }
+
+// TestXLSXSheetsOfParts: a workbook of a register split a state a sheet,
+// each with the header, reads as one table in the workbook's order, the
+// header once; a cover sheet is left out and recorded.
+func TestXLSXSheetsOfParts(t *testing.T) {
+	x := excelize.NewFile()
+	x.SetSheetName(x.GetSheetName(0), "Portada")
+	setRows(x, "Portada", [][]string{{"Entrega", "Fecha"}, {"Partido", "2018"}})
+	x.NewSheet("Ags")
+	setRows(x, "Ags", [][]string{testHeader, testRows[0]})
+	x.NewSheet("BC")
+	setRows(x, "BC", [][]string{testHeader, testRows[1], testRows[2]})
+	var buf bytes.Buffer
+	if err := x.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	res := readAll(t, write(t, "leak.xlsx", buf.Bytes()), Options{})
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	if !reflect.DeepEqual(res.header, testHeader) || !reflect.DeepEqual(res.rows, testRows) {
+		t.Fatalf("header %q, rows %q", res.header, res.rows)
+	}
+	if len(res.info.Skipped) != 1 || !strings.Contains(res.info.Skipped[0].Reason, `sheet "Portada" is not read`) {
+		t.Errorf("skips %v", res.info.Skipped)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/xuri/excelize/v2"
@@ -83,6 +84,19 @@ type xlsxSource struct {
 	max   int   // longest row kept, in bytes (Options.MaxLineBytes)
 	skips *skipper
 	file  string
+	// more: the sheets read after this one (the same first row: a
+	// register split a state a sheet); head: that first row, dropped
+	// from each of them when it holds no digit (their shared header)
+	more []string
+	head []string
+}
+
+// Close closes the sheet being read.
+func (s *xlsxSource) Close() error {
+	if s.rows != nil {
+		return s.rows.Close()
+	}
+	return nil
 }
 
 // maxInMemoryXLSX bounds a workbook read from a compressed stream (excelize
@@ -141,20 +155,87 @@ func (r *Reader) openXLSX(inner io.Reader) error {
 	if s.rows == nil {
 		return r.perr(0, fmt.Errorf("XLSX workbook has no rows in any of its %d sheets", len(f.GetSheetList())))
 	}
+	// The sheets whose first row is the chosen one's are read after it,
+	// in the workbook's order; the others with data are recorded.
+	s.head = firstRow(f, chosen)
+	joined := map[string]bool{chosen: true}
+	var order []string
+	for _, sheet := range f.GetSheetList() {
+		if sheet == chosen || s.head != nil && slices.Equal(firstRow(f, sheet), s.head) {
+			order, joined[sheet] = append(order, sheet), true
+		}
+	}
+	if order[0] != chosen {
+		rows, err := f.Rows(order[0])
+		if err != nil {
+			return r.perr(0, fmt.Errorf("read XLSX sheet %s: %w", order[0], err))
+		}
+		s.rows.Close()
+		s.rows = rows
+	}
+	s.more = order[1:]
 	for _, sheet := range sheets {
-		if sheet != chosen && (sheetRows(f, sheet) > 1 || countRows(f, sheet) > 1) { // more than a header
+		if !joined[sheet] && (sheetRows(f, sheet) > 1 || countRows(f, sheet) > 1) { // more than a header
 			r.skips.add(0, "sheet %q is not read (reading %q)", sheet, chosen)
 		}
 	}
-	r.closers = append(r.closers, s.rows)
+	if len(s.more) > 0 {
+		r.info.Table = fmt.Sprintf("%d sheets like %q", 1+len(s.more), chosen)
+	}
+	r.closers = append(r.closers, s)
 	r.src = s
 	return r.readSample()
+}
+
+// firstRow is a sheet's first row with a value, nil when none.
+func firstRow(f *excelize.File, sheet string) []string {
+	rows, err := f.Rows(sheet)
+	if err != nil {
+		return nil
+	}
+	defer rows.Close()
+	for rows.Next() {
+		cols, err := rows.Columns()
+		if err != nil {
+			return nil
+		}
+		for _, c := range cols {
+			if c != "" {
+				return cols
+			}
+		}
+	}
+	return nil
 }
 
 func (s *xlsxSource) header() []string { return nil }
 func (s *xlsxSource) line() int64      { return s.n }
 
 func (s *xlsxSource) next() ([]string, error) {
+	for {
+		cols, err := s.nextOfSheet()
+		if err != io.EOF || len(s.more) == 0 {
+			return cols, err
+		}
+		// the next sheet of the register, its header dropped
+		s.rows.Close()
+		if s.rows, err = s.f.Rows(s.more[0]); err != nil {
+			return nil, &ParseError{File: s.file, Line: s.n, Err: fmt.Errorf("read XLSX sheet %s: %w", s.more[0], err)}
+		}
+		s.more = s.more[1:]
+		if !strings.ContainsAny(strings.Join(s.head, ""), "0123456789") {
+			first, err := s.nextOfSheet()
+			if err != nil && err != io.EOF {
+				return nil, err
+			}
+			if err == nil && !slices.Equal(first, s.head) {
+				return first, nil
+			}
+		}
+	}
+}
+
+func (s *xlsxSource) nextOfSheet() ([]string, error) {
 	for s.rows.Next() {
 		s.n++
 		cols, err := s.rows.Columns()
