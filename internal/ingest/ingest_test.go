@@ -663,3 +663,42 @@ func TestXLSXSheetsOfParts(t *testing.T) {
 		t.Errorf("skips %v", res.info.Skipped)
 	}
 }
+
+// TestZipOfTextParts: JSON Lines and SQL parts join end to end too (an
+// SQL dump split in files, its statements in any of them).
+func TestZipOfTextParts(t *testing.T) {
+	var jl, sql []string
+	for _, r := range testRows {
+		var kv []string
+		for i, h := range testHeader {
+			kv = append(kv, fmt.Sprintf("%q:%q", h, r[i]))
+		}
+		jl = append(jl, "{"+strings.Join(kv, ",")+"}\n")
+		sql = append(sql, "INSERT INTO padron VALUES ('"+strings.Join(r, "','")+"');\n")
+	}
+	create := "CREATE TABLE padron (CURP text, NOMBRE text, \"APELLIDO PATERNO\" text, FECHA text, SECCION text);\n"
+	for _, tc := range []struct {
+		name  string
+		parts []string
+	}{
+		{"jsonl", []string{jl[0], jl[1] + jl[2]}},
+		{"sql", []string{create + sql[0], "-- part 2\n" + sql[1] + sql[2]}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var zbuf bytes.Buffer
+			zw := zip.NewWriter(&zbuf)
+			for i, p := range tc.parts {
+				w, _ := zw.Create(fmt.Sprintf("parte-%d.%s", i+1, tc.name))
+				w.Write([]byte(p))
+			}
+			zw.Close()
+			res := readAll(t, write(t, "leak.zip", zbuf.Bytes()), Options{})
+			if res.err != nil {
+				t.Fatal(res.err)
+			}
+			if !reflect.DeepEqual(res.header, testHeader) || !reflect.DeepEqual(res.rows, testRows) {
+				t.Fatalf("header %q, rows %q", res.header, res.rows)
+			}
+		})
+	}
+}
