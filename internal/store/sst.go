@@ -1,15 +1,16 @@
 package store
 
 import (
+	"bufio"
 	"bytes"
 	"cmp"
 	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
-
-	"bufio"
+	"sync"
 
 	"github.com/cockroachdb/pebble/sstable"
 )
@@ -271,7 +272,7 @@ func (s *keySorter) add(key []byte) error {
 
 // writeRun sorts the inline entries and writes them as one run table.
 func (s *keySorter) writeRun() error {
-	slices.SortFunc(s.ents, compareInline)
+	sortInline(s.ents)
 	sw := &sstWriter{dir: s.spill.dir, name: fmt.Sprintf("run-%03d", len(s.runs)), opts: s.spill.opts, maxSize: 1 << 62}
 	var last inlineKey
 	for i, e := range s.ents {
@@ -299,8 +300,51 @@ func (s *keySorter) reset() {
 }
 
 func (s *keySorter) sort() {
-	slices.SortFunc(s.ents, compareInline)
+	sortInline(s.ents)
 	s.long.sort()
+}
+
+// sortInline sorts keys on every core: split in place around sampled
+// pivots into ranges of keys (each key below the next range's), then the
+// ranges sorted side by side. The index of a national snapshot is ≈190M
+// keys, sorted when a load commits while nothing else runs.
+func sortInline(ents []inlineKey) {
+	parts := runtime.GOMAXPROCS(0)
+	if parts < 2 || len(ents) < 1<<16 {
+		slices.SortFunc(ents, compareInline)
+		return
+	}
+	var wg sync.WaitGroup
+	var split func(ents []inlineKey, parts int)
+	split = func(ents []inlineKey, parts int) {
+		if parts < 2 || len(ents) < 1<<16 {
+			wg.Go(func() { slices.SortFunc(ents, compareInline) })
+			return
+		}
+		// the median of 63 keys spread over the range
+		var sample [63]inlineKey
+		for i := range sample {
+			sample[i] = ents[(2*i+1)*len(ents)/(2*len(sample))]
+		}
+		slices.SortFunc(sample[:], compareInline)
+		pivot := sample[len(sample)/2]
+		// keys below the pivot first (Lomuto's partition)
+		lo := 0
+		for i := range ents {
+			if compareInline(ents[i], pivot) < 0 {
+				ents[lo], ents[i] = ents[i], ents[lo]
+				lo++
+			}
+		}
+		if lo == 0 { // the pivot is the least key: nothing to split
+			wg.Go(func() { slices.SortFunc(ents, compareInline) })
+			return
+		}
+		split(ents[:lo], parts/2)
+		split(ents[lo:], parts-parts/2)
+	}
+	split(ents, parts)
+	wg.Wait()
 }
 
 // keySource is one sorted stream of keys for the merge in each.

@@ -50,3 +50,25 @@ func TestSorters(t *testing.T) {
 		})
 	}
 }
+
+// TestSortInline: the parallel sort orders keys as one sort does, with
+// many equal keys, a least key as common as can be, and sizes around the
+// split's threshold.
+func TestSortInline(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{0, 1, 1000, 1<<16 - 1, 1 << 16, 200_000} {
+		for _, distinct := range []int{1, 3, 1000, 1 << 30} {
+			ents := make([]inlineKey, n)
+			for i := range ents {
+				v := uint64(r.IntN(distinct))
+				ents[i] = inlineKey{w: [4]uint64{v >> 3, v * 0x9E3779B97F4A7C15, 0, 0}, n: uint8(9 + v%20)}
+			}
+			want := slices.Clone(ents)
+			slices.SortFunc(want, compareInline)
+			sortInline(ents)
+			if !slices.Equal(ents, want) {
+				t.Fatalf("%d keys, %d distinct: not sorted as one sort does", n, distinct)
+			}
+		}
+	}
+}
