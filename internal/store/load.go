@@ -938,15 +938,21 @@ func (l *loader) commit(stats []LoadStat) error {
 		}
 		freshPaths = l.fresh.paths
 	}
-	var (
-		wg    sync.WaitGroup
-		paths [3][]string
-		errs  [3]error
-	)
-	for i, x := range []struct {
+	type table struct {
 		name string
 		s    sortedKVs
-	}{{"index", l.index}, {"meta", meta}, {"versions", l.versions}} {
+	}
+	tables := []table{{"meta", meta}, {"versions", l.versions}}
+	if a, b, ok := l.index.halves(); ok {
+		// a fresh load's index is written alone: two writers side by side
+		tables = append(tables, table{"index-a", a}, table{"index-b", b})
+	} else {
+		tables = append(tables, table{"index", l.index})
+	}
+	var wg sync.WaitGroup
+	paths := make([][]string, len(tables))
+	errs := make([]error, len(tables))
+	for i, x := range tables {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -954,10 +960,10 @@ func (l *loader) commit(stats []LoadStat) error {
 		}()
 	}
 	wg.Wait()
-	if err := errors.Join(errs[:]...); err != nil {
+	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("write tables: %w", err)
 	}
-	all := slices.Concat(paths[0], paths[1], paths[2], freshPaths)
+	all := append(slices.Concat(paths...), freshPaths...)
 	if testHookBeforeIngest != nil {
 		testHookBeforeIngest()
 	}

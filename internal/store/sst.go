@@ -211,10 +211,11 @@ func removeAll(paths []string) {
 // With spill set, every budget entries are sorted and written as a run table,
 // and each merges the runs: memory stays bounded whatever the load's size.
 type keySorter struct {
-	ents  []inlineKey
-	long  *kvSorter
-	spill *spillTo
-	runs  []string
+	ents   []inlineKey
+	long   *kvSorter
+	spill  *spillTo
+	runs   []string
+	sorted bool // ents are sorted already (a half, see halves)
 }
 
 // spillTo says where and when a keySorter writes runs.
@@ -300,8 +301,29 @@ func (s *keySorter) reset() {
 }
 
 func (s *keySorter) sort() {
-	sortInline(s.ents)
+	if !s.sorted {
+		sortInline(s.ents)
+	}
 	s.long.sort()
+}
+
+// halves sorts the keys and splits them in two sorters of key ranges that
+// do not overlap, for two table writers side by side; ok is false when
+// the keys are few, or not all held inline in memory (runs, long keys).
+func (s *keySorter) halves() (a, b *keySorter, ok bool) {
+	if len(s.runs) > 0 || s.long.len() > 0 || len(s.ents) < 1<<16 {
+		return nil, nil, false
+	}
+	s.sort()
+	h := len(s.ents) / 2
+	for h < len(s.ents) && s.ents[h] == s.ents[h-1] { // a key in one half only
+		h++
+	}
+	if h == len(s.ents) {
+		return nil, nil, false
+	}
+	return &keySorter{ents: s.ents[:h], long: newSorter(), sorted: true},
+		&keySorter{ents: s.ents[h:], long: newSorter(), sorted: true}, true
 }
 
 // sortInline sorts keys on every core: split in place around sampled
