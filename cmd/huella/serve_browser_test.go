@@ -54,7 +54,7 @@ func TestServeDemoBrowser(t *testing.T) {
 	defer cancelA()
 	ctx, cancelC := chromedp.NewContext(actx)
 	defer cancelC()
-	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+	ctx, cancelT := context.WithTimeout(ctx, 180*time.Second) // a loaded 2-core machine: once over 90 s
 	defer cancelT()
 	do := func(step string, a ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
