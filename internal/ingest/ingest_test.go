@@ -589,20 +589,8 @@ func setRows(x *excelize.File, sheet string, rows [][]string) {
 // bytes (a bomb beside the data) does not take the data's place.
 func TestZipLargestThatFits(t *testing.T) {
 	csv := join(append([][]string{testHeader}, testRows...), ",")
-	var zbuf bytes.Buffer
-	zw := zip.NewWriter(&zbuf)
-	for _, e := range []struct{ name, body string }{{"padron.csv", csv}, {"bomba.csv", strings.Repeat("0,", 4000)}} {
-		w, _ := zw.Create(e.name)
-		w.Write([]byte(e.body))
-	}
-	zw.Close()
-	res := readAll(t, write(t, "leak.zip", zbuf.Bytes()), Options{MaxDecompressed: int64(len(csv) + 10)})
-	if res.err != nil {
-		t.Fatal(res.err)
-	}
-	if !reflect.DeepEqual(res.header, testHeader) || len(res.rows) != len(testRows) {
-		t.Fatalf("header %q, %d rows", res.header, len(res.rows))
-	}
+	readsAsTest(t, "leak.zip", zipOf(archived{"padron.csv", []byte(csv)}, archived{"bomba.csv", []byte(strings.Repeat("0,", 4000))}),
+		Options{MaxDecompressed: int64(len(csv) + 10)})
 }
 
 // TestZipOfParts: an archive of a register split in files with the same
@@ -610,28 +598,12 @@ func TestZipLargestThatFits(t *testing.T) {
 // once; a file with another header is left out and recorded.
 func TestZipOfParts(t *testing.T) {
 	head := strings.Join(testHeader, ",") + "\r\n"
-	var zbuf bytes.Buffer
-	zw := zip.NewWriter(&zbuf)
-	for _, e := range []struct {
-		name string
-		body []byte
-	}{
-		{"padron-01.csv", []byte(head + strings.Join(testRows[0], ",") + "\r\n")},
-		{"padron-02.csv.gz", gz([]byte(head + strings.Join(testRows[1], ",")))}, // no line end at the end
-		{"notas.csv", []byte("archivo,fecha\r\npadron,2018\r\n")},
-		{"padron-03.csv", []byte(head + strings.Join(testRows[2], ",") + "\r\n")},
-	} {
-		w, _ := zw.Create(e.name)
-		w.Write(e.body)
-	}
-	zw.Close()
-	res := readAll(t, write(t, "leak.zip", zbuf.Bytes()), Options{})
-	if res.err != nil {
-		t.Fatal(res.err)
-	}
-	if !reflect.DeepEqual(res.header, testHeader) || !reflect.DeepEqual(res.rows, testRows) {
-		t.Fatalf("header %q, rows %q", res.header, res.rows)
-	}
+	res := readsAsTest(t, "leak.zip", zipOf(
+		archived{"padron-01.csv", []byte(head + strings.Join(testRows[0], ",") + "\r\n")},
+		archived{"padron-02.csv.gz", gz([]byte(head + strings.Join(testRows[1], ",")))}, // no line end at the end
+		archived{"notas.csv", []byte("archivo,fecha\r\npadron,2018\r\n")},
+		archived{"padron-03.csv", []byte(head + strings.Join(testRows[2], ",") + "\r\n")},
+	), Options{})
 	if !strings.Contains(res.info.Compression, "3 parts") || len(res.info.Skipped) != 1 || !strings.Contains(res.info.Skipped[0].Reason, `"notas.csv" is not read`) {
 		t.Errorf("compression %q, skips %v", res.info.Compression, res.info.Skipped)
 	}
@@ -685,20 +657,42 @@ func TestZipOfTextParts(t *testing.T) {
 		{"sql", []string{create + sql[0], "-- part 2\n" + sql[1] + sql[2]}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var zbuf bytes.Buffer
-			zw := zip.NewWriter(&zbuf)
+			var entries []archived
 			for i, p := range tc.parts {
-				w, _ := zw.Create(fmt.Sprintf("parte-%d.%s", i+1, tc.name))
-				w.Write([]byte(p))
+				entries = append(entries, archived{fmt.Sprintf("parte-%d.%s", i+1, tc.name), []byte(p)})
 			}
-			zw.Close()
-			res := readAll(t, write(t, "leak.zip", zbuf.Bytes()), Options{})
-			if res.err != nil {
-				t.Fatal(res.err)
-			}
-			if !reflect.DeepEqual(res.header, testHeader) || !reflect.DeepEqual(res.rows, testRows) {
-				t.Fatalf("header %q, rows %q", res.header, res.rows)
-			}
+			readsAsTest(t, "leak.zip", zipOf(entries...), Options{})
 		})
 	}
+}
+
+type archived struct {
+	name string
+	body []byte
+}
+
+// zipOf is a zip archive of the entries, in order.
+func zipOf(entries ...archived) []byte {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, e := range entries {
+		w, _ := zw.Create(e.name)
+		w.Write(e.body)
+	}
+	zw.Close()
+	return buf.Bytes()
+}
+
+// readsAsTest reads data as the file name and fails unless it reads as
+// testHeader and testRows.
+func readsAsTest(t *testing.T, name string, data []byte, opt Options) result {
+	t.Helper()
+	res := readAll(t, write(t, name, data), opt)
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	if !reflect.DeepEqual(res.header, testHeader) || !reflect.DeepEqual(res.rows, testRows) {
+		t.Fatalf("header %q, rows %q", res.header, res.rows)
+	}
+	return res
 }
