@@ -74,9 +74,10 @@ func countRows(f *excelize.File, sheet string) int {
 	return n
 }
 
-// xlsxSource reads one sheet of a workbook (sheetOrder's first with rows) with excelize's
-// streaming row iterator. Dates formatted with Excel's short-date style
-// read as YYYY-MM-DD.
+// xlsxSource reads a workbook's sheet (sheetOrder's first with rows, then
+// the sheets that share its first row) with excelize's streaming row
+// iterator. Dates formatted with Excel's short-date style read as
+// YYYY-MM-DD.
 type xlsxSource struct {
 	f     *excelize.File
 	rows  *excelize.Rows
