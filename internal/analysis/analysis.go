@@ -256,6 +256,20 @@ type Result struct {
 // ErrEmpty is returned for a leak with no rows.
 var ErrEmpty = errors.New("the file holds no rows")
 
+// LinkBytesPerVersion is the memory name linkage's index takes a version
+// of the register (≈172 bytes measured, docs/perf-linkage.md; with room).
+const LinkBytesPerVersion = 200
+
+// linkageBytes is the memory an analysis of n rows needs with name
+// linkage's index of the whole register, and the budget the caller's row
+// cap stands for (0: no cap, no check).
+func linkageBytes(n int, cfg Config) (need, budget int64) {
+	if cfg.MaxRows <= 0 {
+		return 0, 0
+	}
+	return int64(n)*RowBytes + cfg.Known.Versions*LinkBytesPerVersion, int64(cfg.MaxRows) * RowBytes
+}
+
 // RowBytes is the memory a leaked row takes at the analysis's peak, with
 // room: the join (its comparison hashes, 4 bytes a visible field, 76 for
 // the INE's 19; its CURP and clave, 36; its entries in the join's
@@ -548,8 +562,18 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 	unresolved := 0              // rows with candidates, none decisive
 	unexamined := 0              // rows no key linked that linkage never saw
 	weights := map[int]float64{} // probabilistic links' weights, by row
+	linkNeed := int64(0)         // linkage not run: the memory it needs
 	if len(pending) > 0 && len(pending) < min(max(5, n/50), maxObs) {
 		skippedProb = len(pending)
+	} else if need, budget := linkageBytes(n, cfg); len(pending) > 0 && cfg.NewLinker != nil && hasLinkFields(s, visible) && budget > 0 && need > budget {
+		// The index of every version would not fit beside the rows: no
+		// row is linked by name, and none is called someone else's.
+		linkNeed = need
+		for r := range mt.out {
+			if mt.out[r].person == 0 {
+				unexamined++
+			}
+		}
 	} else if len(pending) > 0 && cfg.NewLinker != nil && hasLinkFields(s, visible) {
 		for r := range mt.out {
 			if _, held := pending[r]; !held && mt.out[r].person == 0 {
@@ -798,7 +822,10 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 		rep.Verdict = report.SamePeopleOtherSource
 		rep.VerdictReason = fmt.Sprintf("%d of %d rows match our people, but too few are written as we held them", m, n)
 	}
-	if unexamined > 0 {
+	switch {
+	case linkNeed > 0:
+		rep.VerdictReason += fmt.Sprintf("; the %d rows that no key linked were not linked by name: its index of the register's %d versions needs, beside the rows, ≈%.1f GiB, more than this machine's memory allows. Read this as not linkable here rather than as proof: split the file, or analyse it on a machine with ≈%.0f GiB", unexamined, cfg.Known.Versions, float64(linkNeed)/(1<<30), math.Ceil(float64(linkNeed)/0.85/(1<<30)))
+	case unexamined > 0:
 		rep.VerdictReason += fmt.Sprintf("; %d more rows that no key linked were not examined (linkage by name takes a bounded number of rows): the verdict rests on the %d rows examined", unexamined, examined)
 	}
 
@@ -914,7 +941,7 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 	if cfg.Rows != nil {
 		examinedRow := func(r int) bool {
 			_, held := pending[r]
-			return unexamined == 0 || held
+			return linkNeed == 0 && (unexamined == 0 || held)
 		}
 		if err := writeRows(cfg.Rows, mt, weights, examinedRow); err != nil {
 			return nil, fmt.Errorf("write the rows: %w", err)
@@ -1218,7 +1245,7 @@ func limitations(rep *report.Report, cfg Config, est *dating.Estimate, anyDist b
 		out = append(out, fmt.Sprintf("%d rows were linked without a usable key, by probabilistic linkage on names, birth date and address; such links can be wrong.", probRows))
 	}
 	if unexamined > 0 {
-		out = append(out, fmt.Sprintf("%d rows that no CURP or clave linked were not examined: probabilistic linkage holds at most %d rows past the first %d, in file order. The verdict and the cut-off rest on the rows examined, and the exposure counts only the people matched, so it is a lower bound.", unexamined, 2*maxObs, maxObs))
+		out = append(out, fmt.Sprintf("%d rows that no CURP or clave linked were not examined: probabilistic linkage holds at most %d rows past the first %d, in file order, and runs only when its index of the register fits in memory beside the rows. The verdict and the cut-off rest on the rows examined, and the exposure counts only the people matched, so it is a lower bound.", unexamined, 2*maxObs, maxObs))
 	}
 	if n > maxObs {
 		out = append(out, fmt.Sprintf("Attribution read the first %d rows of the file and its unmatched rows.", maxObs))

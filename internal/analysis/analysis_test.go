@@ -579,3 +579,34 @@ func TestKeylessBeyondCap(t *testing.T) {
 		})
 	}
 }
+
+// TestKeylessLinkageTooBig: when name linkage's index of the register
+// would not fit beside the rows (the row cap stands for the machine's
+// memory), no row is linked by name, every row no key linked is not
+// examined, and the reason says to read it as not linkable here.
+func TestKeylessLinkageTooBig(t *testing.T) {
+	w := newWorld(t)
+	s := w.reg.schema
+	leaked := copyFor(s, w.reg.asOf(d("2018-06-15")), "r02")
+	keyless := []string{register.FNombre, register.FPaterno, register.FMaterno, register.FNacimiento, register.FSeccion, register.FCalle, register.FCIC}
+	cfg := w.cfg
+	cfg.MaxRows = len(leaked) + 1 // room for the rows, not for the index of 9,999 versions
+	var rows bytes.Buffer
+	cfg.Rows = &rows
+	res, err := Run(context.Background(), cfg, leakOf(s, "keyless", leaked, keyless))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := res.Report
+	if rep.Match.RowsMatched != 0 || !strings.Contains(rep.VerdictReason, "not linkable here") {
+		t.Fatalf("verdict %s (%s), %d rows matched", rep.Verdict, rep.VerdictReason, rep.Match.RowsMatched)
+	}
+	if n := strings.Count(rows.String(), ",not_examined,"); n != len(leaked) {
+		t.Errorf("%d rows not examined, want all %d", n, len(leaked))
+	}
+	cfg.MaxRows = 1 << 20 // room for both: linked as usual
+	cfg.Rows = nil
+	if res, err = Run(context.Background(), cfg, leakOf(s, "keyless", leaked, keyless)); err != nil || res.Report.Verdict != report.Ours {
+		t.Fatalf("with room: %v, %+v", err, res.Report.VerdictReason)
+	}
+}
