@@ -528,18 +528,11 @@ func TestKeylessBeyondCap(t *testing.T) {
 	w := newWorld(t)
 	s := w.reg.schema
 	leaked := copyFor(s, w.reg.asOf(d("2018-06-15")), "r02")
-	keyless := []string{register.FNombre, register.FPaterno, register.FMaterno, register.FNacimiento, register.FSeccion, register.FCalle, register.FCIC}
 	for _, maxObs := range []int{300, 20} {
 		t.Run(fmt.Sprint(maxObs), func(t *testing.T) {
 			cfg := w.cfg
 			cfg.MaxObservations = maxObs
-			var rows bytes.Buffer
-			cfg.Rows = &rows
-			res, err := Run(context.Background(), cfg, leakOf(s, "keyless", leaked, keyless))
-			if err != nil {
-				t.Fatal(err)
-			}
-			rep := res.Report
+			rep, rows := runKeyless(t, cfg, leaked)
 			// one line a row: the matched ones linked by name with their
 			// weight and the versions they agree with, the rest not examined
 			lines := strings.Split(strings.TrimSuffix(rows.String(), "\n"), "\n")
@@ -588,16 +581,9 @@ func TestKeylessLinkageTooBig(t *testing.T) {
 	w := newWorld(t)
 	s := w.reg.schema
 	leaked := copyFor(s, w.reg.asOf(d("2018-06-15")), "r02")
-	keyless := []string{register.FNombre, register.FPaterno, register.FMaterno, register.FNacimiento, register.FSeccion, register.FCalle, register.FCIC}
 	cfg := w.cfg
 	cfg.MaxRows = len(leaked) + 1 // room for the rows, not for the index of 9,999 versions
-	var rows bytes.Buffer
-	cfg.Rows = &rows
-	res, err := Run(context.Background(), cfg, leakOf(s, "keyless", leaked, keyless))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep := res.Report
+	rep, rows := runKeyless(t, cfg, leaked)
 	if rep.Match.RowsMatched != 0 || !strings.Contains(rep.VerdictReason, "not linkable here") {
 		t.Fatalf("verdict %s (%s), %d rows matched", rep.Verdict, rep.VerdictReason, rep.Match.RowsMatched)
 	}
@@ -605,8 +591,21 @@ func TestKeylessLinkageTooBig(t *testing.T) {
 		t.Errorf("%d rows not examined, want all %d", n, len(leaked))
 	}
 	cfg.MaxRows = 1 << 20 // room for both: linked as usual
-	cfg.Rows = nil
-	if res, err = Run(context.Background(), cfg, leakOf(s, "keyless", leaked, keyless)); err != nil || res.Report.Verdict != report.Ours {
-		t.Fatalf("with room: %v, %+v", err, res.Report.VerdictReason)
+	if rep, _ = runKeyless(t, cfg, leaked); rep.Verdict != report.Ours {
+		t.Fatalf("with room: %s (%s)", rep.Verdict, rep.VerdictReason)
 	}
+}
+
+// runKeyless analyses recs with their keys cut off, and returns the report
+// and the rows' lines (Config.Rows).
+func runKeyless(t *testing.T, cfg Config, recs []register.Record) (*report.Report, *bytes.Buffer) {
+	t.Helper()
+	keyless := []string{register.FNombre, register.FPaterno, register.FMaterno, register.FNacimiento, register.FSeccion, register.FCalle, register.FCIC}
+	var rows bytes.Buffer
+	cfg.Rows = &rows
+	res, err := Run(context.Background(), cfg, leakOf(cfg.Schema, "keyless", recs, keyless))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Report, &rows
 }
