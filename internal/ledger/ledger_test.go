@@ -120,8 +120,13 @@ func TestCreate(t *testing.T) {
 		t.Errorf("key file %q does not hold a note signer key", skey)
 	}
 	// The private key is nowhere in the ledger folder.
-	secret := strings.TrimSpace(string(skey))
-	secret = secret[strings.LastIndex(secret, "+")+1:]
+	// PRIVATE+KEY+name+hash+key: the key is base64, which may hold a "+"
+	// itself (cut at the last "+", it was once empty, and found everywhere)
+	parts := strings.SplitN(strings.TrimSpace(string(skey)), "+", 5)
+	if len(parts) != 5 || len(parts[4]) < 40 {
+		t.Fatalf("key file %q: not PRIVATE+KEY+name+hash+key", skey)
+	}
+	secret := parts[4]
 	files, _ := os.ReadDir(dir)
 	if len(files) != 4 {
 		t.Errorf("ledger folder holds %d files, want 4", len(files))
