@@ -39,6 +39,7 @@ Examples:
 		Flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&serverURL, "server", "", "the huella server's base `URL`")
 			fs.StringVar(&curp, "curp", "", "the `CURP` to check (18 characters)")
+			cases = nil // a repeatable flag: not carried over from an earlier run in the same process
 			fs.Var(&cases, "case", "check only the leak `ID` (repeatable)")
 			fs.BoolVar(&jsonOut, "json", false, "print the result as JSON")
 		},
