@@ -249,7 +249,7 @@ func (r *Reader) open() error {
 		if int64(zf.UncompressedSize64) > r.opt.MaxDecompressed {
 			return fmt.Errorf("%s: zip entry %s declares %d bytes: %w", r.info.Path, zf.Name, zf.UncompressedSize64, ErrTooLarge)
 		}
-		parts, rest := zipParts(zr, zf, rest, r.opt.MaxDecompressed)
+		parts, rest, dropHeader := zipParts(zr, zf, rest, r.opt.MaxDecompressed)
 		for _, f := range rest {
 			if len(parts) > 1 {
 				r.skips.add(0, "zip entry %q is not read (reading %d entries like %q, the largest)", f.Name, len(parts), zf.Name)
@@ -257,7 +257,7 @@ func (r *Reader) open() error {
 				r.skips.add(0, "zip entry %q is not read (reading %q, the largest)", f.Name, zf.Name)
 			}
 		}
-		pr := &partsReader{parts: parts, header: isDelimitedName(zf.Name)}
+		pr := &partsReader{parts: parts, dropHeader: dropHeader}
 		r.closers = append(r.closers, pr)
 		r.info.Compression = "zip"
 		stream = &limitReader{r: pr, left: r.opt.MaxDecompressed}
@@ -740,18 +740,16 @@ func dataFile(zr *zip.Reader, max int64) (pick *zip.File, rest []*zip.File) {
 // archive order (an archive of a state a file): JSON Lines and SQL, and
 // delimited text whose first line is pick's (the same header); rest is
 // what is left out.
-func zipParts(zr *zip.Reader, pick *zip.File, others []*zip.File, max int64) (parts, rest []*zip.File) {
+func zipParts(zr *zip.Reader, pick *zip.File, others []*zip.File, max int64) (parts, rest []*zip.File, dropHeader bool) {
 	kind := dataExt(pick.Name)
-	switch kind {
-	case ".csv", ".tsv", ".txt", ".psv", ".dat", ".tab", ".jsonl", ".ndjson", ".sql":
-	default:
-		return []*zip.File{pick}, others
-	}
 	delimited := isDelimitedName(pick.Name)
+	if !delimited && kind != ".jsonl" && kind != ".ndjson" && kind != ".sql" {
+		return []*zip.File{pick}, others, false
+	}
 	var head []byte
 	if delimited {
 		if head = firstLine(pick); head == nil {
-			return []*zip.File{pick}, others
+			return []*zip.File{pick}, others, false
 		}
 	}
 	in := map[*zip.File]bool{pick: true}
@@ -767,25 +765,18 @@ func zipParts(zr *zip.Reader, pick *zip.File, others []*zip.File, max int64) (pa
 			parts = append(parts, f)
 		}
 	}
-	return parts, rest
+	return parts, rest, delimited && bytes.IndexAny(head, "0123456789") < 0
 }
 
 // firstLine is the first line of a zip entry (gunzipped), without its
 // line end; nil when it cannot be read.
 func firstLine(f *zip.File) []byte {
-	rc, err := f.Open()
+	br, closers, _, err := openEntry(f)
+	for _, c := range closers {
+		defer c.Close()
+	}
 	if err != nil {
 		return nil
-	}
-	defer rc.Close()
-	br := bufio.NewReader(rc)
-	if m, _ := br.Peek(2); bytes.Equal(m, []byte{0x1f, 0x8b}) {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil
-		}
-		defer zr.Close()
-		br = bufio.NewReader(zr)
 	}
 	line, err := br.ReadSlice('\n')
 	if err != nil && err != io.EOF {
@@ -809,20 +800,19 @@ func isDelimitedName(name string) bool {
 
 // partsReader reads zip entries end to end, each decompressed when it is
 // gzipped, with a newline between two when the first does not end with
-// one. With header set (delimited text), a part's first line is dropped
-// when it repeats the first part's first line and holds no digit (the
-// parts' shared header; a data row has dates and codes).
+// one. With dropHeader set, every part but the first loses its first line
+// (delimited text whose parts share a first line with no digit: their
+// header; a data row has dates and codes).
 type partsReader struct {
-	parts   []*zip.File
-	header  bool
-	gzipped bool // some part was gzipped
+	parts      []*zip.File
+	dropHeader bool
+	gzipped    bool // some part was gzipped
 
 	i      int
 	cur    io.Reader
 	closer []io.Closer
-	first  []byte // the first part's first line
-	lastNL bool   // the last byte given was a newline
-	gave   bool   // some byte was given
+	lastNL bool // the last byte given was a newline
+	gave   bool // some byte was given
 }
 
 func (p *partsReader) Read(b []byte) (int, error) {
@@ -856,40 +846,41 @@ func (p *partsReader) Read(b []byte) (int, error) {
 	}
 }
 
-// open starts part f.
-func (p *partsReader) open(f *zip.File) error {
+// openEntry opens a zip entry, gunzipped when it is gzipped; closers are
+// to be closed whatever the error.
+func openEntry(f *zip.File) (br *bufio.Reader, closers []io.Closer, gzipped bool, err error) {
 	rc, err := f.Open()
 	if err != nil {
-		return fmt.Errorf("open zip entry %s: %w", f.Name, err)
+		return nil, nil, false, fmt.Errorf("open zip entry %s: %w", f.Name, err)
 	}
-	p.closer = append(p.closer, rc)
-	br := bufio.NewReaderSize(rc, bufSize)
-	var r io.Reader = br
+	closers = append(closers, rc)
+	br = bufio.NewReaderSize(rc, bufSize)
 	if m, _ := br.Peek(2); bytes.Equal(m, []byte{0x1f, 0x8b}) {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
-			return fmt.Errorf("read gzip stream in zip entry %s: %w", f.Name, err)
+			return nil, closers, false, fmt.Errorf("read gzip stream in zip entry %s: %w", f.Name, err)
 		}
-		p.closer = append(p.closer, zr)
-		p.gzipped = true
-		br = bufio.NewReaderSize(zr, bufSize)
-		r = br
+		closers = append(closers, zr)
+		br, gzipped = bufio.NewReaderSize(zr, bufSize), true
 	}
-	if p.header {
-		line, err := br.ReadSlice('\n')
-		if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+	return br, closers, gzipped, nil
+}
+
+// open starts part f.
+func (p *partsReader) open(f *zip.File) error {
+	br, closers, gzipped, err := openEntry(f)
+	p.closer = append(p.closer, closers...)
+	if err != nil {
+		return err
+	}
+	p.gzipped = p.gzipped || gzipped
+	p.cur = br
+	if p.dropHeader && p.i > 0 {
+		// the parts share their first line (zipParts): drop it
+		if _, err := br.ReadSlice('\n'); err != nil && err != io.EOF {
 			return fmt.Errorf("read zip entry %s: %w", f.Name, err)
 		}
-		line = bytes.Clone(line)
-		switch {
-		case p.first == nil:
-			p.first = line
-		case bytes.Equal(bytes.TrimRight(line, "\r\n"), bytes.TrimRight(p.first, "\r\n")) && bytes.IndexAny(line, "0123456789") < 0:
-			line = nil // the shared header, again
-		}
-		r = io.MultiReader(bytes.NewReader(line), br)
 	}
-	p.cur = r
 	return nil
 }
 
