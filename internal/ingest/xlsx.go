@@ -15,10 +15,11 @@ import (
 // are the used range each sheet declares, which Excel and LibreOffice
 // write; when no sheet declares more than one row (excelize writes "A1"),
 // each sheet's rows are counted by reading it.
-func sheetOrder(f *excelize.File) []string {
-	sheets := f.GetSheetList()
+func sheetOrder(f *excelize.File) (sheets []string, rowsOf map[string]int) {
+	sheets = f.GetSheetList()
+	rowsOf = map[string]int{}
 	if len(sheets) < 2 {
-		return sheets
+		return sheets, rowsOf
 	}
 	rows := make([]int, len(sheets))
 	declared := false
@@ -33,6 +34,7 @@ func sheetOrder(f *excelize.File) []string {
 	}
 	best := 0
 	for i := range sheets {
+		rowsOf[sheets[i]] = rows[i]
 		if rows[i] > rows[best] {
 			best = i
 		}
@@ -40,7 +42,7 @@ func sheetOrder(f *excelize.File) []string {
 	if best > 0 {
 		sheets = append([]string{sheets[best]}, append(sheets[:best:best], sheets[best+1:]...)...)
 	}
-	return sheets
+	return sheets, rowsOf
 }
 
 // sheetRows is the last row of the range a sheet declares, 0 when it
@@ -134,7 +136,7 @@ func (r *Reader) openXLSX(inner io.Reader) error {
 	r.info.Format = "xlsx"
 	r.info.Encoding = "utf-8"
 	s := &xlsxSource{f: f, max: r.opt.MaxLineBytes, skips: &r.skips, file: r.info.Path}
-	sheets := sheetOrder(f)
+	sheets, rowsOf := sheetOrder(f)
 	chosen := ""
 	for _, sheet := range sheets {
 		rows, err := f.Rows(sheet)
@@ -176,7 +178,7 @@ func (r *Reader) openXLSX(inner io.Reader) error {
 	}
 	s.more = order[1:]
 	for _, sheet := range sheets {
-		if !joined[sheet] && (sheetRows(f, sheet) > 1 || countRows(f, sheet) > 1) { // more than a header
+		if !joined[sheet] && (rowsOf[sheet] > 1 || countRows(f, sheet) > 1) { // more than a header (a sheet may declare "A1" and hold more)
 			r.skips.add(0, "sheet %q is not read (reading %q)", sheet, chosen)
 		}
 	}

@@ -330,8 +330,10 @@ func (s *keySorter) halves() (a, b *keySorter, ok bool) {
 // pivots into ranges of keys (each key below the next range's), then the
 // ranges sorted side by side. The index of a national snapshot is ≈190M
 // keys, sorted when a load commits while nothing else runs.
-func sortInline(ents []inlineKey) {
-	parts := runtime.GOMAXPROCS(0)
+func sortInline(ents []inlineKey) { sortInlineIn(ents, runtime.GOMAXPROCS(0)) }
+
+// sortInlineIn is sortInline in at most parts ranges.
+func sortInlineIn(ents []inlineKey, parts int) {
 	if parts < 2 || len(ents) < 1<<16 {
 		slices.SortFunc(ents, compareInline)
 		return
