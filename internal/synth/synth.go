@@ -385,6 +385,7 @@ func run(ctx context.Context, cfg Config, sink func(b *batch) error, progress fu
 	}()
 	seq := newSequencer(g.total)
 	var err error
+	sunk := 0 // people handed to sink
 	for b := range ordered {
 		<-b.done
 		if err == nil {
@@ -393,6 +394,7 @@ func run(ctx context.Context, cfg Config, sink func(b *batch) error, progress fu
 		if err == nil {
 			seq.patch(b)
 			err = sink(b)
+			sunk += b.n
 			if err == nil && progress != nil {
 				progress(b.first+b.n, g.total)
 			}
@@ -403,6 +405,11 @@ func run(ctx context.Context, cfg Config, sink func(b *batch) error, progress fu
 		free <- b
 	}
 	wg.Wait()
+	if err == nil && sunk < g.total {
+		// cancelled before the producer queued another batch: the loop
+		// ended without meeting the cancellation
+		err = ctx.Err()
+	}
 	return err
 }
 
