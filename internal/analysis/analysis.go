@@ -303,6 +303,15 @@ func (e *TooManyRowsError) Error() string {
 		e.MaxRows, RowBytes, (100_000_000*RowBytes+512<<20)>>30+1)
 }
 
+// minKeyedOurs is the fewest rows that make a file partly ours when
+// fewer than 1% of its rows are our people: rows linked by CURP or clave
+// whose version agrees on two or more of our addresses, sections and
+// credentials, and on four in five of those compared. They must also be
+// half the rows matched, so that a register of the same people written
+// its own way, where a row here and there happens to agree, stays
+// another source.
+const minKeyedOurs = 3
+
 // Run analyses one leak.
 func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 	s := cfg.Schema
@@ -666,6 +675,7 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 	// and added up field by field at the end.
 	var (
 		m, exactRows, oursRows int // rows matched, exact, ours
+		keyedOurs              int // exact and ours, linked by key, ≥ 2 distinguishing values agreeing
 		byMethod               = map[string]int{}
 		perField               = make([]fieldCount, len(s.Fields))
 		counter                dating.Counter
@@ -702,6 +712,9 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 		}
 		if ours && a.distCompared > 0 {
 			oursRows++
+			if exact && a.distAgreeing >= 2 && (o.method == methodCURP || o.method == methodClave) {
+				keyedOurs++
+			}
 		}
 		methodRows[o.method]++
 	}
@@ -784,8 +797,17 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 	if !hasKeys(s, visible) {
 		keylessUnresolved = unresolved
 	}
+	fewMatch := m < minRows || (d < 0.5 && float64(m) < 0.3*float64(examined))
 	switch {
-	case m < minRows || (d < 0.5 && float64(m) < 0.3*float64(examined)):
+	case fewMatch && keyedOurs >= minKeyedOurs && d >= 0.5 && 2*keyedOurs >= m:
+		// Few rows are our people, but those few are written as we held
+		// them: a key and two or more of our addresses, sections or
+		// credentials agreeing with one version, which another register
+		// of the same people does not do row after row. Part of the
+		// file is ours, however small a part.
+		rep.Verdict = report.Partial
+		rep.VerdictReason = fmt.Sprintf("%d of %d rows are ours: each holds the CURP or clave of one of our people and is written as we held it (%.1f%% of distinguishing fields agree); the other %d come from elsewhere", oursRows, examined, 100*d, examined-oursRows)
+	case fewMatch:
 		rep.Verdict = report.NotOurs
 		rep.VerdictReason = fmt.Sprintf("%d of %d rows match a person of the register", m, n)
 		if m >= minRows {
@@ -822,12 +844,14 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 		rep.Verdict = report.SamePeopleOtherSource
 		rep.VerdictReason = fmt.Sprintf("%d of %d rows match our people, but too few are written as we held them", m, n)
 	}
+	var readNote string // how the rows no key linked were read, when it limits the verdict
 	switch {
 	case linkNeed > 0:
-		rep.VerdictReason += fmt.Sprintf("; the %d rows that no key linked were not linked by name: its index of the register's %d versions needs, beside the rows, ≈%.1f GiB, more than this machine's memory allows. Read this as not linkable here rather than as proof: split the file, or analyse it on a machine with ≈%.0f GiB", unexamined, cfg.Known.Versions, float64(linkNeed)/(1<<30), math.Ceil(float64(linkNeed)/0.85/(1<<30)))
+		readNote = fmt.Sprintf("; the %d rows that no key linked were not linked by name: its index of the register's %d versions needs, beside the rows, ≈%.1f GiB, more than this machine's memory allows. Read this as not linkable here rather than as proof: split the file, or analyse it on a machine with ≈%.0f GiB", unexamined, cfg.Known.Versions, float64(linkNeed)/(1<<30), math.Ceil(float64(linkNeed)/0.85/(1<<30)))
 	case unexamined > 0:
-		rep.VerdictReason += fmt.Sprintf("; %d more rows that no key linked were not examined (linkage by name takes a bounded number of rows): the verdict rests on the %d rows examined", unexamined, examined)
+		readNote = fmt.Sprintf("; %d more rows that no key linked were not examined (linkage by name takes a bounded number of rows): the verdict rests on the %d rows examined", unexamined, examined)
 	}
+	rep.VerdictReason += readNote
 
 	// Dating.
 	var est *dating.Estimate
@@ -862,9 +886,16 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 		rep.Attribution = atts
 	}
 	accused := rep.Accused()
-	if len(accused) > 0 && rep.Verdict == report.SamePeopleOtherSource && !anyDist {
+	if len(accused) > 0 && rep.Verdict == report.SamePeopleOtherSource {
+		// Another register of the same people carries no recipient's
+		// fingerprint: an accusation says the rows left us in that
+		// recipient's copy, whatever was rewritten since.
 		rep.Verdict = report.Ours
-		rep.VerdictReason += fmt.Sprintf("; the fingerprint of %s's copy proves the rows came from our register", accused[0].Recipient)
+		if anyDist {
+			rep.VerdictReason = fmt.Sprintf("%d of %d rows match our people, and the fingerprint of %s's copy proves they came from our register; only %.0f%% of their address, section and credential values agree with a version we held: those were rewritten after the copy left us", m, n, accused[0].Recipient, 100*d) + readNote
+		} else {
+			rep.VerdictReason += fmt.Sprintf("; the fingerprint of %s's copy proves the rows came from our register", accused[0].Recipient)
+		}
 		if est == nil {
 			if e, err := counter.Estimate(dating.Options{First: cfg.Known.First, Last: cfg.Known.Last, Snapshots: cfg.Known.Snapshots}); err == nil {
 				est = e
