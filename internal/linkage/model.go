@@ -593,8 +593,9 @@ func (b *batchPairs) addRow(gs map[gamma]int) {
 // quarter of the prior. The result is refused (the prior kept, with the
 // reason in Refused) when it is degenerate: fewer than 50 rows, π at a
 // bound, or a name whose full agreement came out barely more likely among
-// matches than among non-matches (EM then found another latent class, such
-// as "same household").
+// matches than among non-matches, or less than half as likely as the prior
+// says (EM then found another latent class, such as "same household", or
+// the batch's rows are mostly people not in the register).
 func em(prior *Model, b *batchPairs) *Model {
 	rows := max(len(b.off)-1, 0)
 	if rows < 50 {
@@ -698,6 +699,13 @@ func em(prior *Model, b *batchPairs) *Model {
 	for _, f := range []int{fNombre, fPaterno} {
 		if md.M[f][1] <= 10*md.U[f][1] {
 			return refuse(prior, fieldNames[f]+": full agreement not typical of matches")
+		}
+		// A batch of rows mostly from elsewhere: its "matches" are
+		// candidates sharing a birth date and a surname (siblings, twins,
+		// namesakes), among whom the given name mostly differs. Weights
+		// learnt from them would let such pairs link.
+		if md.M[f][1] < prior.M[f][1]/2 {
+			return refuse(prior, fieldNames[f]+": full agreement rare among the estimated matches (the rows are mostly other people)")
 		}
 	}
 	md.setWeights()
