@@ -865,7 +865,10 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 	}
 
 	// Attribution.
-	if attribute && rep.Verdict != report.NotOurs {
+	// A file called not ours is still searched for a fingerprint: a
+	// canary of one copy among another register's rows is part of that
+	// copy. Its scores are reported only when they accuse.
+	if attribute {
 		progress("attribute", len(obs))
 		at := <-attributing
 		atts, err := at.atts, at.err
@@ -883,9 +886,15 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 				}
 			}
 		}
-		rep.Attribution = atts
+		if rep.Verdict != report.NotOurs || slices.ContainsFunc(atts, func(a report.Attribution) bool { return a.Accused }) {
+			rep.Attribution = atts
+		}
 	}
 	accused := rep.Accused()
+	if len(accused) > 0 && rep.Verdict == report.NotOurs {
+		rep.Verdict = report.Partial
+		rep.VerdictReason += fmt.Sprintf("; yet the fingerprint of %s's copy is in the file: part of it left us in that copy", accused[0].Recipient)
+	}
 	if len(accused) > 0 && rep.Verdict == report.SamePeopleOtherSource {
 		// Another register of the same people carries no recipient's
 		// fingerprint: an accusation says the rows left us in that
@@ -896,10 +905,10 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 		} else {
 			rep.VerdictReason += fmt.Sprintf("; the fingerprint of %s's copy proves the rows came from our register", accused[0].Recipient)
 		}
-		if est == nil {
-			if e, err := counter.Estimate(dating.Options{First: cfg.Known.First, Last: cfg.Known.Last, Snapshots: cfg.Known.Snapshots}); err == nil {
-				est = e
-			}
+	}
+	if len(accused) > 0 && est == nil {
+		if e, err := counter.Estimate(dating.Options{First: cfg.Known.First, Last: cfg.Known.Last, Snapshots: cfg.Known.Snapshots}); err == nil {
+			est = e
 		}
 	}
 	if rep.Verdict != report.Ours && rep.Verdict != report.Partial {

@@ -290,6 +290,7 @@ func TestVerdictCutoffRecipient(t *testing.T) {
 		{"same people other source", sameOther, allFields, report.SamePeopleOtherSource, false, "", ""},
 		{"partial", append(sample(leaked, 700, 3), otherRecs[:300]...), allFields, report.Partial, true, "PARTIDO B", report.StatusAccused},
 		{"a few of ours in another register", append(slices.Clone(otherRecs), sample(leaked, 15, 7)...), allFields, report.Partial, true, "", ""},
+		{"a fingerprint among another register's rows", append(slices.Clone(otherRecs), rewritten[:40]...), allFields, report.Partial, false, "PARTIDO B", report.StatusAccused},
 		{"rewritten after the release", rewritten, allFields, report.Ours, false, "PARTIDO B", report.StatusAccused},
 		{"identity fields only", sample(leaked, 1000, 4), []string{register.FCURP, register.FNombre, register.FPaterno, register.FNacimiento}, report.SamePeopleOtherSource, false, "", ""},
 	} {
