@@ -34,8 +34,9 @@ type Options struct {
 	Format          string     // force a format (csv, tsv, pipe, semicolon, json, jsonl, sql, xlsx); "" sniffs
 	NoHash          bool       // leave Info.SHA256 empty (a second pass over a file hashed already)
 
-	sqlTable string // SQL: the table to read (chosen by a survey of the dump)
-	survey   bool   // SQL: only survey the dump's tables (Reader.tables)
+	sqlTable string          // SQL: the table to read (chosen by a survey of the dump)
+	sqlJoin  map[string]bool // SQL: the tables, lower-cased, read with it as one (the same columns)
+	survey   bool            // SQL: only survey the dump's tables (Reader.tables)
 }
 
 // HeaderMode says how the first row of a table without named columns is taken.
@@ -133,7 +134,7 @@ type Reader struct {
 	vbuf  []byte   // NextView's and Skip's flat row
 	vends []int
 
-	tables map[string]int64 // Options.survey: the bytes of each table's rows
+	tables sqlSurvey // Options.survey: the dump's tables
 }
 
 // skipper collects skips; sources share it with the Reader.
@@ -189,8 +190,10 @@ func Open(name string, opt Options) (*Reader, error) {
 		// The first table with rows is read unless another holds more:
 		// a dump's tables come in name order, and a small catalogue may
 		// come before the register.
-		if best := largestTable(name, opt); best != "" && !strings.EqualFold(best, r.info.Table) {
-			opt.sqlTable = best
+		// Tables with the largest's columns are read with it, in the
+		// dump's order: a register split a state a table.
+		if best, join := largestTable(name, opt); best != "" && (!strings.EqualFold(best, r.info.Table) || join != nil) {
+			opt.sqlTable, opt.sqlJoin = best, join
 			if other, err := Open(name, opt); err == nil && len(other.sample) > 0 {
 				r.Close()
 				return other, nil
@@ -204,21 +207,51 @@ func Open(name string, opt Options) (*Reader, error) {
 }
 
 // largestTable is the table of an SQL dump whose rows take the most bytes,
-// "" when the survey finds no rows.
-func largestTable(name string, opt Options) string {
+// "" when the survey finds no rows. Tables with the same columns count as
+// one, their bytes summed (a register split a state a table): best is then
+// the largest of the group with the most bytes, and join holds the group's
+// names, lower-cased.
+func largestTable(name string, opt Options) (best string, join map[string]bool) {
 	opt.survey, opt.NoHash = true, true
 	r, err := Open(name, opt)
 	if err != nil {
-		return ""
+		return "", nil
 	}
 	defer r.Close()
-	best, most := "", int64(0)
-	for t, n := range r.tables {
+	group := func(t string) string { // tables of unknown columns stand alone
+		if c := r.tables.cols[strings.ToLower(t)]; c != "" {
+			return c
+		}
+		return "\x00" + t
+	}
+	sums := map[string]int64{}
+	for t, n := range r.tables.bytes {
+		sums[group(t)] += n
+	}
+	top, most := "", int64(0)
+	for g, n := range sums {
+		if n > most || n == most && g < top {
+			top, most = g, n
+		}
+	}
+	most = 0
+	var members []string
+	for t, n := range r.tables.bytes {
+		if group(t) != top {
+			continue
+		}
+		members = append(members, strings.ToLower(t))
 		if n > most || n == most && t < best {
 			best, most = t, n
 		}
 	}
-	return best
+	if len(members) > 1 {
+		join = map[string]bool{}
+		for _, t := range members {
+			join[t] = true
+		}
+	}
+	return best, join
 }
 
 func (r *Reader) open() error {

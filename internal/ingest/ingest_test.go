@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -538,6 +539,73 @@ func TestSQLLargestTable(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSQLJoinedTables: a register split into tables of the same columns
+// (one a state) is read as one table, in the dump's order, whichever of them
+// is the largest, and though a table of other columns has more bytes than
+// any one of them; a table of other columns is not joined.
+func TestSQLJoinedTables(t *testing.T) {
+	quote := func(r []string) string { return "('" + strings.Join(r, "','") + "')" }
+	var mysql, pg, listed strings.Builder
+	mysql.WriteString("CREATE TABLE `bitacora` (\n  `id` int NOT NULL,\n  `evento` text,\n  PRIMARY KEY (`id`)\n) ENGINE=InnoDB;\n")
+	mysql.WriteString("INSERT INTO `bitacora` VALUES ")
+	for i := range 3 {
+		if i > 0 {
+			mysql.WriteString(",")
+		}
+		mysql.WriteString("(" + strconv.Itoa(i) + ",'consulta del padron por el usuario de sistemas')")
+	}
+	mysql.WriteString(";\n")
+	parts := [][][]string{testRows[:1], testRows[1:], testRows[:1]} // the second the largest
+	var want [][]string
+	for i, rows := range parts {
+		name := "padron_0" + strconv.Itoa(i+1)
+		mysql.WriteString("CREATE TABLE `" + name + "` (\n")
+		for _, h := range testHeader {
+			mysql.WriteString("  `" + h + "` varchar(40) DEFAULT NULL,\n")
+		}
+		mysql.WriteString("  KEY `idx` (`" + testHeader[0] + "`)\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;\n")
+		pg.WriteString("COPY public." + name + " (\"" + strings.Join(testHeader, "\", \"") + "\") FROM stdin;\n")
+		listed.WriteString("INSERT INTO " + name + " (\"" + strings.Join(testHeader, "\",\"") + "\") VALUES ")
+		for j, r := range rows {
+			mysql.WriteString("INSERT INTO `" + name + "` VALUES " + quote(r) + ";\n")
+			pg.WriteString(strings.Join(r, "\t") + "\n")
+			if j > 0 {
+				listed.WriteString(",")
+			}
+			listed.WriteString(quote(r))
+		}
+		pg.WriteString("\\.\n")
+		listed.WriteString(";\n")
+		want = append(want, rows...)
+	}
+	for _, tc := range []struct{ name, dump string }{
+		{"mysqldump", mysql.String()},
+		{"postgres", pg.String()},
+		{"insert column lists", listed.String()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := readAll(t, write(t, "dump.sql", []byte(tc.dump)), Options{})
+			if res.err != nil {
+				t.Fatal(res.err)
+			}
+			if res.info.Table != "padron_01, padron_02, padron_03" || !reflect.DeepEqual(res.rows, want) || !reflect.DeepEqual(res.header, testHeader) {
+				t.Fatalf("tables %q, header %q, %d rows; want the three padron tables' %d", res.info.Table, res.header, len(res.rows), len(want))
+			}
+		})
+	}
+	t.Run("other columns", func(t *testing.T) {
+		// padron_03 has a column more: read alone is padron_02, the largest
+		dump := strings.Replace(mysql.String(), "CREATE TABLE `padron_03` (\n", "CREATE TABLE `padron_03` (\n  `extra` int,\n", 1)
+		res := readAll(t, write(t, "dump.sql", []byte(dump)), Options{})
+		if res.err != nil {
+			t.Fatal(res.err)
+		}
+		if res.info.Table != "padron_01, padron_02" || len(res.rows) != len(testRows) {
+			t.Fatalf("tables %q, %d rows", res.info.Table, len(res.rows))
+		}
+	})
 }
 
 // TestZipOfGzip: a gzipped file inside a zip archive is decompressed too.

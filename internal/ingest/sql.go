@@ -20,14 +20,17 @@ type sqlSource struct {
 	col   int     // column of the last byte read
 	start int64   // line where the last row started
 
-	cols      []string            // header of the target table
-	fixed     bool                // the target table is met
-	created   map[string][]string // CREATE TABLE columns by table
-	ignored   map[string]bool
-	backslash bool // backslash escapes in '' strings (MySQL); off for PostgreSQL
-	inInsert  bool // between tuples of an INSERT of the target table
-	inCopy    bool // inside a COPY block
-	copyOurs  bool // the COPY block is the target table's
+	cols       []string            // header of the target table
+	fixed      bool                // the target table is met
+	targetName string              // the target table, as first met
+	join       map[string]bool     // tables read with the target, lower-cased (Options.sqlJoin)
+	read       []string            // the tables read, in the order met
+	created    map[string][]string // CREATE TABLE columns by table
+	ignored    map[string]bool
+	backslash  bool // backslash escapes in '' strings (MySQL); off for PostgreSQL
+	inInsert   bool // between tuples of an INSERT of the target table
+	inCopy     bool // inside a COPY block
+	copyOurs   bool // the COPY block is the target table's
 
 	buf    []byte
 	ends   []int
@@ -36,7 +39,7 @@ type sqlSource struct {
 }
 
 func newSQLSource(lr *lineReader, r *Reader) *sqlSource {
-	return &sqlSource{br: lr.br, lr: lr, table: &r.info.Table, ln: 1, backslash: true, created: map[string][]string{}, ignored: map[string]bool{}}
+	return &sqlSource{br: lr.br, lr: lr, table: &r.info.Table, join: r.opt.sqlJoin, ln: 1, backslash: true, created: map[string][]string{}, ignored: map[string]bool{}}
 }
 
 func (s *sqlSource) header() []string { return s.cols }
@@ -421,22 +424,32 @@ func (s *sqlSource) set() {
 
 // target decides whether rows of table t are read, fixing the target
 // table at the first table with rows, or at the first rows of the table
-// named already (by the survey, its spelling compared without case).
+// named already (by the survey, its spelling compared without case) or of
+// a table joined with it. The rows of joined tables are read as they come;
+// Info.Table lists the tables read.
 func (s *sqlSource) target(t string, cols []string) bool {
-	if !s.fixed && (*s.table == "" || strings.EqualFold(t, *s.table)) {
-		s.fixed = true
-		*s.table = t
+	joined := s.join[strings.ToLower(t)]
+	if !s.fixed && (*s.table == "" || strings.EqualFold(t, *s.table) || joined) {
+		s.fixed, s.targetName = true, t
 		if cols == nil {
 			cols = s.created[strings.ToLower(t)]
 		}
 		s.cols = cols
 	}
-	if s.fixed && t == *s.table {
+	if s.fixed && (t == s.targetName || joined) {
+		if !slices.Contains(s.read, t) && len(s.read) < 1000 {
+			s.read = append(s.read, t)
+			*s.table = strings.Join(s.read, ", ")
+		}
 		return true
 	}
 	if !s.ignored[t] && len(s.ignored) < 1000 {
 		s.ignored[t] = true
-		s.lr.skips.add(s.ln, "rows of table %q are not read (reading %q, the largest)", t, *s.table)
+		reading := s.targetName
+		if reading == "" {
+			reading = *s.table // the survey's, not met yet
+		}
+		s.lr.skips.add(s.ln, "rows of table %q are not read (reading %q, the largest)", t, reading)
 	}
 	return false
 }
@@ -1001,19 +1014,35 @@ func (s *sqlSource) rawValue(ignore bool) error {
 	return nil
 }
 
+// sqlSurvey is what surveySQL finds in an SQL dump.
+type sqlSurvey struct {
+	bytes map[string]int64  // by table: the bytes of its INSERT statements and COPY blocks
+	cols  map[string]string // by table, lower-cased: its columns, lower-cased and comma-joined
+}
+
+// maxCreate is the longest CREATE TABLE statement the survey reads for a
+// table's columns.
+const maxCreate = 1 << 20
+
 // surveySQL sums, by table, the bytes of an SQL dump's INSERT statements
 // and COPY blocks, line by line, taking a statement to start a line as
 // dump tools write them (an INSERT runs on to the line that ends with
 // ";"): a pass at the speed of finding newlines, made before the real read
 // to pick the table with the most rows. Table names are the last part of
-// a qualified name, unquoted.
-func surveySQL(br *bufio.Reader) map[string]int64 {
-	tables := map[string]int64{}
-	cur := ""         // the table the current line's bytes count for
-	inCopy := false   // inside a COPY block
-	open := false     // the INSERT of cur goes on past this line
-	lineStart := true // b starts a line
-	last := byte(0)   // the line's last byte other than white space
+// a qualified name, unquoted. It also notes each table's columns: the list
+// of its first INSERT or COPY that names them, else its CREATE TABLE's
+// (read by the parser the real read uses), so that a register split into
+// tables of the same columns (one a state, say) can be read as one.
+func surveySQL(br *bufio.Reader) sqlSurvey {
+	sv := sqlSurvey{bytes: map[string]int64{}, cols: map[string]string{}}
+	listed := map[string]bool{} // tables whose columns an INSERT or COPY listed
+	cur := ""                   // the table the current line's bytes count for
+	inCopy := false             // inside a COPY block
+	open := false               // the INSERT of cur goes on past this line
+	lineStart := true           // b starts a line
+	last := byte(0)             // the line's last byte other than white space
+	var create []byte           // the CREATE TABLE statement being read
+	inCreate := false           // create goes on past this line
 	for {
 		b, err := br.ReadSlice('\n')
 		if len(b) > 0 {
@@ -1024,21 +1053,30 @@ func surveySQL(br *bufio.Reader) map[string]int64 {
 					if bytes.HasPrefix(l, []byte("\\.")) {
 						inCopy, cur = false, ""
 					}
-				case open:
+				case open, inCreate:
 				case hasPrefixFold(l, "INSERT "), hasPrefixFold(l, "REPLACE "):
-					cur = surveyName(l[bytes.IndexByte(l, ' ')+1:], "IGNORE ", "INTO ")
+					var rest []byte
+					cur, rest = surveyName(l[bytes.IndexByte(l, ' ')+1:], "IGNORE ", "INTO ")
+					sv.listCols(cur, rest, listed)
 				case hasPrefixFold(l, "COPY "):
-					cur = surveyName(l[len("COPY "):])
+					var rest []byte
+					cur, rest = surveyName(l[len("COPY "):])
 					inCopy = cur != "" && bytes.Contains(bytes.ToLower(l), []byte("stdin"))
 					if !inCopy {
 						cur = ""
 					}
+					sv.listCols(cur, rest, listed)
+				case hasPrefixFold(l, "CREATE "):
+					cur, inCreate, create = "", true, create[:0]
 				default:
 					cur = ""
 				}
 			}
 			if cur != "" {
-				tables[cur] += int64(len(b))
+				sv.bytes[cur] += int64(len(b))
+			}
+			if inCreate && len(create)+len(b) <= maxCreate {
+				create = append(create, b...)
 			}
 			if t := bytes.TrimRight(b, " \t\r\n"); len(t) > 0 {
 				last = t[len(t)-1]
@@ -1047,23 +1085,68 @@ func surveySQL(br *bufio.Reader) map[string]int64 {
 			if lineStart && !inCopy {
 				open = cur != "" && last != ';'
 			}
+			if lineStart && inCreate && last == ';' {
+				inCreate = false
+				sv.createCols(create)
+			}
 		}
 		if err != nil && err != bufio.ErrBufferFull {
-			return tables
+			return sv
 		}
 	}
 }
 
+// listCols notes the column list that starts rest, if any, as table t's.
+func (sv sqlSurvey) listCols(t string, rest []byte, listed map[string]bool) {
+	if t == "" || listed[t] { // by the name as written: once a line, no lower-casing
+		return
+	}
+	listed[t] = true
+	lt := strings.ToLower(t)
+	rest = bytes.TrimLeft(rest, " \t")
+	if len(rest) == 0 || rest[0] != '(' {
+		return
+	}
+	if i := bytes.IndexByte(rest, ')'); i >= 0 {
+		if cols, err := miniSQL(rest[:i+1]).nameList(); err == nil {
+			sv.cols[lt] = colsKey(cols)
+		}
+	}
+}
+
+// createCols notes the columns of a CREATE TABLE statement, for a table
+// no INSERT or COPY listed them for.
+func (sv sqlSurvey) createCols(stmt []byte) {
+	s := miniSQL(stmt)
+	s.next() // io.EOF or an error: what was created is noted either way
+	for t, cols := range s.created {
+		if _, ok := sv.cols[t]; !ok && len(cols) > 0 {
+			sv.cols[t] = colsKey(cols)
+		}
+	}
+}
+
+func colsKey(cols []string) string {
+	return strings.ToLower(strings.Join(cols, ","))
+}
+
+// miniSQL is a sqlSource over one statement, for the survey.
+func miniSQL(stmt []byte) *sqlSource {
+	br := bufio.NewReader(bytes.NewReader(stmt))
+	lr := &lineReader{br: br, max: len(stmt) + 1, skips: &skipper{}, truncated: new(bool)}
+	return &sqlSource{br: br, lr: lr, table: new(string), ln: 1, backslash: true, created: map[string][]string{}, ignored: map[string]bool{}}
+}
+
 // surveyName reads the table name at the start of b, after any of the
-// keywords given: the last part of a qualified name, without its quotes.
-func surveyName(b []byte, keywords ...string) string {
+// keywords given: the last part of a qualified name, without its quotes;
+// rest is what follows it.
+func surveyName(b []byte, keywords ...string) (name string, rest []byte) {
 	b = bytes.TrimLeft(b, " \t")
 	for _, k := range keywords {
 		if hasPrefixFold(b, k) {
 			b = bytes.TrimLeft(b[len(k):], " \t")
 		}
 	}
-	name := ""
 	for len(b) > 0 {
 		var part []byte
 		switch q := b[0]; q {
@@ -1074,7 +1157,7 @@ func surveyName(b []byte, keywords ...string) string {
 			}
 			i := bytes.IndexByte(b[1:], end)
 			if i < 0 {
-				return ""
+				return "", nil
 			}
 			part, b = b[1:1+i], b[2+i:]
 		default:
@@ -1090,7 +1173,7 @@ func surveyName(b []byte, keywords ...string) string {
 		}
 		b = b[1:]
 	}
-	return name
+	return name, b
 }
 
 func hasPrefixFold(b []byte, p string) bool {
