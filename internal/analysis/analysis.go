@@ -312,6 +312,11 @@ func (e *TooManyRowsError) Error() string {
 // another source.
 const minKeyedOurs = 3
 
+// candidateStrength is the least strength (−log10 of the false-accusation
+// bound over every release and carrier) of a release named as the
+// strongest candidate when none is accused.
+const candidateStrength = 3
+
 // Run analyses one leak.
 func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 	s := cfg.Schema
@@ -879,12 +884,6 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 			atts[i].Score = report.Round6(atts[i].Score)
 			atts[i].Threshold = report.Round6(atts[i].Threshold)
 			atts[i].Log10Bound = report.Round6(atts[i].Log10Bound)
-			if est != nil && atts[i].AsOf != "" {
-				atts[i].Evidence.CutInstant = atts[i].AsOf
-				if a, err := register.ParseDate(atts[i].AsOf); err == nil {
-					atts[i].Evidence.CutAgrees = a >= est.Earliest && a <= est.Latest
-				}
-			}
 		}
 		if rep.Verdict != report.NotOurs || slices.ContainsFunc(atts, func(a report.Attribution) bool { return a.Accused }) {
 			rep.Attribution = atts
@@ -914,19 +913,41 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 	if rep.Verdict != report.Ours && rep.Verdict != report.Partial {
 		est = nil
 	}
+	var otherCut *dating.Estimate // a second cut mixed in
 	if est != nil {
+		sp := splitCuts(dated, func(r int32, one *[1]dating.Interval) []dating.Interval { return mt.ivs(int(r), one) }, est, cfg.Known)
+		est, otherCut = sp.main, sp.other
 		rep.Cutoff = cutoffOf(est, cfg.Known.Snapshots)
-		rep.Cutoff.OtherCuts = otherCuts(mt, dated, est, cfg.Known)
-		if len(rep.Cutoff.OtherCuts) > 0 {
-			o := rep.Cutoff.OtherCuts[0]
-			note := fmt.Sprintf("%d rows disagree with that cut and agree with %s … %s: the file mixes copies cut at different instants", o.Rows, o.Earliest, o.Latest)
+		if sp.refined {
+			rep.Cutoff.RowsDated = len(dated)
+			rep.Cutoff.AgreeingFraction = report.Round6(float64(sp.mainRows) / float64(len(dated)))
+		}
+		if o := sp.other; o != nil {
+			rep.Cutoff.OtherCuts = []report.OtherCut{{Earliest: o.Earliest.String(), Latest: o.Latest.String(), Rows: sp.otherRows,
+				AgreeingFraction: report.Round6(float64(sp.otherRows) / float64(len(dated)))}}
+			note := fmt.Sprintf("%d rows disagree with that cut and agree with %s … %s: the file mixes copies cut at different instants", sp.otherRows, o.Earliest, o.Latest)
+			if sp.refined {
+				note += "; no single day explains both, and the day most rows agree with lies between the two cuts and dates neither"
+			}
 			if rep.Cutoff.Note != "" {
 				note = rep.Cutoff.Note + "; " + note
 			}
 			rep.Cutoff.Note = note
 		}
+		// Whether each release's cut is one of the file's.
+		for i := range rep.Attribution {
+			a := &rep.Attribution[i]
+			if a.AsOf == "" {
+				continue
+			}
+			a.Evidence.CutInstant = a.AsOf
+			if d, err := register.ParseDate(a.AsOf); err == nil {
+				a.Evidence.CutAgrees = d >= est.Earliest && d <= est.Latest ||
+					sp.other != nil && d >= sp.other.Earliest && d <= sp.other.Latest
+			}
+		}
 	}
-	rep.AttributionStatus, rep.AttributionNote = attributionStatus(rep, cfg.Releases, est, visible, s, n)
+	rep.AttributionStatus, rep.AttributionNote = attributionStatus(rep, cfg.Releases, est, otherCut, visible, s, n)
 
 	// Exposure (counted meanwhile).
 	var affected []string
@@ -1047,35 +1068,99 @@ func writeRows(w io.Writer, mt *matcher, weights map[int]float64, examined func(
 	return bw.Flush()
 }
 
-// otherCuts dates the rows that disagree with the main cut: a file mixed
-// from copies cut at different instants shows a second cut there. Only a
-// group of at least 5% of the dated rows (and 10 rows) is reported.
-func otherCuts(mt *matcher, dated []int32, est *dating.Estimate, k Known) []report.OtherCut {
-	var (
-		c   dating.Counter
-		one [1]dating.Interval
-	)
-	for _, r := range dated {
-		in := false
-		ivs := mt.ivs(int(r), &one)
-		for _, iv := range ivs {
-			if iv.From <= est.Latest && (iv.To == register.NoDate || iv.To > est.Earliest) {
-				in = true
-				break
+// cutSplit is the dating of a file that may mix copies of two cuts.
+type cutSplit struct {
+	main, other *dating.Estimate // other nil: one cut
+	refined     bool             // main is not the day most rows agree with, which dates neither cut
+	mainRows    int              // dated rows main's band explains
+	otherRows   int              // dated rows only other's band explains
+}
+
+// splitCuts looks for a second cut among the dated rows (their intervals
+// by ivs) that est, the one
+// cut most rows agree with, does not explain (none of a row's intervals
+// meets est's band), when they are max(10, 0.5%) of the rows or more: an
+// exact row of a copy agrees with its cut, so a pure copy leaves next to
+// none. In a file mixed from two copies the day most rows agree with can be
+// a day nobody cut (a 2018 copy's rows of people who left the register on 1
+// January 2021, with a 2021 copy's rows, agree best with 31 December 2020),
+// so each cut is estimated again on the rows the other's band does not
+// explain, until neither moves (at most 8 rounds). The cut whose band
+// explains more of the rows is main. When main's band meets est's best
+// days, est itself stays main (it was made on every row).
+func splitCuts(dated []int32, ivs func(r int32, one *[1]dating.Interval) []dating.Interval, est *dating.Estimate, k Known) cutSplit {
+	opt := dating.Options{First: k.First, Last: k.Last, Snapshots: k.Snapshots}
+	var one [1]dating.Interval
+	meets := func(r int32, e *dating.Estimate) bool {
+		for _, iv := range ivs(r, &one) {
+			if iv.From <= e.Latest && (iv.To == register.NoDate || iv.To > e.Earliest) {
+				return true
 			}
 		}
-		if !in {
-			c.Add(ivs)
+		return false
+	}
+	minRows := max(10, len(dated)/200)
+	outside := func(e *dating.Estimate) *dating.Estimate { // dates the rows e's band does not explain
+		var c dating.Counter
+		for _, r := range dated {
+			if !meets(r, e) {
+				c.Add(ivs(r, &one))
+			}
+		}
+		if c.Rows() < minRows {
+			return nil
+		}
+		x, err := c.Estimate(opt)
+		if err != nil {
+			return nil
+		}
+		return x
+	}
+	main, other := est, outside(est)
+	if other == nil {
+		return cutSplit{main: est}
+	}
+	for range 8 {
+		m2 := outside(other)
+		if m2 == nil {
+			break
+		}
+		o2 := outside(m2)
+		if o2 == nil {
+			break
+		}
+		moved := m2.Earliest != main.Earliest || m2.Latest != main.Latest || o2.Earliest != other.Earliest || o2.Latest != other.Latest
+		main, other = m2, o2
+		if !moved {
+			break
 		}
 	}
-	if c.Rows() < max(10, len(dated)/20) {
-		return nil
+	count := func(a, b *dating.Estimate) (inA, onlyB int) {
+		for _, r := range dated {
+			if meets(r, a) {
+				inA++
+			} else if meets(r, b) {
+				onlyB++
+			}
+		}
+		return inA, onlyB
 	}
-	e, err := c.Estimate(dating.Options{First: k.First, Last: k.Last, Snapshots: k.Snapshots})
-	if err != nil {
-		return nil
+	mainRows, _ := count(main, other)
+	if otherAll, _ := count(other, main); otherAll > mainRows {
+		main, other = other, main
 	}
-	return []report.OtherCut{{Earliest: e.Earliest.String(), Latest: e.Latest.String(), Rows: e.Rows, AgreeingFraction: report.Round6(e.AgreeingFraction)}}
+	sp := cutSplit{main: main, other: other}
+	if main != est && main.Earliest <= est.BestTo && est.BestFrom <= main.Latest {
+		sp.main = est
+	}
+	sp.refined = sp.main != est
+	if sp.refined {
+		m := *sp.main
+		m.Curve = est.Curve // the chart shows every dated row
+		sp.main = &m
+	}
+	sp.mainRows, sp.otherRows = count(sp.main, sp.other)
+	return sp
 }
 
 // attributed is what the attributor answered.
@@ -1161,16 +1246,27 @@ func cutoffOf(e *dating.Estimate, snapshots []register.Date) *report.Cutoff {
 }
 
 // attributionStatus decides the overall status and what to say about it.
-func attributionStatus(rep *report.Report, rels []Release, est *dating.Estimate, visible []bool, s *register.Schema, n int) (string, string) {
+//
+// est is the file's cut and other a second cut mixed in (nil when none).
+func attributionStatus(rep *report.Report, rels []Release, est, other *dating.Estimate, visible []bool, s *register.Schema, n int) (string, string) {
 	if acc := rep.Accused(); len(acc) > 0 {
 		names := make([]string, len(acc))
 		for i, a := range acc {
 			names[i] = a.Recipient
 		}
+		var notes []string
 		if len(acc) > 1 {
-			return report.StatusAccused, "copies of " + strings.Join(names, ", ") + " were mixed (collusion): each is named by its own fingerprint"
+			notes = append(notes, "copies of "+strings.Join(names, ", ")+" were mixed (collusion): each is named by its own fingerprint")
 		}
-		return report.StatusAccused, ""
+		// A cut of the file that no release was made at: the rows of that
+		// cut came through no logged copy, whoever else is named.
+		for _, e := range []*dating.Estimate{est, other} {
+			if e == nil || slices.ContainsFunc(rels, func(r Release) bool { return r.AsOf >= e.Earliest && r.AsOf <= e.Latest }) {
+				continue
+			}
+			notes = append(notes, fmt.Sprintf("rows dated %s … %s match no logged release's cut: that part of the file came through a copy not in the ledger (an insider or an unlogged channel); releases cut nearest: %s", e.Earliest, e.Latest, nearest(rels, e)))
+		}
+		return report.StatusAccused, strings.Join(notes, "; ")
 	}
 	if rep.Verdict == report.NotOurs {
 		return report.StatusNotApplicable, "the data does not come from the register: no release applies, and none was scored"
@@ -1195,24 +1291,38 @@ func attributionStatus(rep *report.Report, rels []Release, est *dating.Estimate,
 		return report.StatusNoReleaseMatches, fmt.Sprintf("the data is from the register as of %s … %s, but no logged release was cut then: an insider or an unlogged channel. Releases cut nearest: %s",
 			est.Earliest, est.Latest, nearest(rels, est))
 	}
-	// Evidence strength grows about linearly with the rows of one copy.
-	var what []string
-	if bestRatio > 0.05 && bestRatio < 1 {
-		need := int(math.Ceil(float64(n) / bestRatio * 1.2))
-		what = append(what, fmt.Sprintf("the strongest candidate is %s (%s), at %.0f%% of the evidence needed: about %d rows of the same copy would suffice", best.Recipient, best.ReleaseID, 100*bestRatio, need))
-	} else {
-		what = append(what, "more rows of the same copy would be needed")
-	}
-	if best != nil {
-		what = append(what, best.Evidence.Missing...)
-	}
-	var erased []string
+	// Evidence strength grows about linearly with the rows of one copy. A
+	// candidate is named only when its evidence stands out from chance
+	// (its bound, over every release and carrier tested, at most 10⁻³):
+	// among many releases one always scores best.
 	addrVisible := false
 	for _, i := range s.WithRole(register.RoleAddress) {
 		if visible[i] {
 			addrVisible = true
 		}
 	}
+	enough := len(rep.Attribution) > 0 // every release's marks would name its copy already
+	for _, a := range rep.Attribution {
+		if a.Evidence.MarksNeeded == 0 || a.Evidence.Marks < a.Evidence.MarksNeeded {
+			enough = false
+		}
+	}
+	var what []string
+	switch {
+	case bestRatio > 0.05 && bestRatio < 1 && best.Strength() >= candidateStrength:
+		need := int(math.Ceil(float64(n) / bestRatio * 1.2))
+		what = append(what, fmt.Sprintf("the strongest candidate is %s (%s), at %.0f%% of the evidence needed: about %d rows of the same copy would suffice", best.Recipient, best.ReleaseID, 100*bestRatio, need))
+	case enough:
+		what = append(what, "no release's fingerprint stands out from chance, and more rows would not change that: the file's address forms hold enough marks to name any logged copy, and agree with none. The rows came through a copy not in the ledger, or their address forms were rewritten")
+	case !addrVisible:
+		what = append(what, "no release's fingerprint stands out from chance; the file has no address column, where most of the fingerprint lives: more rows would help only in the order the copy was released (or rows with their addresses)")
+	default:
+		what = append(what, "no release's fingerprint stands out from chance; more rows of the same copy would be needed")
+	}
+	if best != nil {
+		what = append(what, best.Evidence.Missing...)
+	}
+	var erased []string
 	if !addrVisible {
 		erased = append(erased, "address abbreviations (no address column)")
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"github.com/huella/huella/internal/dating"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -621,4 +622,114 @@ func runKeyless(t *testing.T, cfg Config, recs []register.Record) (*report.Repor
 		t.Fatal(err)
 	}
 	return res.Report, &rows
+}
+
+// TestSplitCuts: a file mixed from a copy cut on day 400 and one cut on
+// day 1500, where 150 people of the first left the register on day 1460
+// (a 1 January), agrees best with day 1459, which neither copy was cut
+// on. The split finds both cuts and dates neither at 1459.
+func TestSplitCuts(t *testing.T) {
+	const t1, t2, left = 400, 1500, 1460
+	base := d("2017-01-01")
+	day := func(n int) register.Date { return base + register.Date(n) }
+	var rows [][]dating.Interval
+	add := func(k int, iv func(i int) dating.Interval) {
+		for i := range k {
+			rows = append(rows, []dating.Interval{iv(i)})
+		}
+	}
+	open := register.NoDate
+	// the first copy's rows
+	add(600, func(int) dating.Interval { return dating.Interval{From: day(0), To: open} })              // never changed
+	add(200, func(i int) dating.Interval { return dating.Interval{From: day(0), To: day(t1 + 1 + i)} }) // changed soon after the cut
+	add(150, func(int) dating.Interval { return dating.Interval{From: day(0), To: day(left)} })         // left on 1 January
+	add(100, func(i int) dating.Interval { return dating.Interval{From: day(i * 3), To: open} })        // changed before the cut
+	// the second copy's rows
+	add(600, func(int) dating.Interval { return dating.Interval{From: day(0), To: open} })
+	add(300, func(i int) dating.Interval { return dating.Interval{From: day(t1 + 1 + i*3), To: open} }) // changed between the cuts
+	add(100, func(i int) dating.Interval { return dating.Interval{From: day(left + i%39), To: open} })  // changed in January
+	var c dating.Counter
+	dated := make([]int32, len(rows))
+	for i, r := range rows {
+		c.Add(r)
+		dated[i] = int32(i)
+	}
+	k := Known{First: day(0), Last: day(1825)}
+	est, err := c.Estimate(dating.Options{First: k.First, Last: k.Last})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if est.BestFrom > day(left-1) || est.BestTo < day(left-1) {
+		t.Fatalf("the single cut is %s … %s, not the day before the leaving (%s): the test does not test", est.BestFrom, est.BestTo, day(left-1))
+	}
+	sp := splitCuts(dated, func(r int32, _ *[1]dating.Interval) []dating.Interval { return rows[r] }, est, k)
+	holds := func(e *dating.Estimate, n int) bool { return e != nil && e.Earliest <= day(n) && day(n) <= e.Latest }
+	if sp.other == nil || !(holds(sp.main, t1) && holds(sp.other, t2) || holds(sp.main, t2) && holds(sp.other, t1)) {
+		t.Fatalf("cuts %+v and %+v, want bands holding %s and %s", sp.main, sp.other, day(t1), day(t2))
+	}
+	if holds(sp.main, left-1) || holds(sp.other, left-1) || !sp.refined {
+		t.Errorf("a band holds %s, which no copy was cut on (refined %v)", day(left-1), sp.refined)
+	}
+	if sp.mainRows+sp.otherRows != len(rows) {
+		t.Errorf("the two cuts explain %d + %d of %d rows", sp.mainRows, sp.otherRows, len(rows))
+	}
+	// A pure copy has no second cut, and its estimate is kept as it is.
+	var pure dating.Counter
+	for _, r := range rows[:1050] {
+		pure.Add(r)
+	}
+	pe, _ := pure.Estimate(dating.Options{First: k.First, Last: k.Last})
+	if sp := splitCuts(dated[:1050], func(r int32, _ *[1]dating.Interval) []dating.Interval { return rows[r] }, pe, k); sp.other != nil || sp.main != pe {
+		t.Errorf("a pure copy split: %+v", sp)
+	}
+}
+
+// TestAttributionStatusTexts: what the status says when no one is
+// accused, and a mixed-in cut no release was made at when someone is.
+func TestAttributionStatusTexts(t *testing.T) {
+	s := register.INE()
+	visible := make([]bool, len(s.Fields))
+	for i := range visible {
+		visible[i] = true
+	}
+	rels := []Release{{ID: "r1", Recipient: "PARTIDO A", AsOf: d("2018-02-15")}, {ID: "r2", Recipient: "PARTIDO B", AsOf: d("2021-02-15")}}
+	band := func(a, b string) *dating.Estimate { return &dating.Estimate{Earliest: d(a), Latest: d(b)} }
+	att := func(id, who, asOf string, log10 float64, marks, need int, accused bool) report.Attribution {
+		return report.Attribution{ReleaseID: id, Recipient: who, AsOf: asOf, Threshold: 6, Log10Bound: log10, Accused: accused,
+			Evidence: report.Evidence{Marks: marks, MarksNeeded: need, CutAgrees: true}}
+	}
+	for _, tc := range []struct {
+		name       string
+		atts       []report.Attribution
+		est, other *dating.Estimate
+		status     string
+		has, lacks []string
+	}{
+		{"best at chance is not named", []report.Attribution{att("r1", "PARTIDO A", "2018-02-15", -1.2, 10, 400, false), att("r2", "PARTIDO B", "2021-02-15", -0.3, 10, 400, false)},
+			band("2018-02-10", "2018-02-20"), nil, report.StatusInconclusive, []string{"stands out from chance", "more rows"}, []string{"PARTIDO A"}},
+		{"a candidate beyond chance is named", []report.Attribution{att("r1", "PARTIDO A", "2018-02-15", -4, 10, 400, false), att("r2", "PARTIDO B", "2021-02-15", -0.3, 10, 400, false)},
+			band("2018-02-10", "2018-02-20"), nil, report.StatusInconclusive, []string{"strongest candidate is PARTIDO A"}, nil},
+		{"enough marks, none agreeing", []report.Attribution{att("r1", "PARTIDO A", "2018-02-15", -0.5, 5000, 400, false), att("r2", "PARTIDO B", "2021-02-15", -0.3, 5000, 400, false)},
+			band("2018-02-10", "2018-02-20"), nil, report.StatusInconclusive, []string{"more rows would not change that"}, []string{"more rows of the same copy would be needed", "PARTIDO A"}},
+		{"accused, with an unlogged cut mixed in", []report.Attribution{att("r1", "PARTIDO A", "2018-02-15", -40, 0, 0, true), att("r2", "PARTIDO B", "2021-02-15", -0.3, 10, 400, false)},
+			band("2019-06-28", "2019-07-03"), band("2018-02-15", "2018-02-15"), report.StatusAccused, []string{"rows dated 2019-06-28 … 2019-07-03 match no logged release's cut"}, []string{"2018-02-15 … 2018-02-15 match"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rep := &report.Report{Verdict: report.Ours, Attribution: tc.atts}
+			status, note := attributionStatus(rep, rels, tc.est, tc.other, visible, s, 1000)
+			if status != tc.status {
+				t.Errorf("status %s (%s), want %s", status, note, tc.status)
+			}
+			for _, h := range tc.has {
+				if !strings.Contains(note, h) {
+					t.Errorf("note %q lacks %q", note, h)
+				}
+			}
+			for _, l := range tc.lacks {
+				if strings.Contains(note, l) {
+					t.Errorf("note %q says %q", note, l)
+				}
+			}
+		})
+	}
 }

@@ -79,6 +79,10 @@ type Evidence struct {
 	Carriers []CarrierEvidence `json:"carriers"`
 	// Missing says what kept a carrier silent and what would suffice.
 	Missing []string `json:"missing,omitempty"`
+	// MarksNeeded, for a release not accused, is how many address-form
+	// marks name a copy against Params.Colluders colluders: with Marks ≥
+	// MarksNeeded more rows would not change the outcome.
+	MarksNeeded int `json:"marks_needed,omitempty"`
 }
 
 // Options tune Attribute.
@@ -282,7 +286,8 @@ func AttributeWith(key []byte, releases []Release, obs []Observation, o Options)
 		ev.Accused = ev.Log10FamilyBound <= math.Log10(o.Epsilon)
 
 		if !ev.Accused {
-			ev.Missing = missing(ev, p, presentAddr, len(positions), len(people), nrel, o.Epsilon)
+			_, ev.MarksNeeded = CodeLength(nrel*carriersTested, p.Colluders, o.Epsilon)
+			ev.Missing = missing(ev, p, presentAddr, len(positions), len(people))
 		}
 		out[r] = ev
 	}
@@ -421,9 +426,9 @@ func canaryAgrees(c register.Record, leaked register.Record, schema *register.Sc
 }
 
 // missing explains why a release is not accused and what would suffice.
-func missing(ev Evidence, p Params, presentAddr, positions, people, nrel int, eps float64) []string {
+func missing(ev Evidence, p Params, presentAddr, positions, people int) []string {
 	var out []string
-	_, need := CodeLength(nrel*carriersTested, p.Colluders, eps)
+	need := ev.MarksNeeded
 	switch {
 	case presentAddr == 0:
 		out = append(out, "address forms: the leak holds no address field this copy carries")

@@ -204,7 +204,8 @@ type Evidence struct {
 	CutInstant  string    `json:"cut_instant,omitempty"` // the release's as-of
 	CutAgrees   bool      `json:"cut_agrees"`            // the leak's cut-off band holds it
 	Carriers    []Carrier `json:"carriers,omitempty"`
-	Missing     []string  `json:"missing,omitempty"` // what kept carriers silent, what would suffice
+	Missing     []string  `json:"missing,omitempty"`      // what kept carriers silent, what would suffice
+	MarksNeeded int       `json:"marks_needed,omitempty"` // not accused: the marks that would name a copy
 	Description string    `json:"description,omitempty"`
 }
 
