@@ -495,25 +495,53 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 	// 2. Link on keys.
 	progress("link", n)
 	claveSkipped := 0
-	if n <= lookupRows || (cfg.Scan == nil && cfg.Digest == nil) {
-		err = mt.lookup(ctx, cfg.Register)
-	} else {
-		err = mt.scan(ctx, cfg.Scan, cfg.Digest, cfg.Known.MaxPerson)
+	warned := false
+	link := func() error {
+		if n <= lookupRows || (cfg.Scan == nil && cfg.Digest == nil) {
+			return mt.lookup(ctx, cfg.Register)
+		}
+		err := mt.scan(ctx, cfg.Scan, cfg.Digest, cfg.Known.MaxPerson)
 		if errors.Is(err, ErrDigestDamaged) && cfg.Scan != nil {
 			// the store itself is intact: scan it instead
-			if cfg.Warn != nil {
+			if cfg.Warn != nil && !warned {
 				cfg.Warn(err.Error() + "; the store was read instead")
 			}
 			err = mt.scan(ctx, cfg.Scan, nil, cfg.Known.MaxPerson)
-		} else if err == nil && cfg.Digest == nil && cfg.Warn != nil {
+		} else if err == nil && cfg.Digest == nil && cfg.Warn != nil && !warned {
 			cfg.Warn("the store has no current comparison digest: every version was read and hashed (huella digest builds it; full-dump analyses then read it instead)")
 		}
+		warned = true
 		if err == nil {
 			claveSkipped, err = mt.claveLookups(ctx, cfg.Register, maxClaveLookups)
 		}
+		return err
 	}
-	if err != nil {
+	if err := link(); err != nil {
 		return nil, fmt.Errorf("link on keys: %w", err)
+	}
+	// A column read with little confidence whose values agree with ours on
+	// next to no row linked by key is left out, and the rows linked again
+	// without it: compared, it kept every row from agreeing exactly with
+	// any version, and nothing could be dated.
+	var brokenNotes []string
+	if broken := mt.brokenFields(columnConfidence(leak.Columns, s)); len(broken) > 0 {
+		for _, b := range broken {
+			f := mt.vis[b.vis]
+			visible[f] = false
+			mt.dropField(b.vis)
+			brokenNotes = append(brokenNotes, fmt.Sprintf("the column read as %s (confidence %.2f) agrees with our value on only %d of the %d rows linked by key that show it: it was left out of the comparison and the dating (mangled on its way, by a spreadsheet say, or not that field)",
+				s.Fields[f].Name, b.confidence, b.agreeing, b.compared))
+		}
+		anyDist = false
+		for f, v := range visible {
+			if v && cmp.distinguishing[f] {
+				anyDist = true
+			}
+		}
+		progress("link", n)
+		if err := link(); err != nil {
+			return nil, fmt.Errorf("link on keys: %w", err)
+		}
 	}
 
 	// 3. Unmatched rows past the observation window: read again for their
@@ -835,7 +863,13 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 		rep.VerdictReason = fmt.Sprintf("%d of %d rows match our people by key, but only %.0f%% of their address, section and credential values agree with any version we held: another register of the same people", m, n, 100*d)
 	case float64(oursRows) >= 0.9*float64(examined-keylessUnresolved):
 		rep.Verdict = report.Ours
-		rep.VerdictReason = fmt.Sprintf("%d of %d rows are people of the register, written exactly as we held them (%.1f%% of distinguishing fields agree)", oursRows, n, 100*d)
+		if exactRows >= oursRows {
+			rep.VerdictReason = fmt.Sprintf("%d of %d rows are people of the register, written exactly as we held them (%.1f%% of distinguishing fields agree)", oursRows, n, 100*d)
+		} else {
+			// typing errors, a field rewritten, versions mixed: ours, but
+			// not every row is one of our versions to the letter
+			rep.VerdictReason = fmt.Sprintf("%d of %d rows are people of the register, written as we held them (%.1f%% of distinguishing fields agree); %d agree with one of our versions in every field", oursRows, n, 100*d, exactRows)
+		}
 		if keylessUnresolved > 0 {
 			rep.VerdictReason += fmt.Sprintf("; %d more rows resemble people of the register but could not be told apart from others without a key", keylessUnresolved)
 		}
@@ -989,6 +1023,9 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 		if onlyCodes {
 			rep.Limitations = append(rep.Limitations, "Only coded fields (sección, municipio, localidad, postal code) distinguish our copy here: another register of the same people that uses the same sections would agree with them too.")
 		}
+	}
+	for _, b := range brokenNotes {
+		rep.Limitations = append(rep.Limitations, strings.ToUpper(b[:1])+b[1:]+".")
 	}
 	if claveSkipped > 0 {
 		rep.Limitations = append(rep.Limitations, fmt.Sprintf("%d rows whose CURP the register does not know were not looked up by their clave de elector as well: too many for look-ups (most of the file is not ours).", claveSkipped))
@@ -1406,4 +1443,20 @@ func limitations(rep *report.Report, cfg Config, est *dating.Estimate, anyDist b
 	out = append(out, "The cut-off band assumes each row shows the version of its person valid on one day; a file merged from several cuts shows as several peaks.")
 	out = append(out, "The exposure counts and the notification list cover people of the register matched by the analysis; rows from other sources are not counted.")
 	return out
+}
+
+// columnConfidence is, by schema field, the least confidence of the
+// columns mapped to it.
+func columnConfidence(cols []report.Column, s *register.Schema) map[int]float64 {
+	conf := map[int]float64{}
+	for _, c := range cols {
+		f := s.Index(c.Field)
+		if f < 0 {
+			continue
+		}
+		if x, ok := conf[f]; !ok || c.Confidence < x {
+			conf[f] = c.Confidence
+		}
+	}
+	return conf
 }

@@ -733,3 +733,46 @@ func TestAttributionStatusTexts(t *testing.T) {
 		})
 	}
 }
+
+// TestMangledColumn: a column mapped with little confidence whose values
+// agree with ours on no row linked by key (a spreadsheet wrote the CIC as
+// 1.23457E+09) is left out of the comparison: the copy is ours and dated,
+// where every row disagreed with every version and nothing was dated. The
+// same column mapped with confidence stays compared (its disagreement is
+// evidence: B's fingerprint still names the copy, rewritten).
+func TestMangledColumn(t *testing.T) {
+	w := newWorld(t)
+	s := w.reg.schema
+	cut := d("2018-06-15")
+	leaked := sample(copyFor(s, w.reg.asOf(cut), "r02"), 1000, 8)
+	ic := s.Index(register.FCIC)
+	mangled := make([]register.Record, len(leaked))
+	for i, r := range leaked {
+		c := slices.Clone(r)
+		c[ic] = "1.23457E+09"
+		mangled[i] = c
+	}
+	for _, conf := range []float64{0.3, 0.9} {
+		lk := leakOf(s, "mangled.csv", mangled, allFields)
+		for i := range lk.Columns {
+			if lk.Columns[i].Field == register.FCIC {
+				lk.Columns[i].Confidence = conf
+			}
+		}
+		res, err := Run(context.Background(), w.cfg, lk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep := res.Report
+		dropped := strings.Contains(strings.Join(rep.Limitations, "\n"), "read as cic (confidence 0.30)")
+		if conf < 0.5 {
+			if rep.Verdict != report.Ours || rep.Cutoff == nil || !dropped {
+				t.Errorf("confidence %.1f: verdict %s, cut-off %v, column dropped %v (%q)", conf, rep.Verdict, rep.Cutoff, dropped, rep.Limitations)
+			} else if rep.Cutoff.Earliest > cut.String() || rep.Cutoff.Latest < cut.String() {
+				t.Errorf("cut-off %s … %s", rep.Cutoff.Earliest, rep.Cutoff.Latest)
+			}
+		} else if dropped || rep.Cutoff != nil {
+			t.Errorf("confidence %.1f: the column was dropped (%v) or rows dated (%v)", conf, dropped, rep.Cutoff)
+		}
+	}
+}

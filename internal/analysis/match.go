@@ -129,6 +129,58 @@ func newMatcher(s *register.Schema, cmp *comparer, visible []bool, snapshots []r
 	return m
 }
 
+// brokenField is a visible field (its index in vis) that agrees on next to
+// no row linked by key.
+type brokenField struct {
+	vis                int
+	confidence         float64
+	agreeing, compared int
+}
+
+// brokenFields are the visible fields, other than the keys, read from a
+// column mapped with confidence under 0.5 (conf, by schema field), that
+// agree with the linked person's best version on under 2% of the rows
+// linked by key that show them (20 rows at least): a column mangled on its
+// way (a spreadsheet's 6.65892E+11 for an OCR) or taken for a field it is
+// not. A column mapped with confidence is never dropped, however much it
+// disagrees: disagreeing addresses are what tells another register of the
+// same people from ours.
+func (m *matcher) brokenFields(conf map[int]float64) []brokenField {
+	var agree, compared [maxVisible]int
+	for i := range m.out {
+		o := &m.out[i]
+		if o.method != methodCURP && o.method != methodClave {
+			continue
+		}
+		for c := o.compared; c != 0; c &= c - 1 {
+			j := bits.TrailingZeros64(c)
+			compared[j]++
+			if o.agree&(1<<j) != 0 {
+				agree[j]++
+			}
+		}
+	}
+	var out []brokenField
+	for j, f := range m.vis {
+		c, ok := conf[f]
+		if !ok || c >= 0.5 || f == m.iCURP || f == m.iClave || compared[j] < 20 || 50*agree[j] >= compared[j] {
+			continue
+		}
+		out = append(out, brokenField{vis: j, confidence: c, agreeing: agree[j], compared: compared[j]})
+	}
+	return out
+}
+
+// dropField forgets visible field j of every row: it is compared no more.
+func (m *matcher) dropField(j int) {
+	nv := len(m.vis)
+	for _, c := range m.hashes {
+		for i := j; i < len(c); i += nv {
+			c[i] = 0
+		}
+	}
+}
+
 // hash is the 32-bit FNV-1a hash of the comparison form of value v of
 // field f; 0 means absent.
 func (m *matcher) hash(f int, v string) uint32 {
