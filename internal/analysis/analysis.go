@@ -664,6 +664,11 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 			}
 		}
 	}
+	// Rows mixed from several of our versions: agreement field by field.
+	widenSkipped, err := mt.widenAgreement(ctx, cfg.Register, maxWiden)
+	if err != nil {
+		return nil, fmt.Errorf("compare with every version: %w", err)
+	}
 	// Linking is done: the rows' hashes and claves (≈100 bytes a row) go
 	// before the tally and the exposure need their own memory (the CURPs
 	// stay: they are the affected people's, see curpOf).
@@ -1027,6 +1032,9 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 	for _, b := range brokenNotes {
 		rep.Limitations = append(rep.Limitations, strings.ToUpper(b[:1])+b[1:]+".")
 	}
+	if widenSkipped > 0 {
+		rep.Limitations = append(rep.Limitations, fmt.Sprintf("%d rows linked to our people but written as none of their versions were not compared with each of the person's versions (%d were): a row mixed from several of our versions among them counts as written elsewhere.", widenSkipped, maxWiden))
+	}
 	if claveSkipped > 0 {
 		rep.Limitations = append(rep.Limitations, fmt.Sprintf("%d rows whose CURP the register does not know were not looked up by their clave de elector as well: too many for look-ups (most of the file is not ours).", claveSkipped))
 	}
@@ -1114,33 +1122,35 @@ type cutSplit struct {
 }
 
 // splitCuts looks for a second cut among the dated rows (their intervals
-// by ivs) that est, the one
-// cut most rows agree with, does not explain (none of a row's intervals
-// meets est's band), when they are max(10, 0.5%) of the rows or more: an
-// exact row of a copy agrees with its cut, so a pure copy leaves next to
-// none. In a file mixed from two copies the day most rows agree with can be
-// a day nobody cut (a 2018 copy's rows of people who left the register on 1
-// January 2021, with a 2021 copy's rows, agree best with 31 December 2020),
-// so each cut is estimated again on the rows the other's band does not
-// explain, until neither moves (at most 8 rounds). The cut whose band
-// explains more of the rows is main. When main's band meets est's best
-// days, est itself stays main (it was made on every row).
+// by ivs) that est, the one cut most rows agree with, does not explain
+// (none of a row's intervals meets est's best days), when they are
+// max(10, 0.5%) of the rows or more: an exact row of a copy agrees with its
+// cut, so a pure copy leaves next to none. In a file mixed from two copies
+// the day most rows agree with can be a day nobody cut (a 2018 copy's rows
+// of people who left the register on 1 January 2021, with a 2021 copy's
+// rows, agree best with 31 December 2020), and the band around it wide, so
+// each cut is estimated again on the rows the other's best days do not
+// explain, until neither moves (at most 8 rounds). The cut whose band meets
+// more of the rows is main. When main's band meets est's best days, est
+// itself stays main (it was made on every row).
 func splitCuts(dated []int32, ivs func(r int32, one *[1]dating.Interval) []dating.Interval, est *dating.Estimate, k Known) cutSplit {
 	opt := dating.Options{First: k.First, Last: k.Last, Snapshots: k.Snapshots}
 	var one [1]dating.Interval
-	meets := func(r int32, e *dating.Estimate) bool {
+	meetsDays := func(r int32, from, to register.Date) bool {
 		for _, iv := range ivs(r, &one) {
-			if iv.From <= e.Latest && (iv.To == register.NoDate || iv.To > e.Earliest) {
+			if iv.From <= to && (iv.To == register.NoDate || iv.To > from) {
 				return true
 			}
 		}
 		return false
 	}
+	explains := func(r int32, e *dating.Estimate) bool { return meetsDays(r, e.BestFrom, e.BestTo) }
+	meets := func(r int32, e *dating.Estimate) bool { return meetsDays(r, e.Earliest, e.Latest) }
 	minRows := max(10, len(dated)/200)
-	outside := func(e *dating.Estimate) *dating.Estimate { // dates the rows e's band does not explain
+	outside := func(e *dating.Estimate) *dating.Estimate { // dates the rows e's best days do not explain
 		var c dating.Counter
 		for _, r := range dated {
-			if !meets(r, e) {
+			if !explains(r, e) {
 				c.Add(ivs(r, &one))
 			}
 		}
@@ -1166,7 +1176,7 @@ func splitCuts(dated []int32, ivs func(r int32, one *[1]dating.Interval) []datin
 		if o2 == nil {
 			break
 		}
-		moved := m2.Earliest != main.Earliest || m2.Latest != main.Latest || o2.Earliest != other.Earliest || o2.Latest != other.Latest
+		moved := m2.BestFrom != main.BestFrom || m2.BestTo != main.BestTo || o2.BestFrom != other.BestFrom || o2.BestTo != other.BestTo
 		main, other = m2, o2
 		if !moved {
 			break

@@ -273,6 +273,31 @@ func TestVerdictCutoffRecipient(t *testing.T) {
 		c[s.Index(register.FSeccion)] = "9" + c[s.Index(register.FSeccion)]
 		rewritten = append(rewritten, c)
 	}
+	// B's copy with the streets and colonias of people who moved taken
+	// from the register of 2021 (a later copy). Of those who also had a new
+	// credential since, a row agrees with the 2018 version on its sección
+	// and credential and with the 2021 version on its street, with no one
+	// version on all: they are a fifth of the file.
+	later := map[string]register.Record{}
+	for _, r := range w.reg.asOf(d("2021-03-01")) {
+		later[r[s.Index(register.FCURP)]] = r
+	}
+	var hybrid, plain []register.Record
+	for _, r := range leaked {
+		l, ok := later[r[s.Index(register.FCURP)]]
+		switch {
+		case !ok:
+		case l[s.Index(register.FSeccion)] != r[s.Index(register.FSeccion)] && l[s.Index(register.FCIC)] != r[s.Index(register.FCIC)]:
+			c := slices.Clone(r)
+			for _, f := range []string{register.FCalle, register.FColonia} { // the sección stays 2018's
+				c[s.Index(f)] = l[s.Index(f)]
+			}
+			hybrid = append(hybrid, c)
+		case len(plain) < 4*len(hybrid):
+			plain = append(plain, r)
+		}
+	}
+	hybrid = append(hybrid, plain...)
 	keyless := []string{register.FNombre, register.FPaterno, register.FMaterno, register.FNacimiento, register.FSeccion, register.FCalle, register.FCIC}
 
 	for _, tc := range []struct {
@@ -292,6 +317,7 @@ func TestVerdictCutoffRecipient(t *testing.T) {
 		{"partial", append(sample(leaked, 700, 3), otherRecs[:300]...), allFields, report.Partial, true, "PARTIDO B", report.StatusAccused},
 		{"a few of ours in another register", append(slices.Clone(otherRecs), sample(leaked, 15, 7)...), allFields, report.Partial, true, "", ""},
 		{"a fingerprint among another register's rows", append(slices.Clone(otherRecs), rewritten[:40]...), allFields, report.Partial, false, "PARTIDO B", report.StatusAccused},
+		{"addresses from a later copy", hybrid, allFields, report.Ours, true, "PARTIDO B", report.StatusAccused},
 		{"rewritten after the release", rewritten, allFields, report.Ours, false, "PARTIDO B", report.StatusAccused},
 		{"identity fields only", sample(leaked, 1000, 4), []string{register.FCURP, register.FNombre, register.FPaterno, register.FNacimiento}, report.SamePeopleOtherSource, false, "", ""},
 	} {

@@ -129,6 +129,51 @@ func newMatcher(s *register.Schema, cmp *comparer, visible []bool, snapshots []r
 	return m
 }
 
+// maxWiden bounds the look-ups of widenAgreement (≈30 µs each).
+const maxWiden = 50_000
+
+// widenAgreement looks again at the rows linked to a person but not
+// written as one of the person's versions (under four in five of their
+// distinguishing fields agree with the best): a field that agrees with any
+// version of the person counts as agreeing. A row mixed from several of our
+// versions (a 2018 copy whose addresses were taken from a 2021 copy) is
+// ours field by field; a register of the same people written its own way
+// agrees with none of our versions, widened or not. The rows stay undated
+// (no one version agrees in every field). At most max rows are looked up,
+// in row order; skipped is how many more there were.
+func (m *matcher) widenAgreement(ctx context.Context, reg Register, max int) (skipped int, err error) {
+	var arena []uint32
+	done := 0
+	for row := range m.out {
+		o := &m.out[row]
+		a := m.agreementOf(maskPair{o.compared, o.agree})
+		if o.person == 0 || a.distCompared == 0 || float64(a.distAgreeing) >= 0.8*float64(a.distCompared) {
+			continue
+		}
+		if done == max {
+			skipped++
+			continue
+		}
+		if done++; done%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return 0, err
+			}
+		}
+		vs, err := reg.Person(o.person)
+		if err != nil {
+			return 0, err
+		}
+		h := m.rowHashes(row)
+		for i := range vs {
+			var c cand
+			c, arena = m.candOf(&vs[i], arena[:0])
+			agree, _ := mask(h, c.vh)
+			o.agree |= agree & o.compared
+		}
+	}
+	return skipped, nil
+}
+
 // brokenField is a visible field (its index in vis) that agrees on next to
 // no row linked by key.
 type brokenField struct {
