@@ -782,7 +782,15 @@ func (s *sqlSource) tuple() ([]string, error) {
 		case c == ')' && len(s.ends) == 0:
 			// An empty tuple.
 		default:
-			if err := s.rawValue(false); err != nil {
+			err := s.rawValue(false)
+			if errors.Is(err, errWordBeforeString) {
+				// Not a value: the tuple is skipped, the statement goes on.
+				var pe *ParseError
+				errors.As(err, &pe)
+				s.lr.skips.add(pe.Line, "malformed SQL at column %d: %v", pe.Column, pe.Err)
+				return nil, s.skipTuple()
+			}
+			if err != nil {
 				return nil, err
 			}
 		}
@@ -969,11 +977,27 @@ func (s *sqlSource) cast() error {
 	}
 }
 
+// errWordBeforeString is a bare word before a string in a tuple
+// (`(garbage 'A', 'B')`): no value of a dump is written so.
+var errWordBeforeString = errors.New("unquoted word before a string")
+
+// literalWords may stand before a string in a value: the types of typed
+// literals (DATE '2018-01-01', TIMESTAMP WITH TIME ZONE '...'), true, which
+// read as the string; and hexadecimal and bit strings (X'1F', B'01'),
+// PostgreSQL's U&'...' and MySQL's BINARY, false, which are kept. Charset
+// introducers (mysqldump's _binary 'x') start with '_' and read as the
+// string too.
+var literalWords = map[string]bool{"DATE": true, "TIME": true, "TIMESTAMP": true, "TIMESTAMPTZ": true, "INTERVAL": true,
+	"WITH": true, "WITHOUT": true, "ZONE": true, "X": false, "B": false, "U&": false, "BINARY": false}
+
 // rawValue reads an unquoted value (a number, NULL, a function call) up to
-// ',' or ')' at depth 0; after a string (ignore) it only skips a cast.
+// ',' or ')' at depth 0; after a string (ignore) it only skips a cast. A
+// string at depth 0 may follow only literalWords or an operator: after any
+// other word it is errWordBeforeString.
 func (s *sqlSource) rawValue(ignore bool) error {
 	start := len(s.buf)
 	depth := 0
+	words := start // where the words before the next string start in buf
 	for {
 		c := s.peek()
 		if c == 0 {
@@ -985,10 +1009,21 @@ func (s *sqlSource) rawValue(ignore bool) error {
 			break
 		}
 		if c == '\'' {
+			if depth == 0 && !ignore {
+				known, drop := literalPrefix(s.buf[words:])
+				if !known {
+					return &ParseError{File: s.lr.file, Line: s.ln, Column: s.col + 1,
+						Err: fmt.Errorf("%w: %q", errWordBeforeString, bytes.TrimSpace(s.buf[words:]))}
+				}
+				if drop {
+					s.buf = s.buf[:words]
+				}
+			}
 			// A string inside an expression: keep its text.
 			if err := s.str(s.backslash); err != nil {
 				return err
 			}
+			words = len(s.buf)
 			continue
 		}
 		s.readByte()
@@ -1000,6 +1035,9 @@ func (s *sqlSource) rawValue(ignore bool) error {
 		}
 		if !ignore {
 			s.keep(c)
+			if depth == 0 && !isWordByte(c) && c != ' ' && c != '\t' && c != '\r' && c != '\n' {
+				words = len(s.buf) // an operator or a bracket: what follows starts anew
+			}
 		}
 	}
 	if ignore {
@@ -1012,6 +1050,61 @@ func (s *sqlSource) rawValue(ignore bool) error {
 	n := copy(s.buf[start:], v)
 	s.buf = s.buf[:start+n]
 	return nil
+}
+
+// literalPrefix tells whether the words before a string (w) are nothing,
+// literalWords or charset introducers (known), and whether they are to be
+// dropped, the value being the string.
+func literalPrefix(w []byte) (known, drop bool) {
+	drop = true
+	for _, f := range bytes.Fields(w) {
+		readAs, ok := literalWords[strings.ToUpper(string(f))]
+		if f[0] == '_' {
+			readAs, ok = true, true
+		}
+		if !ok {
+			return false, false
+		}
+		drop = drop && readAs
+	}
+	return true, drop
+}
+
+func isWordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '&' || c == '.'
+}
+
+// skipTuple skips the rest of a tuple, to its ')' (minding strings and
+// brackets), or to the ';' that ends a statement whose tuple has none.
+func (s *sqlSource) skipTuple() error {
+	depth := 0
+	for {
+		c := s.peek()
+		if c == 0 {
+			if _, err := s.br.Peek(1); err != nil {
+				return s.truncated(err)
+			}
+		}
+		if c == '\'' {
+			if err := s.str(s.backslash); err != nil {
+				return err
+			}
+			continue
+		}
+		s.readByte()
+		switch c {
+		case '(':
+			depth++
+		case ')':
+			if depth == 0 {
+				return nil
+			}
+			depth--
+		case ';':
+			s.inInsert = false
+			return nil
+		}
+	}
 }
 
 // sqlSurvey is what surveySQL finds in an SQL dump.
