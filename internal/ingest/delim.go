@@ -474,6 +474,58 @@ func sniffDelimiter(p []byte) byte {
 	return best
 }
 
+// holdsTable tells whether text sniffed as delimited (its first bytes p,
+// its delimiter d) holds a table, not prose (a read-me, a sales pitch:
+// "Este archivo contiene el padrón.\nPrecio: 500 USD, pago en BTC.\n").
+// Of its first 200 lines that are not blank, a table has either at least
+// two of two fields or more, as many in each, and they are half of the
+// lines or more (a title before a table is common); or, failing that
+// (one column: a list of CURPs, say), lines that read as values, not
+// sentences: under half of them are sentences.
+func holdsTable(p []byte, d byte) bool {
+	lines := bytes.Split(p, []byte{'\n'})
+	if len(lines) > 1 {
+		lines = lines[:len(lines)-1] // the last one may be cut
+	}
+	counts := map[int]int{}
+	n, sentences := 0, 0
+	for _, ln := range lines[:min(len(lines), 200)] {
+		if len(bytes.TrimSpace(ln)) == 0 {
+			continue
+		}
+		n++
+		counts[countOutsideQuotes(ln, d)+1]++
+	}
+	w, wn := 0, 0
+	for c, k := range counts {
+		if k > wn || k == wn && c > w {
+			w, wn = c, k
+		}
+	}
+	if n == 0 || w >= 2 && wn >= 2 && 2*wn >= n {
+		return true
+	}
+	for _, ln := range lines[:min(len(lines), 200)] {
+		if isSentence(ln, w == 1) {
+			sentences++
+		}
+	}
+	return 2*sentences < n
+}
+
+// isSentence tells whether a line reads as a sentence: three words or more
+// ending with '.', '!', '?' or ':' (a closing quote or bracket after it
+// aside). In one column, a line of ten words or more is prose too (a
+// paragraph's line breaks fall anywhere; the longest names have nine).
+func isSentence(ln []byte, oneColumn bool) bool {
+	words := len(bytes.Fields(ln))
+	t := bytes.TrimRight(ln, " \t\r\f\"')»”)]")
+	if words >= 3 && len(t) > 0 && bytes.IndexByte([]byte(".!?:"), t[len(t)-1]) >= 0 {
+		return true
+	}
+	return oneColumn && words >= 10
+}
+
 func countOutsideQuotes(ln []byte, d byte) int {
 	n := 0
 	inq := false

@@ -75,7 +75,7 @@ type Skip struct {
 
 // ParseError is an error about the content of the input, positioned in the
 // decoded text: lines and byte columns count from 1; Column 0 means the
-// whole line.
+// whole line, Line 0 the whole file (a damaged archive, no table in it).
 type ParseError struct {
 	File   string
 	Line   int64
@@ -84,6 +84,9 @@ type ParseError struct {
 }
 
 func (e *ParseError) Error() string {
+	if e.Line == 0 {
+		return fmt.Sprintf("%s: %v", e.File, e.Err)
+	}
 	if e.Column > 0 {
 		return fmt.Sprintf("%s:%d:%d: %v", e.File, e.Line, e.Column, e.Err)
 	}
@@ -93,7 +96,7 @@ func (e *ParseError) Error() string {
 func (e *ParseError) Unwrap() error { return e.Err }
 
 // ErrTooLarge is returned when decompressed data exceed Options.MaxDecompressed.
-var ErrTooLarge = errors.New("decompressed data exceed the cap (zip-bomb guard; raise Options.MaxDecompressed if the file is genuine)")
+var ErrTooLarge = errors.New("decompressed data exceed the cap (a zip-bomb guard): if the file is genuine, decompress it yourself and analyse the decompressed file")
 
 const (
 	maxSkipsListed = 100
@@ -269,6 +272,11 @@ func (r *Reader) open() error {
 	case bytes.HasPrefix(magic, []byte("PK\x03\x04")) || bytes.HasPrefix(magic, []byte("PK\x05\x06")):
 		r.raw = nil // zip reads at random offsets; Info hashes the file separately
 		zr, err := zip.NewReader(r.f, r.info.Bytes)
+		if errors.Is(err, zip.ErrFormat) {
+			// The central directory, at the end, is what zip.NewReader
+			// looks for first: a copy cut short has none.
+			return r.perr(0, fmt.Errorf("zip archive damaged or truncated (no readable central directory): %w", err))
+		}
 		if err != nil {
 			return r.perr(0, fmt.Errorf("read zip archive: %w", err))
 		}
@@ -282,7 +290,7 @@ func (r *Reader) open() error {
 		if int64(zf.UncompressedSize64) > r.opt.MaxDecompressed {
 			return fmt.Errorf("%s: zip entry %s declares %d bytes: %w", r.info.Path, zf.Name, zf.UncompressedSize64, ErrTooLarge)
 		}
-		parts, rest, dropHeader := zipParts(zr, zf, rest, r.opt.MaxDecompressed)
+		parts, rest, drop := zipParts(zr, zf, rest, r.opt.MaxDecompressed)
 		for _, f := range rest {
 			if len(parts) > 1 {
 				r.skips.add(0, "zip entry %q is not read (reading %d entries like %q, the largest)", f.Name, len(parts), zf.Name)
@@ -290,7 +298,7 @@ func (r *Reader) open() error {
 				r.skips.add(0, "zip entry %q is not read (reading %q, the largest)", f.Name, zf.Name)
 			}
 		}
-		pr := &partsReader{parts: parts, dropHeader: dropHeader}
+		pr := &partsReader{parts: parts, drop: drop}
 		r.closers = append(r.closers, pr)
 		r.info.Compression = "zip"
 		stream = &limitReader{r: pr, left: r.opt.MaxDecompressed}
@@ -402,6 +410,8 @@ func (r *Reader) openText(stream io.Reader) error {
 		d := sniffDelimiter(peek)
 		if r.opt.Format != "" {
 			d = delimiterOf[format]
+		} else if !holdsTable(peek, d) {
+			return r.perr(0, errors.New("no table found: expected delimited rows, JSON, SQL or a spreadsheet"))
 		}
 		r.info.Format = formatOf[d]
 		r.src = &delimSource{lr: lr, delim: d}
@@ -770,24 +780,39 @@ func dataFile(zr *zip.Reader, max int64) (pick *zip.File, rest []*zip.File) {
 
 // zipParts is the entries read one after the other: pick alone, or, when
 // its kind of text joins end to end, every data entry of that kind in
-// archive order (an archive of a state a file): JSON Lines and SQL, and
-// delimited text whose first line is pick's (the same header); rest is
-// what is left out.
-func zipParts(zr *zip.Reader, pick *zip.File, others []*zip.File, max int64) (parts, rest []*zip.File, dropHeader bool) {
+// archive order (an archive of a state a file, or of the pieces split(1)
+// cut a file into): JSON Lines and SQL, and delimited text that is the
+// same table as pick; rest is what is left out. Two entries of delimited
+// text are the same table when their first lines are the same, or when
+// they have the same delimiter and as many fields on their first line:
+// the pieces of a file cut by lines have the header in the first piece
+// only, or nowhere. drop[i] tells that part i's first line is the first
+// part's, a repeated header to be dropped; every other line of a later
+// part is data.
+func zipParts(zr *zip.Reader, pick *zip.File, others []*zip.File, max int64) (parts, rest []*zip.File, drop []bool) {
 	kind := dataExt(pick.Name)
 	delimited := isDelimitedName(pick.Name)
-	if !delimited && kind != ".jsonl" && kind != ".ndjson" && kind != ".sql" {
-		return []*zip.File{pick}, others, false
-	}
-	var head []byte
-	if delimited {
-		if head = firstLine(pick); head == nil {
-			return []*zip.File{pick}, others, false
+	var head tableHead
+	if delimited || kind == "" {
+		var ok bool
+		if head, ok = readTableHead(pick); !ok || !head.delimited {
+			return []*zip.File{pick}, others, nil
 		}
+		delimited = true // split(1) names its pieces xaa, xab, ...: no extension
+	}
+	if !delimited && kind != ".jsonl" && kind != ".ndjson" && kind != ".sql" {
+		return []*zip.File{pick}, others, nil
 	}
 	in := map[*zip.File]bool{pick: true}
+	heads := map[*zip.File]tableHead{pick: head}
 	for _, f := range others {
-		if dataExt(f.Name) == kind && f.UncompressedSize64 <= uint64(max) && (!delimited || bytes.Equal(firstLine(f), head)) {
+		same := dataExt(f.Name) == kind && f.UncompressedSize64 <= uint64(max)
+		if same && delimited {
+			h, ok := readTableHead(f)
+			same = ok && h.sameTable(head)
+			heads[f] = h
+		}
+		if same {
 			in[f] = true
 		} else {
 			rest = append(rest, f)
@@ -798,25 +823,59 @@ func zipParts(zr *zip.Reader, pick *zip.File, others []*zip.File, max int64) (pa
 			parts = append(parts, f)
 		}
 	}
-	return parts, rest, delimited && bytes.IndexAny(head, "0123456789") < 0
+	if delimited {
+		drop = make([]bool, len(parts))
+		for i := 1; i < len(parts); i++ {
+			drop[i] = bytes.Equal(heads[parts[i]].line, heads[parts[0]].line)
+		}
+	}
+	return parts, rest, drop
 }
 
-// firstLine is the first line of a zip entry (gunzipped), without its
-// line end; nil when it cannot be read.
-func firstLine(f *zip.File) []byte {
+// tableHead is what tells that zip entries of delimited text are parts of
+// one table: the first line (without a UTF-8 BOM and the line end), the
+// delimiter sniffed from the first lines and the fields of the first line.
+type tableHead struct {
+	line      []byte
+	delim     byte
+	fields    int
+	delimited bool // the text sniffs as delimited (not JSON or SQL)
+}
+
+func (h tableHead) sameTable(o tableHead) bool {
+	if bytes.Equal(h.line, o.line) {
+		return true
+	}
+	return h.delimited && h.delim == o.delim && h.fields == o.fields
+}
+
+// readTableHead reads the tableHead of a zip entry (gunzipped) from its
+// first 64 KiB; ok is false when the entry cannot be read.
+func readTableHead(f *zip.File) (h tableHead, ok bool) {
 	br, closers, _, err := openEntry(f)
 	for _, c := range closers {
 		defer c.Close()
 	}
 	if err != nil {
-		return nil
+		return h, false
 	}
-	line, err := br.ReadSlice('\n')
-	if err != nil && err != io.EOF {
-		return nil
+	p, err := br.Peek(peekSize)
+	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+		return h, false
 	}
-	return bytes.Clone(bytes.TrimRight(line, "\r\n"))
+	p = bytes.TrimPrefix(p, utf8BOM)
+	line := p
+	if i := bytes.IndexByte(p, '\n'); i >= 0 {
+		line = p[:i]
+	}
+	h.line = bytes.Clone(bytes.TrimRight(line, "\r\n"))
+	h.delimited = sniffFormat(p) == "csv"
+	h.delim = sniffDelimiter(p)
+	h.fields = countOutsideQuotes(h.line, h.delim) + 1
+	return h, true
 }
+
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
 // dataExt is a name's extension, lower case, under a ".gz".
 func dataExt(name string) string {
@@ -833,13 +892,12 @@ func isDelimitedName(name string) bool {
 
 // partsReader reads zip entries end to end, each decompressed when it is
 // gzipped, with a newline between two when the first does not end with
-// one. With dropHeader set, every part but the first loses its first line
-// (delimited text whose parts share a first line with no digit: their
-// header; a data row has dates and codes).
+// one. A later part loses its UTF-8 BOM, and its first line when drop
+// says so (zipParts: the first part's header, repeated).
 type partsReader struct {
-	parts      []*zip.File
-	dropHeader bool
-	gzipped    bool // some part was gzipped
+	parts   []*zip.File
+	drop    []bool // by part; nil drops nothing
+	gzipped bool   // some part was gzipped
 
 	i      int
 	cur    io.Reader
@@ -908,8 +966,13 @@ func (p *partsReader) open(f *zip.File) error {
 	}
 	p.gzipped = p.gzipped || gzipped
 	p.cur = br
-	if p.dropHeader && p.i > 0 {
-		// the parts share their first line (zipParts): drop it
+	if p.i == 0 {
+		return nil
+	}
+	if b, _ := br.Peek(len(utf8BOM)); bytes.Equal(b, utf8BOM) {
+		br.Discard(len(utf8BOM))
+	}
+	if p.drop != nil && p.drop[p.i] {
 		if _, err := br.ReadSlice('\n'); err != nil && err != io.EOF {
 			return fmt.Errorf("read zip entry %s: %w", f.Name, err)
 		}

@@ -1,9 +1,143 @@
 package ingest
 
 import (
+	"bytes"
+	"compress/gzip"
+	"errors"
 	"reflect"
+	"strings"
 	"testing"
 )
+
+// TestZipOfSplitParts: an archive of a register cut by lines (split -l:
+// the header in the first piece only, or in none) reads as one table
+// whichever piece is the largest, the later pieces' first lines read as
+// data; a header repeated at the top of a piece is dropped; an entry of
+// another table (other fields) is left out and recorded.
+func TestZipOfSplitParts(t *testing.T) {
+	head := strings.Join(testHeader, ",") + "\n"
+	line := func(i int) string { return strings.Join(testRows[i], ",") + "\n" }
+	notes := archived{"notas.csv", []byte("archivo,fecha\npadron,2018\n")}
+	for _, tc := range []struct {
+		name    string
+		entries []archived
+		header  []string
+	}{
+		{"header in the first", []archived{
+			{"padron-1.csv", []byte(head + line(0))},
+			{"padron-2.csv", []byte(line(1) + line(2))}, // the largest
+			notes,
+		}, testHeader},
+		{"no header", []archived{
+			{"padron-1.csv", []byte(line(0))},
+			notes,
+			{"padron-2.csv", []byte(line(1))},
+			{"padron-3.csv", []byte(line(2))},
+		}, nil},
+		{"split's names", []archived{
+			{"xaa", []byte("\xef\xbb\xbf" + head + line(0))},
+			{"xab", gz([]byte(line(1) + line(2)))},
+			{"LEEME", []byte("Este archivo contiene el padrón.\nPrecio: 500 USD, pago en BTC.\n")},
+		}, testHeader},
+		{"repeated header", []archived{
+			{"padron-1.csv", []byte(head + line(0))},
+			{"padron-2.csv", []byte("\xef\xbb\xbf" + head + line(1) + line(2))},
+			notes,
+		}, testHeader},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, sample := range []int{0, 1} {
+				res := readAll(t, write(t, "leak.zip", zipOf(tc.entries...)), Options{SampleRows: sample})
+				if res.err != nil {
+					t.Fatal(res.err)
+				}
+				if !reflect.DeepEqual(res.header, tc.header) || !reflect.DeepEqual(res.rows, testRows) {
+					t.Fatalf("header %q, rows %q (compression %q, skips %v)", res.header, res.rows, res.info.Compression, res.info.Skipped)
+				}
+				if len(res.info.Skipped) != 1 || !strings.Contains(res.info.Skipped[0].Reason, "is not read (reading") {
+					t.Errorf("skips %v, want the entry left out", res.info.Skipped)
+				}
+			}
+		})
+	}
+}
+
+// TestNoTable: prose (a read-me, a sales pitch), alone or the only entry
+// of a zip, is no table: an error naming the file, with no position;
+// one-column registers (CURPs), a one-row file and a title over a small
+// table still read.
+func TestNoTable(t *testing.T) {
+	prose := []byte("Este archivo contiene el padrón.\nPrecio: 500 USD, pago en BTC.\n")
+	wrapped := []byte("PADRON ELECTORAL 2018\n\nEste archivo contiene el padrón electoral completo del estado de\n" +
+		"Jalisco con nombres domicilios y claves de elector de todos los ciudadanos\n" +
+		"inscritos hasta la fecha del corte sin omitir a ninguno de ellos\n")
+	for _, tc := range []struct{ name, file string }{{"prose", "leeme.txt"}, {"zip", "leak.zip"}, {"wrapped", "leeme.txt"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			data := prose
+			switch tc.name {
+			case "zip":
+				data = zipped("LEEME.txt", prose)
+			case "wrapped":
+				data = wrapped
+			}
+			p := write(t, tc.file, data)
+			res := readAll(t, p, Options{})
+			var pe *ParseError
+			if !errors.As(res.err, &pe) || res.err.Error() != p+": no table found: expected delimited rows, JSON, SQL or a spreadsheet" {
+				t.Fatalf("err = %v (rows %q), want %s: no table found", res.err, res.rows, p)
+			}
+		})
+	}
+	curps := [][]string{{"PEGL890909MJCRMS08"}, {"SABC560626MDFLRN01"}, {"BEML920313HMCLNS09"}}
+	for _, tc := range []struct {
+		name   string
+		data   string
+		header []string
+		rows   [][]string
+	}{
+		{"curps", join(curps, ","), nil, curps},
+		{"curps with a header", "CURP\n" + join(curps, ","), []string{"CURP"}, curps},
+		{"one row", join(testRows[:1], ","), nil, testRows[:1]},
+		{"names", "PEREZ LOPEZ MARIA DE LOS ANGELES\nGARCIA J. PEDRO\n", nil, [][]string{{"PEREZ LOPEZ MARIA DE LOS ANGELES"}, {"GARCIA J. PEDRO"}}},
+		{"titled", "Padrón electoral del estado, entregado el 1 de enero.\n" + join(testRows[:2], ","), nil, testRows[:2]},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := readAll(t, write(t, "in.txt", []byte(tc.data)), Options{})
+			if res.err != nil {
+				t.Fatal(res.err)
+			}
+			if !reflect.DeepEqual(res.header, tc.header) || !reflect.DeepEqual(res.rows, tc.rows) {
+				t.Fatalf("header %q rows %q", res.header, res.rows)
+			}
+		})
+	}
+}
+
+// TestArchiveErrors: a zip cut short says so and names the file without a
+// meaningless position; the zip-bomb guard says what a user can do, not
+// which Go field to raise.
+func TestArchiveErrors(t *testing.T) {
+	whole := zipped("padron.csv", []byte(join(append([][]string{testHeader}, testRows...), ",")))
+	p := write(t, "trunc.zip", whole[:len(whole)/2])
+	res := readAll(t, p, Options{})
+	var pe *ParseError
+	if !errors.As(res.err, &pe) || !strings.HasPrefix(res.err.Error(), p+": ") || strings.Contains(res.err.Error(), ":0:") ||
+		!strings.Contains(res.err.Error(), "damaged or truncated") {
+		t.Errorf("truncated zip: err = %v", res.err)
+	}
+
+	var bomb bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&bomb, gzip.BestCompression)
+	zw.Write([]byte(strings.Join(testHeader, ",") + "\n"))
+	for range 100000 {
+		zw.Write([]byte(strings.Join(testRows[0], ",") + "\n"))
+	}
+	zw.Close()
+	res = readAll(t, write(t, "bomb.csv.gz", bomb.Bytes()), Options{MaxDecompressed: 1 << 20})
+	if !errors.Is(res.err, ErrTooLarge) || strings.Contains(res.err.Error(), "Options") || !strings.Contains(res.err.Error(), "decompress it") {
+		t.Errorf("bomb: err = %v", res.err)
+	}
+}
 
 // TestSQLWordBeforeString: a bare word before a string in a tuple is
 // malformed: the tuple is skipped and recorded, the statement's other
