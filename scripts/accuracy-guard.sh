@@ -18,6 +18,7 @@
 #   one-1000           one leaker ≥99% correct at 1,000 rows, every carrier attack
 #   one-100            one leaker ≥90% correct at 100 rows, every carrier attack
 #   dating-coverage    true cut inside the band in ≥95% of trials
+#   dating-mixed       two cuts mixed: dated at the cuts, not between, ≥95% of trials
 #   dating-1000        median band ≤45 days at 1,000 rows
 #   dating-full        median band ≤2 days for a full dump
 #   linkage-precision  keyless linkage precision ≥99.9%
@@ -28,7 +29,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ENFORCED=wrong,not-ours,collude-innocent,collude3,one-1000,one-100,dating-coverage,dating-1000,dating-full,linkage-precision,linkage-recall
+ENFORCED=wrong,not-ours,collude-innocent,collude3,one-1000,one-100,dating-coverage,dating-mixed,dating-1000,dating-full,linkage-precision,linkage-recall
 REPORTED=innocents
 
 echo "accuracy guard: enforcing $ENFORCED (reported only: $REPORTED)"

@@ -159,6 +159,9 @@ func AnalyzeFile(ctx context.Context, ws *workspace.Workspace, path string, opt 
 		Rows:            opt.Rows,
 	}
 	res, err := Run(ctx, cfg, leak)
+	if errors.Is(err, ErrEmpty) {
+		return nil, fmt.Errorf("%s: %w (a header alone, or every line skipped)", path, err)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -205,6 +205,20 @@ func TestAnalyzeFileTooManyRows(t *testing.T) {
 	}
 }
 
+// TestAnalyzeFileHeaderOnly: a file of a header alone is refused with an
+// error that names it.
+func TestAnalyzeFileHeaderOnly(t *testing.T) {
+	first, last := d("2017-01-01"), d("2021-12-31")
+	reg := newFakeRegister(1, 300, first, last)
+	ws := newWorkspace(t, reg, nil)
+	leakPath := filepath.Join(t.TempDir(), "solo-encabezado.csv")
+	writeCSV(t, leakPath, reg.schema.Names(), nil, false)
+	_, err := AnalyzeFile(context.Background(), ws, leakPath, Options{})
+	if !errors.Is(err, ErrEmpty) || !strings.Contains(err.Error(), leakPath) {
+		t.Fatalf("a header alone: %v", err)
+	}
+}
+
 // TestAnalyzeFileSecondPass: rows no key links past the observation window
 // are found by reading the file again (Leak.Some), the same as when every
 // row is in the window.

@@ -51,6 +51,10 @@ func TestRun(t *testing.T) {
 			if c.Covered != c.Trials {
 				t.Errorf("%s, %d rows: cut in band %d of %d", c.Attack, c.Rows, c.Covered, c.Trials)
 			}
+		case MixedCuts:
+			if c.Wrong != 0 || c.Covered != c.Trials {
+				t.Errorf("2 cuts mixed: %d wrong, cuts in band %d of %d", c.Wrong, c.Covered, c.Trials)
+			}
 		case Collude3:
 			if c.Correct != c.Trials {
 				t.Errorf("3 colluders: %d of %d trials accused one", c.Correct, c.Trials)

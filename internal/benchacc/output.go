@@ -35,15 +35,20 @@ func (r *Result) Targets() []Target {
 	var collTrials, collWrong int
 	var notOurs, calledOurs int
 	var dated, covered, datingTrials int
+	var mixTrials, mixCovered int
 	var w1000, wFull []int
 	for _, c := range r.Cells {
 		trials += c.Trials
 		wrong += c.Wrong
 		innocents += c.Innocents
 		accusedInnocents += c.InnocentsAccused
-		if c.Kind == Collude2 || c.Kind == Collude3 {
+		if c.Kind == Collude2 || c.Kind == Collude3 || c.Kind == MixedCuts {
 			collTrials += c.Trials
 			collWrong += c.Wrong
+		}
+		if c.Kind == MixedCuts {
+			mixTrials += c.Trials
+			mixCovered += c.Covered
 		}
 		if c.Kind == NotOurs {
 			notOurs += c.Trials
@@ -118,6 +123,9 @@ func (r *Result) Targets() []Target {
 	add("dating-coverage", "dating: truth inside the interval in ≥95% of trials",
 		fmt.Sprintf("%s of %d single-copy trials (%d had no interval)", pct(covered, datingTrials), datingTrials, datingTrials-dated),
 		datingTrials > 0 && float64(covered) >= 0.95*float64(datingTrials), datingTrials > 0)
+	add("dating-mixed", "dating: a file mixed from copies of two cuts is dated at one of them, and the other cut, when named, at the other, in ≥95% of trials",
+		fmt.Sprintf("%s of %d trials", pct(mixCovered, mixTrials), mixTrials),
+		mixTrials > 0 && float64(mixCovered) >= 0.95*float64(mixTrials), mixTrials > 0)
 	md := median(w1000)
 	add("dating-1000", "dating: median interval width ≤45 days at 1,000 rows",
 		fmt.Sprintf("%s (%d trials)", days(md), len(w1000)), md >= 0 && md <= 45, len(w1000) > 0)
@@ -189,7 +197,7 @@ func rowsOf(c *Cell) string {
 }
 
 func datedOf(c *Cell) string {
-	if c.Kind != Single {
+	if c.Kind != Single && c.Kind != MixedCuts {
 		return "–"
 	}
 	return fmt.Sprintf("%d/%d", c.Covered, c.Trials)

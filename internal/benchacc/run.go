@@ -170,7 +170,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		switch a.Kind {
 		case NotOurs:
 			trials = cfg.NotOursTrials
-		case Collude2, Collude3:
+		case Collude2, Collude3, MixedCuts:
 			trials = cfg.CollusionTrials
 		}
 		for _, n := range sizes(trials) {
@@ -276,7 +276,8 @@ type outcome struct {
 	leakers  []string // release ids
 	accused  []string
 	releases int
-	truth    register.Date // cut of the leaked copy (single leaks)
+	truth    register.Date   // cut of the leaked copy (single leaks)
+	truths   []register.Date // the cuts of the copies mixed (MixedCuts)
 	cutoff   *report.Cutoff
 	rows     int
 	note     string
@@ -309,6 +310,28 @@ func (o *outcome) tally(c *Cell) {
 	}
 	if o.kind == NotOurs && (o.verdict == report.Ours || o.verdict == report.Partial) {
 		c.CalledOurs++
+	}
+	if o.kind == MixedCuts {
+		// covered: the band holds one of the cuts, and the other cut
+		// named, if any, holds the other
+		holds := func(a, b string, t register.Date) bool {
+			e, err1 := register.ParseDate(a)
+			l, err2 := register.ParseDate(b)
+			return err1 == nil && err2 == nil && e <= t && t <= l
+		}
+		if o.cutoff != nil {
+			c.Dated++
+			for k, t := range o.truths {
+				if !holds(o.cutoff.Earliest, o.cutoff.Latest, t) {
+					continue
+				}
+				other := o.truths[1-k]
+				if len(o.cutoff.OtherCuts) == 0 || holds(o.cutoff.OtherCuts[0].Earliest, o.cutoff.OtherCuts[0].Latest, other) {
+					c.Covered++
+				}
+				break
+			}
+		}
 	}
 	if o.kind == Single {
 		if o.cutoff != nil {
@@ -384,6 +407,18 @@ func (w *world) leak(j job) (*outcome, *attack.Table, error) {
 		for x, i := range pick {
 			copies[x] = w.copies[i]
 			o.leakers = append(o.leakers, w.rels[i].ID)
+		}
+		leak = j.att.Mix(copies, sampleSize(j.rows), r)
+	case MixedCuts:
+		if len(Cuts) < 2 {
+			return nil, nil, fmt.Errorf("copies of two cuts need two cuts")
+		}
+		var copies []*attack.Table
+		for _, c := range r.Perm(len(Cuts))[:2] {
+			i := w.byCut[c][r.IntN(len(w.byCut[c]))]
+			copies = append(copies, w.copies[i])
+			o.leakers = append(o.leakers, w.rels[i].ID)
+			o.truths = append(o.truths, w.rels[i].AsOf)
 		}
 		leak = j.att.Mix(copies, sampleSize(j.rows), r)
 	}

@@ -13,10 +13,11 @@ type Kind int
 
 // The kinds of leak.
 const (
-	Single   Kind = iota // one recipient's copy
-	Collude2             // two recipients' copies mixed
-	Collude3             // three recipients' copies mixed
-	NotOurs              // another register entirely
+	Single    Kind = iota // one recipient's copy
+	Collude2              // two recipients' copies mixed
+	Collude3              // three recipients' copies mixed
+	NotOurs               // another register entirely
+	MixedCuts             // two recipients' copies of different cuts mixed
 )
 
 // Attack is one row group of the table: what is done to the copy.
@@ -106,6 +107,13 @@ func Suite() []Attack {
 					return attack.MixFields(c, register.FCURP, rows, r)
 				}})
 	}
+	// A copy brought up to date with a later one (or a later one with the
+	// people it lost put back): each person's row from one of two copies of
+	// different cuts. The file must be dated at the cuts, not between.
+	s = append(s, Attack{Name: "2 cuts mixed row-wise", Kind: MixedCuts, Format: attack.CSV, Carrier: true, Expect: report.Ours, Apply: same,
+		Mix: func(c []*attack.Table, rows int, r *rand.Rand) *attack.Table {
+			return attack.MixRows(c, register.FCURP, rows, r)
+		}})
 	return s
 }
 
