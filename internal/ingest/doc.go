@@ -10,8 +10,10 @@
 //     the largest data entry, skipping directories, __MACOSX/ and dot
 //     files, with every other entry of its kind read after it in archive
 //     order when the kind joins end to end (JSON Lines, SQL, delimited text
-//     with the same first line, whose repeats are dropped): a register
-//     split a state a file reads as one; the other entries are recorded as
+//     with the same delimiter and as many fields on its first line, a first
+//     line that repeats the first entry's dropped as a header): a register
+//     split a state a file, or cut by lines with its header in the first
+//     piece only, reads as one; the other entries are recorded as
 //     skipped; a gzipped entry is decompressed too), tar inside
 //     gzip/bzip2 ("ustar" at offset 257: first regular file). XLSX is a
 //     zip holding xl/workbook.xml; it is read with excelize's streaming Rows
@@ -59,8 +61,10 @@
 // are read: the one whose INSERT statements and COPY blocks take the most
 // bytes, found by a survey of the dump's lines before the read (dump tools
 // write tables in name order, and a small catalogue may come before the
-// register); the other tables' rows are recorded as skipped. The header is
-// the INSERT or COPY column list, else the table's CREATE TABLE columns.
+// register), with every table of the same columns (a register split a
+// state a table: their bytes count together, and they are read in the
+// dump's order); the other tables' rows are recorded as skipped. The header
+// is the INSERT or COPY column list, else the table's CREATE TABLE columns.
 // NULL reads as "".
 //
 // JSON Lines objects with flat values take a fast path that FuzzJSON checks
