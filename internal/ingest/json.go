@@ -1,16 +1,25 @@
 package ingest
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"sort"
+	"unicode/utf8"
 )
 
 // jsonRows turns JSON objects and arrays into rows; it owns the header of
 // object rows (keys in first-seen order, frozen after the sample).
+//
+// The members of a nested object are columns of their own, named by the
+// path of keys joined with dots, at any depth: {"nombre":{"paterno":"X"}}
+// has the column "nombre.paterno" and no column "nombre" (a register's
+// fields are the leaves: a column holding a whole object would be
+// compared as one text). Arrays, and objects nested deeper than
+// maxJSONDepth, are one column holding compact JSON text; null is "".
 type jsonRows struct {
 	keys    map[string]int
 	names   []string
@@ -18,8 +27,19 @@ type jsonRows struct {
 	ignored map[string]bool
 	skips   *skipper
 	row     []string
-	objects bool // rows are objects (the header is the keys)
+	name    []byte // flatObject: the dotted name being built
+	objects bool   // rows are objects (the header is the keys)
 }
+
+const (
+	// maxJSONColumns bounds the header of object rows: keys past it are
+	// ignored as keys unseen in the sample are (a file whose rows bring
+	// ever new keys, or an object of a million members, holds this many
+	// names at most).
+	maxJSONColumns = 10000
+	// maxJSONDepth bounds the flattening of nested objects.
+	maxJSONDepth = 16
+)
 
 func (j *jsonRows) freeze() { j.frozen = true }
 
@@ -33,17 +53,32 @@ func (j *jsonRows) header() []string {
 	return j.names
 }
 
-// object reads the members of an object whose '{' was consumed.
-func (j *jsonRows) object(dec *json.Decoder, line func() int64) ([]string, error) {
+// begin starts an object row: every column known so far, empty.
+func (j *jsonRows) begin() []string {
 	j.objects = true
 	if j.keys == nil {
 		j.keys = map[string]int{}
 	}
 	row := j.row[:0]
-	for i := range j.names {
-		_ = i
+	for range j.names {
 		row = append(row, "")
 	}
+	return row
+}
+
+// object reads the members of an object whose '{' was consumed.
+func (j *jsonRows) object(dec *json.Decoder, line func() int64) ([]string, error) {
+	row, err := j.members(dec, "", 0, j.begin(), line)
+	if err != nil {
+		return nil, err
+	}
+	j.row = row
+	return row, nil
+}
+
+// members sets the columns of the members of an object whose '{' was
+// consumed, through its '}', their names under prefix.
+func (j *jsonRows) members(dec *json.Decoder, prefix string, depth int, row []string, line func() int64) ([]string, error) {
 	for dec.More() {
 		t, err := dec.Token()
 		if err != nil {
@@ -54,30 +89,34 @@ func (j *jsonRows) object(dec *json.Decoder, line func() int64) ([]string, error
 		if err := dec.Decode(&raw); err != nil {
 			return nil, err
 		}
-		row = j.member(row, key, jsonText(raw), line)
+		if row, err = j.value(row, prefix+key, raw, depth, line); err != nil {
+			return nil, err
+		}
 	}
 	if _, err := dec.Token(); err != nil { // '}'
 		return nil, err
 	}
-	j.row = row
 	return row, nil
 }
 
+// value sets the column of name, a member at depth, to raw: an object's
+// members are columns named name.key.
+func (j *jsonRows) value(row []string, name string, raw json.RawMessage, depth int, line func() int64) ([]string, error) {
+	if raw[0] == '{' && depth < maxJSONDepth {
+		sub := json.NewDecoder(bytes.NewReader(raw))
+		sub.Token()
+		return j.members(sub, name+".", depth+1, row, line)
+	}
+	return j.member(row, name, jsonText(raw), line), nil
+}
+
 // member sets the value of key in row, adding the key to the header while
-// the sample is read.
+// the sample is read and the header has room.
 func (j *jsonRows) member(row []string, key, val string, line func() int64) []string {
 	idx, ok := j.keys[key]
 	if !ok {
-		if j.frozen {
-			if !j.ignored[key] {
-				if j.ignored == nil {
-					j.ignored = map[string]bool{}
-				}
-				if len(j.ignored) < 1000 {
-					j.ignored[key] = true
-				}
-				j.skips.add(line(), "key %q is not in the sample's keys: its values are ignored", key)
-			}
+		if j.frozen || len(j.names) >= maxJSONColumns {
+			j.ignore(key, line)
 			return row
 		}
 		idx = len(j.names)
@@ -89,119 +128,195 @@ func (j *jsonRows) member(row []string, key, val string, line func() int64) []st
 	return row
 }
 
+// ignore records that the values of a key that has no column are ignored:
+// once per key for the first 1000 keys, then every time.
+func (j *jsonRows) ignore(key string, line func() int64) {
+	if j.ignored[key] {
+		return
+	}
+	if j.ignored == nil {
+		j.ignored = map[string]bool{}
+	}
+	if len(j.ignored) < 1000 {
+		j.ignored[key] = true
+	}
+	if j.frozen {
+		j.skips.add(line(), "key %q is not in the sample's keys: its values are ignored", key)
+	} else {
+		j.skips.add(line(), "key %q is past the first %d keys: its values are ignored", key, maxJSONColumns)
+	}
+}
+
 // flatObject reads a one-line object whose values are strings, numbers,
-// booleans or null, the common shape of JSON Lines, without encoding/json;
-// ok is false for anything else (nested values, bad syntax), which the
-// decoder then reads or reports.
+// booleans, null or such objects, the common shape of JSON Lines, without
+// encoding/json; ok is false for anything else (arrays, bad syntax), which
+// the decoder then reads or reports.
 func (j *jsonRows) flatObject(b []byte, line func() int64) (row []string, ok bool) {
-	i := 0
-	ls := string(b) // one string per row: values without escapes are slices of it
-	ws := func() {
-		for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
-			i++
-		}
-	}
-	str := func() (string, bool) {
-		if i >= len(b) || b[i] != '"' {
-			return "", false
-		}
-		start := i
-		i++
-		esc := false
-		for i < len(b) && b[i] != '"' {
-			if b[i] == '\\' {
-				esc = true
-				i++
-			} else if b[i] < 0x20 {
-				return "", false
-			}
-			i++
-		}
-		if i >= len(b) {
-			return "", false
-		}
-		i++
-		if !esc {
-			return ls[start+1 : i-1], true
-		}
-		var s string
-		if json.Unmarshal(b[start:i], &s) != nil {
-			return "", false
-		}
-		return s, true
-	}
-	ws()
-	if i >= len(b) || b[i] != '{' {
+	p := flatParser{b: b, ls: string(b)} // one string per row: values without escapes are slices of it
+	p.ws()
+	if p.i >= len(b) || b[p.i] != '{' {
 		return nil, false
 	}
-	i++
-	if j.keys == nil {
-		j.keys = map[string]int{}
-	}
-	j.objects = true
-	row = j.row[:0]
-	for range j.names {
-		row = append(row, "")
-	}
-	for first := true; ; first = false {
-		ws()
-		if i < len(b) && b[i] == '}' && first {
-			i++
-			break
-		}
-		key, ok := str()
-		if !ok {
-			return nil, false
-		}
-		ws()
-		if i >= len(b) || b[i] != ':' {
-			return nil, false
-		}
-		i++
-		ws()
-		if i >= len(b) {
-			return nil, false
-		}
-		var val string
-		switch c := b[i]; {
-		case c == '"':
-			if val, ok = str(); !ok {
-				return nil, false
-			}
-		case c == '-' || c >= '0' && c <= '9' || c == 't' || c == 'f' || c == 'n':
-			start := i
-			for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ' ' && b[i] != '\t' {
-				i++
-			}
-			val = ls[start:i]
-			switch {
-			case val == "null":
-				val = ""
-			case val == "true" || val == "false":
-			case !json.Valid(b[start:i]):
-				return nil, false
-			}
-		default:
-			return nil, false
-		}
-		row = j.member(row, key, val, line)
-		ws()
-		if i < len(b) && b[i] == ',' {
-			i++
-			continue
-		}
-		if i < len(b) && b[i] == '}' {
-			i++
-			break
-		}
+	p.i++
+	j.name = j.name[:0]
+	if row, ok = j.flatMembers(&p, 0, j.begin(), line); !ok {
 		return nil, false
 	}
-	ws()
-	if i != len(b) {
+	p.ws()
+	if p.i != len(b) {
 		return nil, false
 	}
 	j.row = row
 	return row, true
+}
+
+// flatMembers reads the members of an object whose '{' was read, through
+// its '}'; below the top (depth > 0) their names are under j.name.
+func (j *jsonRows) flatMembers(p *flatParser, depth int, row []string, line func() int64) ([]string, bool) {
+	b := p.b
+	prefix := len(j.name)
+	for first := true; ; first = false {
+		p.ws()
+		if first && p.i < len(b) && b[p.i] == '}' {
+			p.i++
+			return row, true
+		}
+		key, ok := p.key()
+		if !ok {
+			return nil, false
+		}
+		p.ws()
+		if p.i >= len(b) || b[p.i] != ':' {
+			return nil, false
+		}
+		p.i++
+		p.ws()
+		if p.i < len(b) && b[p.i] == '{' && depth < maxJSONDepth {
+			p.i++
+			j.name = append(append(j.name[:prefix], key...), '.')
+			if row, ok = j.flatMembers(p, depth+1, row, line); !ok {
+				return nil, false
+			}
+			j.name = j.name[:prefix]
+		} else {
+			val, ok := p.scalar()
+			if !ok {
+				return nil, false
+			}
+			if depth == 0 {
+				row = j.member(row, key, val, line)
+			} else {
+				// A known name costs no string.
+				j.name = append(j.name[:prefix], key...)
+				if idx, ok := j.keys[string(j.name)]; ok {
+					row[idx] = val
+				} else {
+					row = j.member(row, string(j.name), val, line)
+				}
+			}
+		}
+		p.ws()
+		if p.i < len(b) && b[p.i] == ',' {
+			p.i++
+			continue
+		}
+		if p.i < len(b) && b[p.i] == '}' {
+			p.i++
+			return row, true
+		}
+		return nil, false
+	}
+}
+
+// flatParser is flatObject's position in a line.
+type flatParser struct {
+	b    []byte
+	ls   string // b as a string
+	i    int
+	high bool // the last string read has bytes ≥ 0x80
+}
+
+func (p *flatParser) ws() {
+	for p.i < len(p.b) && (p.b[p.i] == ' ' || p.b[p.i] == '\t' || p.b[p.i] == '\r' || p.b[p.i] == '\n') {
+		p.i++
+	}
+}
+
+// str reads a string: a slice of the line when it holds no escape.
+func (p *flatParser) str() (string, bool) {
+	b := p.b
+	if p.i >= len(b) || b[p.i] != '"' {
+		return "", false
+	}
+	start := p.i
+	p.i++
+	esc := false
+	p.high = false
+	for p.i < len(b) && b[p.i] != '"' {
+		switch c := b[p.i]; {
+		case c == '\\':
+			esc = true
+			p.i++
+		case c < 0x20:
+			return "", false
+		case c >= 0x80:
+			p.high = true
+		}
+		p.i++
+	}
+	if p.i >= len(b) {
+		return "", false
+	}
+	p.i++
+	if !esc {
+		return p.ls[start+1 : p.i-1], true
+	}
+	return p.unquote(start)
+}
+
+// key reads a member's name. Bytes that are not UTF-8 read as U+FFFD in
+// a name, as encoding/json's Token reads them (a value keeps them, as
+// jsonText does).
+func (p *flatParser) key() (string, bool) {
+	start := p.i
+	s, ok := p.str()
+	if ok && p.high && !utf8.ValidString(s) {
+		return p.unquote(start)
+	}
+	return s, ok
+}
+
+// unquote reads the string from start to p.i with encoding/json.
+func (p *flatParser) unquote(start int) (string, bool) {
+	var s string
+	if json.Unmarshal(p.b[start:p.i], &s) != nil {
+		return "", false
+	}
+	return s, true
+}
+
+// scalar reads a string, number, boolean or null as text.
+func (p *flatParser) scalar() (string, bool) {
+	b := p.b
+	if p.i >= len(b) {
+		return "", false
+	}
+	switch c := b[p.i]; {
+	case c == '"':
+		return p.str()
+	case c == '-' || c >= '0' && c <= '9' || c == 't' || c == 'f' || c == 'n':
+		start := p.i
+		for p.i < len(b) && b[p.i] != ',' && b[p.i] != '}' && b[p.i] != ' ' && b[p.i] != '\t' && b[p.i] != '\r' && b[p.i] != '\n' {
+			p.i++
+		}
+		switch val := p.ls[start:p.i]; {
+		case val == "null":
+			return "", true
+		case val == "true" || val == "false" || json.Valid(b[start:p.i]):
+			return val, true
+		}
+	}
+	return "", false
 }
 
 // array reads the elements of an array whose '[' was consumed.
@@ -250,33 +365,62 @@ func jsonText(raw json.RawMessage) string {
 
 // jsonSource reads a JSON array of rows (objects, arrays or scalars), an
 // object holding such an array, or a sequence of top-level objects.
+//
+// A sniffed file whose first line is one object, followed by a line
+// opening another, is JSON Lines whose first line outgrew the sniffer's
+// window: the rest is read a line at a time (Info.Format becomes jsonl),
+// so that a bad or long line is skipped, not the end of the read. When
+// the first line is too long to keep, it is skipped as it would be there.
 type jsonSource struct {
 	jsonRows
 	dec   *json.Decoder
 	track *trackReader
+	text  *bufio.Reader // what track reads
 	file  string
 	start int64 // offset where the last row started
 	state int   // 0 before the first token, 1 inside the rows array, 2 a stream of objects, 3 done
 	trunc *bool
+
+	maxLine int
+	lines   *jsonlSource                                   // set when the rest is read as JSON Lines
+	asLines func(br *bufio.Reader, line int64) *lineReader // nil when the format was not sniffed
 }
 
-func newJSONSource(text io.Reader, r *Reader) *jsonSource {
+func newJSONSource(text *bufio.Reader, r *Reader) *jsonSource {
 	t := &trackReader{r: text, max: int64(r.opt.MaxLineBytes) + bufSize}
-	s := &jsonSource{track: t, file: r.info.Path, trunc: &r.info.Truncated}
+	s := &jsonSource{track: t, text: text, file: r.info.Path, trunc: &r.info.Truncated, maxLine: r.opt.MaxLineBytes}
 	s.skips = &r.skips
 	s.dec = json.NewDecoder(t)
 	t.offset = s.dec.InputOffset
+	if r.opt.Format == "" {
+		s.asLines = func(br *bufio.Reader, line int64) *lineReader {
+			r.info.Format = "jsonl"
+			return &lineReader{br: br, line: line, max: r.opt.MaxLineBytes, skips: &r.skips, utf8: r.info.Encoding == "utf-8",
+				redecoded: &r.info.Redecoded, truncated: &r.info.Truncated, file: r.info.Path}
+		}
+	}
 	return s
 }
 
-func (s *jsonSource) line() int64 { return s.track.lineAt(s.start) }
+func (s *jsonSource) line() int64 {
+	if s.lines != nil {
+		return s.lines.line()
+	}
+	return s.track.lineAt(s.start)
+}
 
 func (s *jsonSource) next() ([]string, error) {
+	if s.lines != nil {
+		return s.lines.next()
+	}
 	row, err := s.next1()
 	if err != nil && err != io.EOF {
 		var tl *tooLongError
 		switch {
 		case errors.As(err, &tl):
+			if s.state == 0 && s.skipFirstLine() {
+				return s.lines.next()
+			}
 			return nil, &ParseError{File: s.file, Line: s.track.lineAt(s.start), Err: fmt.Errorf("a JSON value longer than %d bytes", tl.max)}
 		case errors.Is(err, io.ErrUnexpectedEOF):
 			*s.trunc = true
@@ -288,11 +432,30 @@ func (s *jsonSource) next() ([]string, error) {
 		}
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
-			return nil, &ParseError{File: s.file, Line: s.track.lineAt(se.Offset), Column: s.track.columnAt(se.Offset), Err: fmt.Errorf("invalid JSON: %v", se)}
+			off := s.syntaxOffset(se)
+			return nil, &ParseError{File: s.file, Line: s.track.lineAt(off), Column: s.track.columnAt(off), Err: fmt.Errorf("invalid JSON: %v", se)}
 		}
 		return nil, &ParseError{File: s.file, Line: s.track.lineAt(s.dec.InputOffset()), Err: fmt.Errorf("read JSON: %w", err)}
 	}
 	return row, err
+}
+
+// syntaxOffset is the offset of the byte a syntax error of the decoder
+// is about. An error found between values (a missing comma) gives it; one
+// found inside a value does not: encoding/json counts the bytes its
+// scanner saw since the decoder began, which leaves out the commas and
+// spaces (newlines too) passed over between values, and so falls behind
+// row after row. The value, still in the decoder's buffer from its first
+// byte, is scanned again on its own to find the byte.
+func (s *jsonSource) syntaxOffset(se *json.SyntaxError) int64 {
+	base := s.dec.InputOffset()
+	b, _ := io.ReadAll(s.dec.Buffered())
+	var raw json.RawMessage
+	var again *json.SyntaxError
+	if err := json.NewDecoder(bytes.NewReader(b)).Decode(&raw); errors.As(err, &again) && again.Error() == se.Error() {
+		return base + again.Offset - 1 // the scanner counts the offending byte
+	}
+	return se.Offset
 }
 
 func (s *jsonSource) next1() ([]string, error) {
@@ -313,7 +476,11 @@ func (s *jsonSource) next1() ([]string, error) {
 				// ({"meta": ..., "data": [{...}, ...]}) or the first of a
 				// stream of objects.
 				s.start = s.dec.InputOffset() - 1
-				var keys, vals []string
+				type member struct {
+					key string
+					raw json.RawMessage
+				}
+				var members []member
 				wrapper := false
 				for s.dec.More() {
 					t, err := s.dec.Token()
@@ -332,9 +499,8 @@ func (s *jsonSource) next1() ([]string, error) {
 					if err := s.dec.Decode(&raw); err != nil {
 						return nil, err
 					}
-					if len(keys) < 10000 {
-						keys = append(keys, key)
-						vals = append(vals, jsonText(raw))
+					if len(members) < maxJSONColumns {
+						members = append(members, member{key, raw})
 					}
 				}
 				if wrapper {
@@ -344,20 +510,18 @@ func (s *jsonSource) next1() ([]string, error) {
 				if _, err := s.dec.Token(); err != nil { // '}'
 					return nil, err
 				}
-				s.objects = true
-				s.keys = map[string]int{}
-				row := s.row[:0]
-				for i, k := range keys {
-					if j, ok := s.keys[k]; ok {
-						row[j] = vals[i]
-						continue
+				s.state = 2
+				if s.firstLineAlone() && s.dec.InputOffset()-s.start > int64(s.maxLine) {
+					s.skips.add(s.track.lineAt(s.start), "line longer than %d bytes", s.maxLine)
+					return s.lines.next()
+				}
+				row := s.begin()
+				for _, m := range members {
+					if row, err = s.value(row, m.key, m.raw, 0, s.line); err != nil {
+						return nil, err
 					}
-					s.keys[k] = len(s.names)
-					s.names = append(s.names, k)
-					row = append(row, vals[i])
 				}
 				s.row = row
-				s.state = 2
 				return row, nil
 			default:
 				return nil, fmt.Errorf("expected a JSON array or object, found %v", t)
@@ -384,6 +548,72 @@ func (s *jsonSource) next1() ([]string, error) {
 			return s.element()
 		}
 	}
+}
+
+// firstLineAlone turns to reading lines when the first object, just read,
+// is alone on its line and the next line opens an object. The line reader
+// starts on the object's line, with what follows the object: the rest of
+// the decoder's buffer, then the text.
+func (s *jsonSource) firstLineAlone() bool {
+	first := s.track.lineAt(s.start)
+	if s.asLines == nil || s.track.lineAt(s.dec.InputOffset()) != first {
+		return false
+	}
+	rest, _ := io.ReadAll(s.dec.Buffered())
+	if !opensLine(rest, s.text, false) {
+		return false
+	}
+	br := s.text
+	if len(rest) > 0 {
+		br = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(rest), s.text), bufSize)
+	}
+	s.lines = &jsonlSource{jsonRows: &s.jsonRows, lr: s.asLines(br, first-1)}
+	return true
+}
+
+// skipFirstLine turns to reading lines when the first object, too long to
+// keep, has no newline in what was read of it (the decoder scans all it
+// has read before reading more) and the line after it opens an object;
+// the object's line is skipped.
+func (s *jsonSource) skipFirstLine() bool {
+	first := s.track.lineAt(s.start)
+	if s.asLines == nil || s.track.lineAt(s.track.read) != first {
+		return false
+	}
+	for {
+		_, err := s.text.ReadSlice('\n')
+		if err == nil {
+			break
+		}
+		if err != bufio.ErrBufferFull {
+			return false
+		}
+	}
+	if !opensLine(nil, s.text, true) {
+		return false
+	}
+	s.lines = &jsonlSource{jsonRows: &s.jsonRows, lr: s.asLines(s.text, first)}
+	s.skips.add(first, "line longer than %d bytes", s.maxLine)
+	return true
+}
+
+// opensLine reports whether rest, then what text holds next, are spaces to
+// the end of the line (unless eol: the line has ended), blank lines, and
+// a line opening an object.
+func opensLine(rest []byte, text *bufio.Reader, eol bool) bool {
+	ahead, _ := text.Peek(min(peekSize, text.Size()))
+	for _, part := range [2][]byte{rest, ahead} {
+		for _, c := range part {
+			switch c {
+			case '\n':
+				eol = true
+			case ' ', '\t', '\r':
+			default:
+				return eol && c == '{'
+			}
+		}
+	}
+	return false
 }
 
 // element reads one row: the value is taken whole (bounded by the
@@ -480,11 +710,12 @@ func (t *trackReader) lineAt(off int64) int64 {
 	return t.nlBase + int64(i) + 1
 }
 
+// columnAt is the 1-based byte column of an offset, 0 when unknown.
 func (t *trackReader) columnAt(off int64) int {
 	i := sort.Search(len(t.nl), func(i int) bool { return t.nl[i] >= off })
 	if i == 0 {
 		if t.nlBase == 0 {
-			return int(off)
+			return int(off) + 1
 		}
 		return 0
 	}
@@ -493,14 +724,12 @@ func (t *trackReader) columnAt(off int64) int {
 
 // jsonlSource reads one JSON object or array per line.
 type jsonlSource struct {
-	jsonRows
-	lr *lineReader
+	*jsonRows // a jsonSource's, when it turned to reading lines
+	lr        *lineReader
 }
 
 func newJSONLSource(lr *lineReader) *jsonlSource {
-	s := &jsonlSource{lr: lr}
-	s.skips = lr.skips
-	return s
+	return &jsonlSource{jsonRows: &jsonRows{skips: lr.skips}, lr: lr}
 }
 
 func (s *jsonlSource) line() int64 { return s.lr.line }
