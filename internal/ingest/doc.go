@@ -67,10 +67,14 @@
 // is the INSERT or COPY column list, else the table's CREATE TABLE columns.
 // NULL reads as "".
 //
-// JSON Lines objects with flat values take a fast path that FuzzJSON checks
-// against encoding/json. JSON values read as text: strings as they are, numbers as written,
-// true/false, null as "", nested objects and arrays as compact JSON. For
-// objects the header is the union of the sample's keys in first-seen order.
+// JSON Lines objects take a fast path that FuzzJSON checks against
+// encoding/json. JSON values read as text: strings as they are, numbers as
+// written, true/false, null as "", arrays (and objects nested deeper than
+// 16) as compact JSON; a nested object's members are columns of their own,
+// named with dots ("domicilio.calle"). For objects the header is the union
+// of the sample's keys in first-seen order (at most 10,000). A file sniffed
+// as JSON whose first object is alone on its line, with an object opening
+// the next, is read as JSON Lines (a first line too long to sniff).
 //
 // # Bad input
 //

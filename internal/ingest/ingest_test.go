@@ -138,8 +138,8 @@ func TestFormats(t *testing.T) {
 		{"latin1", "l.csv", latin("nombre;sección\nPEÑA ÁLVAREZ;0001\nMUÑOZ;0002\n"), "semicolon", "windows-1252", "none",
 			[]string{"nombre", "sección"}, [][]string{{"PEÑA ÁLVAREZ", "0001"}, {"MUÑOZ", "0002"}}},
 		{"json objects", "a.json", []byte(`[{"curp":"PEGL890909MJCRMS08","n":1,"x":null},{"curp":"SABC560626MDFLRN01","n":2.5,"y":{"a":[1, 2]}}]`),
-			"json", "utf-8", "none", []string{"curp", "n", "x", "y"},
-			[][]string{{"PEGL890909MJCRMS08", "1", "", ""}, {"SABC560626MDFLRN01", "2.5", "", `{"a":[1,2]}`}}},
+			"json", "utf-8", "none", []string{"curp", "n", "x", "y.a"}, // a nested object's members: dotted columns
+			[][]string{{"PEGL890909MJCRMS08", "1", "", ""}, {"SABC560626MDFLRN01", "2.5", "", "[1,2]"}}},
 		{"json arrays", "a.json", []byte("[\n [\"CURP\",\"NOMBRE\",\"APELLIDO PATERNO\",\"FECHA\",\"SECCION\"],\n" +
 			"[\"PEGL890909MJCRMS08\",\"PRUEBA\",\"UNO\",\"1989-09-09\",\"0123\"],[\"SABC560626MDFLRN01\",\"MUESTRA\",\"DOS\",\"1956-06-26\",\"0456\"],\n" +
 			"[\"BEML920313HMCLNS09\",\"EJEMPLO\",\"TRES\",\"1992-03-13\",\"1789\"]]"), "json", "utf-8", "none", testHeader, testRows},
