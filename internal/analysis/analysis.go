@@ -1029,6 +1029,9 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 			rep.Limitations = append(rep.Limitations, "Only coded fields (sección, municipio, localidad, postal code) distinguish our copy here: another register of the same people that uses the same sections would agree with them too.")
 		}
 	}
+	if in.Repaired > 0 {
+		rep.Limitations = append(rep.Limitations, fmt.Sprintf("%d lines were UTF-8 encoded twice (\"PEÃ‘A\" for \"PEÑA\", as a spreadsheet re-saving the file does) and were read as first written.", in.Repaired))
+	}
 	for _, b := range brokenNotes {
 		rep.Limitations = append(rep.Limitations, strings.ToUpper(b[:1])+b[1:]+".")
 	}

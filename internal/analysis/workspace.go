@@ -410,7 +410,7 @@ func OpenLeak(path string, schema *register.Schema) (*Leak, func(), error) {
 			in := report.Input{
 				Name: filepath.Base(path), SHA256: info.SHA256, Rows: int(info.Rows),
 				Format: info.Format, Encoding: info.Encoding, Compression: info.Compression,
-				Skipped: int(info.SkippedCount), Truncated: info.Truncated,
+				Skipped: int(info.SkippedCount), Truncated: info.Truncated, Repaired: int(info.Repaired),
 			}
 			for _, sk := range info.Skipped[:min(len(info.Skipped), report.MaxSkippedParts)] {
 				in.SkippedParts = append(in.SkippedParts, report.SkippedPart{Line: sk.Line, Reason: sk.Reason})

@@ -26,6 +26,8 @@ type lineReader struct {
 	skips     *skipper
 	utf8      bool   // the stream is undecoded UTF-8: check lines, redecode bad ones
 	redecoded *int64 // lines redecoded as Windows-1252
+	twice     bool   // delimited UTF-8 encoded twice (doubleEncoded): repair lines
+	repaired  *int64 // lines repaired
 	truncated *bool
 	file      string
 
@@ -139,6 +141,83 @@ func (l *lineReader) text(b []byte) string {
 	return string(b)
 }
 
+// decodeTwice undoes one decoding too many: UTF-8 text read as
+// Windows-1252 (or Latin-1) and written again as UTF-8, as a spreadsheet
+// does ("PEÃ‘A" for "PEÑA"). Each character of b goes back to the byte it
+// was decoded from, and the result must be UTF-8 other than b; ok is false
+// otherwise (a character no single byte decodes to, or bytes that are not
+// UTF-8, as "PEÑA" itself gives).
+func decodeTwice(b []byte) (once []byte, ok bool) {
+	once = make([]byte, 0, len(b))
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		i += size
+		switch c, known := byteOf1252[r]; {
+		case r < 0x80:
+			once = append(once, byte(r))
+		case r == utf8.RuneError && size == 1:
+			return b, false
+		case r <= 0xFF: // Latin-1, and the C1 controls a Latin-1 decoding gives
+			once = append(once, byte(r))
+		case known:
+			once = append(once, c)
+		default:
+			return b, false
+		}
+	}
+	if !utf8.Valid(once) || bytes.Equal(once, b) {
+		return b, false
+	}
+	return once, true
+}
+
+// byteOf1252 maps the characters Windows-1252 gives bytes 0x80–0x9F
+// (€, ‚, ƒ, „, …, Š, Œ, Ž, ‘, ’, “, ”, •, –, —, ˜, ™, š, œ, ž, Ÿ) back to them.
+// The five bytes it leaves undefined come back as themselves (U+0081 ...,
+// as Windows and Latin-1 decode them); a decoder that wrote U+FFFD for them
+// lost them, and such a line is not repaired.
+var byteOf1252 = func() map[rune]byte {
+	m := map[rune]byte{}
+	for c := 0x80; c <= 0x9F; c++ {
+		if r, _ := utf8.DecodeRuneInString(decode1252([]byte{byte(c)})); r > 0xFF && r != utf8.RuneError { // 81, 8D, 8F, 90, 9D: undefined
+			m[r] = byte(c)
+		}
+	}
+	return m
+}()
+
+// doubleEncoded tells whether the lines of p (the first bytes of UTF-8
+// delimited text) are UTF-8 encoded twice: of its lines with characters
+// beyond ASCII, three or more, and half or more, are repaired by
+// decodeTwice. UTF-8 written once ("PEÑA", "SÃO") is never: going back a
+// byte a character does not give UTF-8.
+func doubleEncoded(p []byte) bool {
+	lines := bytes.Split(p, []byte{'\n'})
+	if len(lines) > 1 {
+		lines = lines[:len(lines)-1] // the last one may be cut
+	}
+	wide, twice := 0, 0
+	for _, ln := range lines {
+		if !hasHigh(ln) {
+			continue
+		}
+		wide++
+		if _, ok := decodeTwice(ln); ok {
+			twice++
+		}
+	}
+	return twice >= 3 && 2*twice >= wide
+}
+
+func hasHigh(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 {
+			return true
+		}
+	}
+	return false
+}
+
 // decode1252 decodes Windows-1252 bytes; the decoder maps every byte.
 func decode1252(b []byte) string {
 	s, err := charmap.Windows1252.NewDecoder().Bytes(b)
@@ -244,6 +323,12 @@ func (d *delimSource) appendRow(buf []byte, ends []int) ([]byte, []int, error) {
 			*d.lr.redecoded++
 			b = []byte(decode1252(b))
 			ends, _, _ = scanLine(b, d.delim, base, ends[:mark])
+		} else if high && d.lr.twice {
+			if once, ok := decodeTwice(b); ok {
+				*d.lr.repaired++
+				b = once
+				ends, _, _ = scanLine(b, d.delim, base, ends[:mark])
+			}
 		}
 		return append(buf, b...), ends, nil
 	}
@@ -326,7 +411,15 @@ func (d *delimSource) quoted(first []byte, buf []byte, ends []int) (_ []byte, _ 
 		if complete {
 			if d.lr.utf8 && !utf8.Valid(d.rec) {
 				*d.lr.redecoded++
-				buf, ends = redecodeFields(buf, ends, base, mark, d.delim)
+				buf, ends = recodeFields(buf, ends, base, mark, d.delim, func(f []byte) []byte { return []byte(decode1252(f)) })
+			} else if d.lr.twice {
+				if _, ok := decodeTwice(d.rec); ok {
+					*d.lr.repaired++
+					buf, ends = recodeFields(buf, ends, base, mark, d.delim, func(f []byte) []byte {
+						once, _ := decodeTwice(f)
+						return once
+					})
+				}
 			}
 			return buf, ends, true, nil
 		}
@@ -358,9 +451,10 @@ func (d *delimSource) quoted(first []byte, buf []byte, ends []int) (_ []byte, _ 
 	return buf, ends, false, nil
 }
 
-// redecodeFields decodes each field of the flat row at base as
-// Windows-1252 (the record was not UTF-8).
-func redecodeFields(buf []byte, ends []int, base, mark int, delim byte) ([]byte, []int) {
+// recodeFields replaces each field of the flat row at base by dec of it:
+// decoded as Windows-1252 (the record was not UTF-8), or repaired
+// (decodeTwice).
+func recodeFields(buf []byte, ends []int, base, mark int, delim byte, dec func([]byte) []byte) ([]byte, []int) {
 	raw := append([]byte(nil), buf[base:]...)
 	old := append([]int(nil), ends[mark:]...)
 	buf, ends = buf[:base], ends[:mark]
@@ -369,7 +463,7 @@ func redecodeFields(buf []byte, ends []int, base, mark int, delim byte) ([]byte,
 		if k > 0 {
 			buf = append(buf, delim)
 		}
-		buf = append(buf, decode1252(raw[prev:e-base])...)
+		buf = append(buf, dec(raw[prev:e-base])...)
 		ends = append(ends, len(buf))
 		prev = e - base + 1
 	}

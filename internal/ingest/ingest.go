@@ -63,6 +63,7 @@ type Info struct {
 	Skipped      []Skip // the first 100 skips
 	SkippedCount int64  // all skips
 	Redecoded    int64  // lines of a UTF-8 file decoded as Windows-1252
+	Repaired     int64  // lines of delimited UTF-8 encoded twice, repaired (see doubleEncoded)
 	Truncated    bool   // the input ended in the middle of a record or stream
 	Table        string // SQL: the table whose rows were read; XLSX: the sheets, when several
 }
@@ -414,6 +415,7 @@ func (r *Reader) openText(stream io.Reader) error {
 			return r.perr(0, errors.New("no table found: expected delimited rows, JSON, SQL or a spreadsheet"))
 		}
 		r.info.Format = formatOf[d]
+		lr.twice, lr.repaired = enc == "utf-8" && doubleEncoded(peek), &r.info.Repaired
 		r.src = &delimSource{lr: lr, delim: d}
 	default:
 		return fmt.Errorf("open leak %s: unknown format %q", r.info.Path, format)

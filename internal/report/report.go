@@ -101,6 +101,9 @@ type Input struct {
 	Compression string `json:"compression,omitempty"`
 	Skipped     int    `json:"skipped"`             // rows the reader could not use
 	Truncated   bool   `json:"truncated,omitempty"` // the file ends in the middle of a record or stream
+	// Repaired counts lines of UTF-8 encoded twice ("PEÃ‘A" for "PEÑA")
+	// read as they were written first.
+	Repaired int `json:"repaired_lines,omitempty"`
 	// SkippedParts says what was skipped and where, for the first
 	// MaxSkippedParts skips (a line of 0: the part is not a line, as a
 	// zip entry or a sheet).
