@@ -26,7 +26,10 @@
 //     invalid UTF-8 whose high bytes look like Latin-1 letters decodes as
 //     Windows-1252 (a superset of Latin-1 for text). In a UTF-8 file a
 //     later line that is not valid UTF-8 is decoded as Windows-1252 on its
-//     own and counted in Info.Redecoded.
+//     own and counted in Info.Redecoded. Delimited UTF-8 encoded twice
+//     ("PEÃ‘A" for "PEÑA", from a spreadsheet that read UTF-8 as
+//     Windows-1252 and saved it again), when the first 64 KiB show it, is
+//     read line by line as first written and counted in Info.Repaired.
 //  3. Format, from the first 64 KiB of text: '[' or '{' opens JSON (an
 //     array of objects or of arrays, or an object holding such an array;
 //     one object per line is JSON Lines); SQL keywords or comments open an
