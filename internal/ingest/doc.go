@@ -18,9 +18,11 @@
 //     gzip/bzip2 ("ustar" at offset 257: first regular file). XLSX is a
 //     zip holding xl/workbook.xml; it is read with excelize's streaming Rows
 //     iterator: the sheet declaring the most rows (else the first with
-//     rows), with every sheet whose first row is the same (a register split
-//     a state a sheet; the repeated header dropped) in the workbook's
-//     order; the other sheets with rows are recorded as skipped.
+//     rows), with every sheet that continues its table in the workbook's
+//     order: the same first row (a register split a state a sheet; the
+//     repeated header dropped), or a first row of data as wide (split past
+//     a sheet's row limit, the header on the first sheet only); the other
+//     sheets with rows are recorded as skipped.
 //  2. Encoding, from the first 64 KiB: a UTF-8 BOM is dropped; a UTF-16 BOM
 //     (or every other byte NUL) decodes UTF-16; valid UTF-8 stays UTF-8;
 //     invalid UTF-8 whose high bytes look like Latin-1 letters decodes as

@@ -704,6 +704,36 @@ func TestXLSXSheetsOfParts(t *testing.T) {
 	}
 }
 
+// TestXLSXSheetsWithoutHeader: a register split over sheets with its
+// header on the first sheet only (or on none) reads as one table; a notes
+// sheet of as many columns but no data does not join.
+func TestXLSXSheetsWithoutHeader(t *testing.T) {
+	for _, withHeader := range []bool{true, false} {
+		x := excelize.NewFile()
+		first := testRows[:1]
+		if withHeader {
+			first = append([][]string{testHeader}, first...)
+		}
+		x.SetSheetName(x.GetSheetName(0), "Hoja1")
+		setRows(x, "Hoja1", first)
+		x.NewSheet("Hoja2")
+		setRows(x, "Hoja2", testRows[1:])
+		x.NewSheet("Notas")
+		setRows(x, "Notas", [][]string{{"Entrega", "al", "partido", "en", "marzo"}, {"sin", "datos", "de", "nadie", "más"}})
+		var buf bytes.Buffer
+		if err := x.Write(&buf); err != nil {
+			t.Fatal(err)
+		}
+		res := readAll(t, write(t, "leak.xlsx", buf.Bytes()), Options{})
+		if res.err != nil {
+			t.Fatal(res.err)
+		}
+		if !reflect.DeepEqual(res.rows, testRows) || withHeader && !reflect.DeepEqual(res.header, testHeader) {
+			t.Errorf("header on the first sheet %v: header %q, rows %q", withHeader, res.header, res.rows)
+		}
+	}
+}
+
 // TestZipOfTextParts: JSON Lines and SQL parts join end to end too (an
 // SQL dump split in files, its statements in any of them).
 func TestZipOfTextParts(t *testing.T) {

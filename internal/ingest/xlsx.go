@@ -158,13 +158,13 @@ func (r *Reader) openXLSX(inner io.Reader) error {
 	if s.rows == nil {
 		return r.perr(0, fmt.Errorf("XLSX workbook has no rows in any of its %d sheets", len(f.GetSheetList())))
 	}
-	// The sheets whose first row is the chosen one's are read after it,
-	// in the workbook's order; the others with data are recorded.
+	// The sheets that continue the chosen one's table are read with it, in
+	// the workbook's order; the others with data are recorded.
 	s.head = firstRow(f, chosen)
 	joined := map[string]bool{chosen: true}
 	var order []string
 	for _, sheet := range f.GetSheetList() {
-		if sheet == chosen || s.head != nil && slices.Equal(firstRow(f, sheet), s.head) {
+		if sheet == chosen || s.head != nil && continues(s.head, firstRow(f, sheet)) {
 			order, joined[sheet] = append(order, sheet), true
 		}
 	}
@@ -188,6 +188,20 @@ func (r *Reader) openXLSX(inner io.Reader) error {
 	r.closers = append(r.closers, s)
 	r.src = s
 	return r.readSample()
+}
+
+// continues tells whether a sheet whose first row is first continues the
+// table whose first row is head: it repeats head (a header), or it is a
+// row of data as wide (a register split over sheets, past a sheet's
+// 1,048,576 rows, its header on the first only; a row's empty last cells
+// are not written, so it may be up to a quarter narrower). A cover or a
+// catalogue (its own header, other columns) does not.
+func continues(head, first []string) bool {
+	if slices.Equal(first, head) {
+		return true
+	}
+	data := slices.ContainsFunc(first, func(c string) bool { return strings.ContainsAny(c, "0123456789") })
+	return data && len(first) <= len(head) && 4*len(first) >= 3*len(head)
 }
 
 // firstRow is a sheet's first row with a value, nil when none.
