@@ -35,11 +35,15 @@ type Output struct {
 var tmplFS embed.FS
 
 var htmlTmpl = template.Must(template.New("report.html.tmpl").Funcs(template.FuncMap{
-	"pct":   func(x float64) string { return fmt.Sprintf("%.1f%%", 100*x) },
-	"upper": strings.ToUpper,
-	"sci":   func(x float64) string { return fmt.Sprintf("%.1e", x) },
-	"bound": BoundText,
-	"f2":    func(x float64) string { return fmt.Sprintf("%.2f", x) },
+	"pct":      pct,
+	"upper":    strings.ToUpper,
+	"sci":      func(x float64) string { return fmt.Sprintf("%.1e", x) },
+	"bound":    BoundText,
+	"f2":       func(x float64) string { return fmt.Sprintf("%.2f", x) },
+	"count":    count,
+	"span":     span,
+	"cutPlace": cutPlace,
+	"orderP":   orderP,
 }).ParseFS(tmplFS, "report.html.tmpl"))
 
 // htmlData is what the template sees.
@@ -54,6 +58,7 @@ type htmlData struct {
 	EntidadSVG  template.HTML
 	Entidades   []entidadRow
 	Strongest   string // the release with the strongest evidence: its details are shown
+	CutoffText  string // the chart's caption: which days the rows agree with
 	Sections    []SeccionCount
 }
 
@@ -71,11 +76,14 @@ func (r *Report) HTML(m Manifest) ([]byte, error) {
 	case Partial:
 		d.VerdictText, d.VerdictCSS = "Part of the leaked data is ours; the rest comes from elsewhere", "partial"
 	case SamePeopleOtherSource:
-		d.VerdictText, d.VerdictCSS = "Same people, another source: not our copy of the register", "other"
+		// Identity fields alone, or addresses written another way, cannot
+		// tell our copy from another register of the same people.
+		d.VerdictText, d.VerdictCSS = "Same people as our register: not shown to be our copy", "other"
 	default:
 		d.VerdictText, d.VerdictCSS = "Not ours", "notours"
 	}
 	if r.Cutoff != nil {
+		d.CutoffText = cutoffText(r.Cutoff)
 		d.CutoffSVG = cutoffSVG(r.Cutoff, r.Attribution, 0, 0)
 		if e, err := register.ParseDate(r.Cutoff.Earliest); err == nil {
 			if l, err := register.ParseDate(r.Cutoff.Latest); err == nil {
@@ -135,6 +143,134 @@ func topSections(all []SeccionCount, n int) []SeccionCount {
 		}
 	}
 	return top
+}
+
+// pct prints a fraction as a percentage, never rounding a share that is
+// not nothing to 0.0% nor one that is not all to 100.0%.
+func pct(x float64) string {
+	switch {
+	case x > 0 && x < 0.0005:
+		return "<0.1%"
+	case x < 1 && x >= 0.9995:
+		return ">99.9%"
+	}
+	return fmt.Sprintf("%.1f%%", 100*x)
+}
+
+// count prints n with its noun, singular or plural: "1 row", "2 rows".
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// span prints the days from a to b, one date when they are the same day.
+func span(a, b string) string {
+	if a == b || b == "" {
+		return a
+	}
+	return a + " … " + b
+}
+
+// within reports whether ISO date d lies in [from, to].
+func within(d, from, to string) bool { return from <= d && d <= to }
+
+// cutPlace says where a release's instant lies against the leak's cuts:
+// in the main band, in another cut mixed into the file, or in neither.
+func cutPlace(c *Cutoff, e Evidence) string {
+	switch {
+	case c == nil && e.CutAgrees:
+		return "(inside the cut-off band)"
+	case c == nil:
+		return "(outside the band)"
+	case within(e.CutInstant, c.Earliest, c.Latest):
+		return "(inside the cut-off band)"
+	}
+	for _, o := range c.OtherCuts {
+		if within(e.CutInstant, o.Earliest, o.Latest) {
+			return "(the other cut mixed in)"
+		}
+	}
+	return "(outside the band)"
+}
+
+// orderP prints the row-order p-value; one that underflowed to 0 is
+// printed from the row_order carrier's log10 bound, as it is not 0.
+func orderP(a Attribution) string {
+	p := a.Evidence.OrderStat
+	if p > 0 {
+		return fmt.Sprintf("%.1e", p)
+	}
+	for _, c := range a.Evidence.Carriers {
+		if c.Name == "row_order" && c.Log10Bound < 0 {
+			return BoundText(c.Bound, c.Log10Bound)
+		}
+	}
+	if p == 0 {
+		return "<1e-308"
+	}
+	return fmt.Sprintf("%.1e", p)
+}
+
+// cutoffText is the caption under the cut-off chart. A file mixed from two
+// cuts may agree best with a day between them that dates neither copy
+// (some rows changed before the later cut, others after the earlier one):
+// then the caption names the curve's peak apart from the cuts, each with
+// its rows, and does not call the band what most rows agree with.
+func cutoffText(c *Cutoff) string {
+	best := "Most rows agree with " + span(c.BestEarliest, c.BestLatest) + "."
+	if len(c.OtherCuts) == 0 {
+		return best
+	}
+	which, where := "another cut", "outside every cut: it dates no copy"
+	if len(c.OtherCuts) == 1 {
+		which, where = "the other cut", "outside both cuts: it dates neither copy"
+	}
+	var others []string
+	for _, o := range c.OtherCuts {
+		others = append(others, fmt.Sprintf("%s agree with %s, %s", count(o.Rows, "row", "rows"), which, span(o.Earliest, o.Latest)))
+	}
+	other := strings.Join(others, "; ") + ": the file mixes copies cut at different instants."
+	from, to, n, ok := curvePeak(c.Curve)
+	if !ok || overlaps(from, to, c.Earliest, c.Latest) {
+		return best + " " + other
+	}
+	main := int(math.Round(float64(c.RowsDated) * c.AgreeingFraction))
+	peak := "from " + from + " on"
+	if to != "" {
+		peak = span(from, to)
+	}
+	for _, o := range c.OtherCuts {
+		if overlaps(from, to, o.Earliest, o.Latest) {
+			where = "outside the cut-off band"
+		}
+	}
+	return fmt.Sprintf("The curve peaks at %s (%s), %s. %s agree with the cut-off band, %s; %s",
+		peak, count(n, "row", "rows"), where, count(main, "row", "rows"), span(c.Earliest, c.Latest), other)
+}
+
+// overlaps reports whether days [from, to] (to "": no end) meet [a, b].
+func overlaps(from, to, a, b string) bool { return from <= b && (to == "" || to >= a) }
+
+// curvePeak is the first step of the curve with the most rows: its first
+// day, its last ("" when it runs to the end) and its count.
+func curvePeak(curve []CurvePoint) (from, to string, n int, ok bool) {
+	i := -1
+	for j, p := range curve {
+		if i < 0 || p.Count > curve[i].Count {
+			i = j
+		}
+	}
+	if i < 0 {
+		return "", "", 0, false
+	}
+	if i+1 < len(curve) {
+		if d, err := register.ParseDate(curve[i+1].Day); err == nil {
+			to = (d - 1).String()
+		}
+	}
+	return curve[i].Day, to, curve[i].Count, true
 }
 
 const svgW, svgH, padL, padR, padT, padB = 760.0, 220.0, 50.0, 10.0, 10.0, 40.0
