@@ -35,7 +35,7 @@ type Output struct {
 var tmplFS embed.FS
 
 var htmlTmpl = template.Must(template.New("report.html.tmpl").Funcs(template.FuncMap{
-	"pct":      pct,
+	"pct":      Percent,
 	"upper":    strings.ToUpper,
 	"sci":      func(x float64) string { return fmt.Sprintf("%.1e", x) },
 	"bound":    BoundText,
@@ -143,18 +143,6 @@ func topSections(all []SeccionCount, n int) []SeccionCount {
 		}
 	}
 	return top
-}
-
-// pct prints a fraction as a percentage, never rounding a share that is
-// not nothing to 0.0% nor one that is not all to 100.0%.
-func pct(x float64) string {
-	switch {
-	case x > 0 && x < 0.0005:
-		return "<0.1%"
-	case x < 1 && x >= 0.9995:
-		return ">99.9%"
-	}
-	return fmt.Sprintf("%.1f%%", 100*x)
 }
 
 // count prints n with its noun, singular or plural: "1 row", "2 rows".

@@ -297,8 +297,12 @@ func (r *Report) Summary() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "analysis %s: %s (%d rows, %s, %s)\n", r.AnalysisID, r.Input.Name, r.Input.Rows, r.Input.Format, r.Input.Encoding)
 	fmt.Fprintf(&b, "  verdict:     %s — %s\n", strings.ToUpper(r.Verdict), r.VerdictReason)
-	fmt.Fprintf(&b, "  matched:     %d of %d rows (%.1f%%), field agreement %.1f%%\n",
-		r.Match.RowsMatched, r.Input.Rows, 100*r.Match.MatchRate, 100*r.Match.FieldAgreement)
+	agreement := "n/a"
+	if r.Match.RowsMatched > 0 {
+		agreement = Percent(r.Match.FieldAgreement)
+	}
+	fmt.Fprintf(&b, "  matched:     %d of %d rows (%s), field agreement %s\n",
+		r.Match.RowsMatched, r.Input.Rows, Percent(r.Match.MatchRate), agreement)
 	if c := r.Cutoff; c != nil {
 		span := c.Earliest
 		if c.Latest != c.Earliest {
@@ -323,8 +327,34 @@ func (r *Report) Summary() string {
 	if r.AttributionNote != "" {
 		fmt.Fprintf(&b, "               %s\n", r.AttributionNote)
 	}
-	fmt.Fprintf(&b, "  exposed:     %d people in %d entidades\n", r.Affected.People, len(r.Affected.ByEntidad))
+	switch e := len(r.Affected.ByEntidad); {
+	case r.Affected.People == 0:
+		b.WriteString("  exposed:     no one\n")
+	case e == 1:
+		fmt.Fprintf(&b, "  exposed:     %s in 1 entidad\n", people(r.Affected.People))
+	default:
+		fmt.Fprintf(&b, "  exposed:     %s in %d entidades\n", people(r.Affected.People), e)
+	}
 	return b.String()
+}
+
+func people(n int) string {
+	if n == 1 {
+		return "1 person"
+	}
+	return fmt.Sprintf("%d people", n)
+}
+
+// Percent writes a share as a percentage with one decimal, never rounding
+// a share that is not nothing to 0.0% nor one that is not all to 100.0%.
+func Percent(x float64) string {
+	switch {
+	case x > 0 && x < 0.0005:
+		return "<0.1%"
+	case x < 1 && x >= 0.9995:
+		return ">99.9%"
+	}
+	return fmt.Sprintf("%.1f%%", 100*x)
 }
 
 // ProofLog10 is the log10 bound written for evidence that is proof by
