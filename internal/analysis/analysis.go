@@ -523,14 +523,19 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 	// next to no row linked by key is left out, and the rows linked again
 	// without it: compared, it kept every row from agreeing exactly with
 	// any version, and nothing could be dated.
-	var brokenNotes []string
+	var brokenNotes, brokenNames []string
 	if broken := mt.brokenFields(columnConfidence(leak.Columns, s)); len(broken) > 0 {
 		for _, b := range broken {
 			f := mt.vis[b.vis]
 			visible[f] = false
 			mt.dropField(b.vis)
-			brokenNotes = append(brokenNotes, fmt.Sprintf("the column read as %s (confidence %.2f) agrees with our value on only %d of the %d rows linked by key that show it: it was left out of the comparison and the dating (mangled on its way, by a spreadsheet say, or not that field)",
-				s.Fields[f].Name, b.confidence, b.agreeing, b.compared))
+			brokenNames = append(brokenNames, s.Fields[f].Name)
+			on := fmt.Sprintf("only %d of the %d", b.agreeing, b.compared)
+			if b.agreeing == 0 {
+				on = fmt.Sprintf("none of the %d", b.compared)
+			}
+			brokenNotes = append(brokenNotes, fmt.Sprintf("the column read as %s (confidence %.2f) agrees with our value on %s rows linked by key that show it: it was left out of the comparison and the dating (mangled on its way, by a spreadsheet say, or not that field)",
+				s.Fields[f].Name, b.confidence, on))
 		}
 		anyDist = false
 		for f, v := range visible {
@@ -836,6 +841,7 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 		keylessUnresolved = unresolved
 	}
 	fewMatch := m < minRows || (d < 0.5 && float64(m) < 0.3*float64(examined))
+	elsewhere := -1 // partial: the rows said to come from elsewhere
 	switch {
 	case fewMatch && keyedOurs >= minKeyedOurs && d >= 0.5 && 2*keyedOurs >= m:
 		// Few rows are our people, but those few are written as we held
@@ -844,7 +850,8 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 		// of the same people does not do row after row. Part of the
 		// file is ours, however small a part.
 		rep.Verdict = report.Partial
-		rep.VerdictReason = fmt.Sprintf("%d of %d rows are ours: each holds the CURP or clave of one of our people and is written as we held it (%.1f%% of distinguishing fields agree); the other %d come from elsewhere", oursRows, examined, 100*d, examined-oursRows)
+		elsewhere = examined - oursRows
+		rep.VerdictReason = fmt.Sprintf("%d of %d rows are ours: each holds the CURP or clave of one of our people and is written as we held it (%.1f%% of distinguishing fields agree); %s", oursRows, examined, 100*d, comeFromElsewhere(elsewhere))
 	case fewMatch:
 		rep.Verdict = report.NotOurs
 		rep.VerdictReason = fmt.Sprintf("%d of %d rows match a person of the register", m, n)
@@ -854,7 +861,7 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 		if !hasKeys(s, visible) {
 			rep.VerdictReason += "; the file holds no CURP or clave de elector, so rows were linked by name, birth date and address only"
 			if unresolved > 0 {
-				rep.VerdictReason += fmt.Sprintf(" (%d rows resemble people of the register but could not be told apart from others)", unresolved)
+				rep.VerdictReason += fmt.Sprintf(" (%s of the register but could not be told apart from others)", strings.Replace(resemble(unresolved), " more", "", 1))
 			}
 			if !hasLinkFields(s, visible) || unresolved > n/10 {
 				rep.VerdictReason += ": read this as \"not linkable\" rather than proof the data is not ours"
@@ -874,13 +881,20 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 			// typing errors, a field rewritten, versions mixed: ours, but
 			// not every row is one of our versions to the letter
 			rep.VerdictReason = fmt.Sprintf("%d of %d rows are people of the register, written as we held them (%.1f%% of distinguishing fields agree); %d agree with one of our versions in every field", oursRows, n, 100*d, exactRows)
+			if f, rows := mostDisagreeing(rep.Match.Fields); rows > 0 {
+				rep.VerdictReason += fmt.Sprintf(", and %s differs from ours in %s", f, plural(rows, "row"))
+			}
+		}
+		if len(brokenNames) > 0 {
+			rep.VerdictReason += fmt.Sprintf(", the %s column left out of the comparison (see the limitations)", strings.Join(brokenNames, " and "))
 		}
 		if keylessUnresolved > 0 {
-			rep.VerdictReason += fmt.Sprintf("; %d more rows resemble people of the register but could not be told apart from others without a key", keylessUnresolved)
+			rep.VerdictReason += fmt.Sprintf("; %s of the register but could not be told apart from others without a key", resemble(keylessUnresolved))
 		}
 	case oursRows >= minRows:
 		rep.Verdict = report.Partial
-		rep.VerdictReason = fmt.Sprintf("%d of %d rows are ours, written as we held them; the other %d come from elsewhere", oursRows, examined, examined-oursRows-keylessUnresolved)
+		elsewhere = examined - oursRows - keylessUnresolved
+		rep.VerdictReason = fmt.Sprintf("%d of %d rows are ours, written as we held them; %s", oursRows, examined, comeFromElsewhere(elsewhere))
 		if keylessUnresolved > 0 {
 			rep.VerdictReason += fmt.Sprintf(", and %d resemble people of the register but could not be told apart from others without a key", keylessUnresolved)
 		}
@@ -928,10 +942,19 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 			rep.Attribution = atts
 		}
 	}
+	// Canaries are rows of no one in the register: counted among the rows
+	// from elsewhere until attribution recognised them.
+	if canaries, whose := canariesFound(rep.Attribution); elsewhere > 0 && canaries > 0 && canaries <= elsewhere {
+		rep.VerdictReason = strings.Replace(rep.VerdictReason, comeFromElsewhere(elsewhere),
+			fmt.Sprintf("%s, and %s of %s", comeFromElsewhere(elsewhere-canaries), plural(canaries, "canary row"), whose), 1)
+	}
 	accused := rep.Accused()
 	if len(accused) > 0 && rep.Verdict == report.NotOurs {
 		rep.Verdict = report.Partial
 		rep.VerdictReason += fmt.Sprintf("; yet the fingerprint of %s's copy is in the file: part of it left us in that copy", accused[0].Recipient)
+		if canaries, whose := canariesFound(rep.Attribution); canaries > 0 {
+			rep.VerdictReason += fmt.Sprintf(" (%s of %s)", plural(canaries, "canary row"), whose)
+		}
 	}
 	if len(accused) > 0 && rep.Verdict == report.SamePeopleOtherSource {
 		// Another register of the same people carries no recipient's
@@ -964,7 +987,7 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 		if o := sp.other; o != nil {
 			rep.Cutoff.OtherCuts = []report.OtherCut{{Earliest: o.Earliest.String(), Latest: o.Latest.String(), Rows: sp.otherRows,
 				AgreeingFraction: report.Round6(float64(sp.otherRows) / float64(len(dated)))}}
-			note := fmt.Sprintf("%d rows disagree with that cut and agree with %s … %s: the file mixes copies cut at different instants", sp.otherRows, o.Earliest, o.Latest)
+			note := fmt.Sprintf("%d rows disagree with that cut and agree with %s: the file mixes copies cut at different instants", sp.otherRows, bandText(o))
 			if sp.refined {
 				note += "; no single day explains both, and the day most rows agree with lies between the two cuts and dates neither"
 			}
@@ -1017,7 +1040,7 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 		rep.Affected.BySeccion = []report.SeccionCount{}
 	}
 
-	rep.Limitations = limitations(rep, cfg, est, anyDist, probRows, unexamined, n, maxObs)
+	rep.Limitations = limitations(rep, cfg, est, anyDist, probRows, unexamined, n, maxObs, linkFieldsOf(s, visible))
 	if anyDist {
 		onlyCodes := true
 		for f, v := range visible {
@@ -1042,7 +1065,7 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 		rep.Limitations = append(rep.Limitations, fmt.Sprintf("%d rows whose CURP the register does not know were not looked up by their clave de elector as well: too many for look-ups (most of the file is not ours).", claveSkipped))
 	}
 	if skippedProb > 0 {
-		rep.Limitations = append(rep.Limitations, fmt.Sprintf("%d rows whose keys the register does not know (canaries of a copy, damaged keys or other people) were not linked by name: too few to be worth a pass over the whole register.", skippedProb))
+		rep.Limitations = append(rep.Limitations, fmt.Sprintf("%s whose keys the register does not know (canaries of a copy, damaged keys or other people) %s not linked by name: too few to be worth a pass over the whole register.", plural(skippedProb, "row"), wasWere(skippedProb)))
 	}
 	if affectedSHA == "" {
 		affectedSHA = report.SHA256(affectedCSV)
@@ -1306,7 +1329,28 @@ func attributionStatus(rep *report.Report, rels []Release, est, other *dating.Es
 		}
 		var notes []string
 		if len(acc) > 1 {
-			notes = append(notes, "copies of "+strings.Join(names, ", ")+" were mixed (collusion): each is named by its own fingerprint")
+			// one recipient's copies of two cuts are not collusion
+			byWho := map[string][]string{}
+			var who []string
+			for _, a := range acc {
+				if byWho[a.Recipient] == nil {
+					who = append(who, a.Recipient)
+				}
+				byWho[a.Recipient] = append(byWho[a.Recipient], a.AsOf)
+			}
+			var copies []string
+			for _, w := range who {
+				if len(byWho[w]) > 1 {
+					copies = append(copies, fmt.Sprintf("%s's copies of %s", w, strings.Join(byWho[w], " and ")))
+				} else {
+					copies = append(copies, w+"'s copy")
+				}
+			}
+			note := strings.Join(copies, ", ") + " were mixed"
+			if len(who) > 1 {
+				note += " (collusion)"
+			}
+			notes = append(notes, note+": each is named by its own fingerprint")
 		}
 		// A cut of the file that no release was made at: the rows of that
 		// cut came through no logged copy, whoever else is named.
@@ -1338,8 +1382,8 @@ func attributionStatus(rep *report.Report, rels []Release, est, other *dating.Es
 		}
 	}
 	if est != nil && inBand == 0 && bestRatio < 0.5 {
-		return report.StatusNoReleaseMatches, fmt.Sprintf("the data is from the register as of %s … %s, but no logged release was cut then: an insider or an unlogged channel. Releases cut nearest: %s",
-			est.Earliest, est.Latest, nearest(rels, est))
+		return report.StatusNoReleaseMatches, fmt.Sprintf("the data is from the register as of %s, but no logged release was cut then: an insider or an unlogged channel. Releases cut nearest: %s",
+			bandText(est), nearest(rels, est))
 	}
 	// Evidence strength grows about linearly with the rows of one copy. A
 	// candidate is named only when its evidence stands out from chance
@@ -1363,7 +1407,7 @@ func attributionStatus(rep *report.Report, rels []Release, est, other *dating.Es
 		need := int(math.Ceil(float64(n) / bestRatio * 1.2))
 		what = append(what, fmt.Sprintf("the strongest candidate is %s (%s), at %.0f%% of the evidence needed: about %d rows of the same copy would suffice", best.Recipient, best.ReleaseID, 100*bestRatio, need))
 	case enough:
-		what = append(what, "no release's fingerprint stands out from chance, and more rows would not change that: the file's address forms hold enough marks to name any logged copy, and agree with none. The rows came through a copy not in the ledger, or their address forms were rewritten")
+		what = append(what, "no release's fingerprint stands out from chance, though the file's address forms hold enough marks to name any logged copy: they agree with none, so they were rewritten, or the rows came through a copy not in the ledger. More rows of the same copy could still hold one of its canaries, or show the order it was released in")
 	case !addrVisible:
 		what = append(what, "no release's fingerprint stands out from chance; the file has no address column, where most of the fingerprint lives: more rows would help only in the order the copy was released (or rows with their addresses)")
 	default:
@@ -1382,37 +1426,64 @@ func attributionStatus(rep *report.Report, rels []Release, est, other *dating.Es
 	return report.StatusInconclusive, "no recipient can be accused without risking an innocent one; " + strings.Join(what, "; ")
 }
 
-// nearest names the releases whose as-of is closest to the estimate.
+// nearest names the releases whose as-of is closest to the estimate: those
+// of the three nearest cuts, all of a cut's together (ten parties given
+// copies on one day are equally near; naming three would single them out).
 func nearest(rels []Release, est *dating.Estimate) string {
-	type rd struct {
-		r    Release
-		dist int
-	}
-	var all []rd
+	byDay := map[register.Date][]Release{}
+	var days []register.Date
 	for _, r := range rels {
-		dist := 0
-		switch {
-		case r.AsOf < est.Earliest:
-			dist = int(est.Earliest - r.AsOf)
-		case r.AsOf > est.Latest:
-			dist = int(r.AsOf - est.Latest)
+		if byDay[r.AsOf] == nil {
+			days = append(days, r.AsOf)
 		}
-		all = append(all, rd{r, dist})
+		byDay[r.AsOf] = append(byDay[r.AsOf], r)
 	}
-	sort.SliceStable(all, func(i, j int) bool {
-		if all[i].dist != all[j].dist {
-			return all[i].dist < all[j].dist
+	dist := func(d register.Date) int {
+		switch {
+		case d < est.Earliest:
+			return int(est.Earliest - d)
+		case d > est.Latest:
+			return int(d - est.Latest)
 		}
-		return all[i].r.ID < all[j].r.ID
+		return 0
+	}
+	slices.SortFunc(days, func(a, b register.Date) int {
+		if da, db := dist(a), dist(b); da != db {
+			return da - db
+		}
+		return int(a - b)
 	})
 	var parts []string
-	for i := 0; i < len(all) && i < 3; i++ {
-		parts = append(parts, fmt.Sprintf("%s (%s, %s, %d days away)", all[i].r.Recipient, all[i].r.ID, all[i].r.AsOf, all[i].dist))
+	for _, d := range days[:min(len(days), 3)] {
+		rs := byDay[d]
+		if len(rs) == 1 {
+			parts = append(parts, fmt.Sprintf("%s (%s, %s, %s away)", rs[0].Recipient, rs[0].ID, d, plural(dist(d), "day")))
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("the %d releases of %s (%s away)", len(rs), d, plural(dist(d), "day")))
 	}
 	return strings.Join(parts, "; ")
 }
 
-func limitations(rep *report.Report, cfg Config, est *dating.Estimate, anyDist bool, probRows, unexamined, n, maxObs int) []string {
+// bandText is an estimate's band: one day, or the span; open on a side
+// the store's knowledge ends at.
+func bandText(e *dating.Estimate) string {
+	t := e.Earliest.String()
+	if e.Latest != e.Earliest {
+		t += " … " + e.Latest.String()
+	}
+	switch {
+	case e.OpenStart && e.OpenEnd:
+		t += " (or earlier, or later: the store knows no more)"
+	case e.OpenStart:
+		t += " or earlier (the store knows no earlier data)"
+	case e.OpenEnd:
+		t += " or later (the store knows no later data)"
+	}
+	return t
+}
+
+func limitations(rep *report.Report, cfg Config, est *dating.Estimate, anyDist bool, probRows, unexamined, n, maxObs int, linkFields string) []string {
 	out := []string{
 		"The register known to the store runs from " + cfg.Known.First.String() + " to " + cfg.Known.Last.String() + "; nothing is known of it outside that span.",
 	}
@@ -1442,7 +1513,7 @@ func limitations(rep *report.Report, cfg Config, est *dating.Estimate, anyDist b
 		out = append(out, "The file holds only identity fields (names, CURP, birth date): they are the same in every register of these people, so they cannot show by themselves that the copy is ours.")
 	}
 	if probRows > 0 {
-		out = append(out, fmt.Sprintf("%d rows were linked without a usable key, by probabilistic linkage on names, birth date and address; such links can be wrong.", probRows))
+		out = append(out, fmt.Sprintf("%s linked without a usable key, by probabilistic linkage on %s; such links can be wrong.", rowsWere(probRows), linkFields))
 	}
 	if unexamined > 0 {
 		out = append(out, fmt.Sprintf("%d rows that no CURP or clave linked were not examined: probabilistic linkage holds at most %d rows past the first %d, in file order, and runs only when its index of the register fits in memory beside the rows. The verdict and the cut-off rest on the rows examined, and the exposure counts only the people matched, so it is a lower bound.", unexamined, 2*maxObs, maxObs))
@@ -1453,7 +1524,12 @@ func limitations(rep *report.Report, cfg Config, est *dating.Estimate, anyDist b
 	if est != nil && est.SnapshotsOnly {
 		out = append(out, "The store holds snapshots only: a change is known to have happened between two snapshots, not on which day.")
 	}
-	out = append(out, "The cut-off band assumes each row shows the version of its person valid on one day; a file merged from several cuts shows as several peaks.")
+	switch {
+	case rep.Cutoff != nil:
+		out = append(out, "The cut-off band assumes each row shows the version of its person valid on one day; a file merged from several cuts shows as several peaks.")
+	case rep.Verdict == report.Ours || rep.Verdict == report.Partial:
+		out = append(out, "The copy is not dated: no row agrees in every field with one version we held (the disagreeing fields are in the match figures), and only such rows date a copy.")
+	}
 	out = append(out, "The exposure counts and the notification list cover people of the register matched by the analysis; rows from other sources are not counted.")
 	return out
 }
@@ -1472,4 +1548,113 @@ func columnConfidence(cols []report.Column, s *register.Schema) map[int]float64 
 		}
 	}
 	return conf
+}
+
+// linkFieldsOf names the visible fields probabilistic linkage compares.
+func linkFieldsOf(s *register.Schema, visible []bool) string {
+	v := func(names ...string) bool {
+		for _, name := range names {
+			if i := s.Index(name); i >= 0 && visible[i] {
+				return true
+			}
+		}
+		return false
+	}
+	var parts []string
+	for _, g := range []struct {
+		what  string
+		names []string
+	}{
+		{"names", []string{register.FNombre, register.FPaterno, register.FMaterno}},
+		{"birth date", []string{register.FNacimiento}},
+		{"sex", []string{register.FSexo}},
+		{"entidad", []string{register.FEntidad}},
+		{"sección", []string{register.FSeccion}},
+		{"address", []string{register.FCalle, register.FColonia, register.FCodigoPostal}},
+		{"credential", []string{register.FCIC, register.FOCR}},
+	} {
+		if v(g.names...) {
+			parts = append(parts, g.what)
+		}
+	}
+	switch len(parts) {
+	case 0:
+		return "what the file holds"
+	case 1:
+		return parts[0]
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
+}
+
+// rowsWere is "1 row was" or "N rows were".
+func rowsWere(n int) string {
+	if n == 1 {
+		return "1 row was"
+	}
+	return fmt.Sprintf("%d rows were", n)
+}
+
+// plural is n and the noun, with an s unless n is 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// resemble is "1 more row resembles a person" or "N more rows resemble people".
+func resemble(n int) string {
+	if n == 1 {
+		return "1 more row resembles a person"
+	}
+	return fmt.Sprintf("%d more rows resemble people", n)
+}
+
+func wasWere(n int) string {
+	if n == 1 {
+		return "was"
+	}
+	return "were"
+}
+
+// comeFromElsewhere says how many rows come from elsewhere.
+func comeFromElsewhere(n int) string {
+	switch n {
+	case 0:
+		return "no other row comes from elsewhere"
+	case 1:
+		return "the other row comes from elsewhere"
+	}
+	return fmt.Sprintf("the other %d come from elsewhere", n)
+}
+
+// canariesFound counts the canary rows attribution found, and whose copies
+// planted them ("PARTIDO A's copy", "PARTIDO A's and PARTIDO B's copies").
+func canariesFound(atts []report.Attribution) (n int, whose string) {
+	var who []string
+	for _, a := range atts {
+		if a.Evidence.Canaries > 0 {
+			n += a.Evidence.Canaries
+			who = append(who, a.Recipient+"'s")
+		}
+	}
+	switch len(who) {
+	case 0:
+		return 0, ""
+	case 1:
+		return n, who[0] + " copy"
+	}
+	return n, strings.Join(who[:len(who)-1], ", ") + " and " + who[len(who)-1] + " copies"
+}
+
+// mostDisagreeing is the field that disagrees with the matched person's
+// version in the most rows, and in how many.
+func mostDisagreeing(fields []report.FieldAgreement) (string, int) {
+	name, most := "", 0
+	for _, f := range fields {
+		if off := f.Compared - f.Agreeing; off > most {
+			name, most = f.Field, off
+		}
+	}
+	return name, most
 }

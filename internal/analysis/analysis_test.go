@@ -333,6 +333,13 @@ func TestVerdictCutoffRecipient(t *testing.T) {
 			if tc.dated != (rep.Cutoff != nil) {
 				t.Fatalf("cutoff %+v, dated want %v", rep.Cutoff, tc.dated)
 			}
+			lims := strings.Join(rep.Limitations, "\n")
+			if rep.Cutoff == nil && strings.Contains(lims, "The cut-off band assumes") {
+				t.Errorf("no band, yet a limitation on the band: %q", lims)
+			}
+			if rep.Cutoff == nil && (rep.Verdict == report.Ours || rep.Verdict == report.Partial) && !strings.Contains(lims, "The copy is not dated") {
+				t.Errorf("%s and undated, with no word why: %q", rep.Verdict, lims)
+			}
 			if rep.Cutoff != nil {
 				if rep.Cutoff.Earliest > cut.String() || rep.Cutoff.Latest < cut.String() {
 					t.Errorf("cut-off %s … %s does not hold the truth %s", rep.Cutoff.Earliest, rep.Cutoff.Latest, cut)
@@ -718,7 +725,8 @@ func TestAttributionStatusTexts(t *testing.T) {
 	for i := range visible {
 		visible[i] = true
 	}
-	rels := []Release{{ID: "r1", Recipient: "PARTIDO A", AsOf: d("2018-02-15")}, {ID: "r2", Recipient: "PARTIDO B", AsOf: d("2021-02-15")}}
+	rels := []Release{{ID: "r1", Recipient: "PARTIDO A", AsOf: d("2018-02-15")}, {ID: "r2", Recipient: "PARTIDO B", AsOf: d("2021-02-15")},
+		{ID: "r3", Recipient: "PARTIDO A", AsOf: d("2021-02-15")}, {ID: "r4", Recipient: "PARTIDO C", AsOf: d("2018-02-15")}}
 	band := func(a, b string) *dating.Estimate { return &dating.Estimate{Earliest: d(a), Latest: d(b)} }
 	att := func(id, who, asOf string, log10 float64, marks, need int, accused bool) report.Attribution {
 		return report.Attribution{ReleaseID: id, Recipient: who, AsOf: asOf, Threshold: 6, Log10Bound: log10, Accused: accused,
@@ -736,11 +744,19 @@ func TestAttributionStatusTexts(t *testing.T) {
 		{"a candidate beyond chance is named", []report.Attribution{att("r1", "PARTIDO A", "2018-02-15", -4, 10, 400, false), att("r2", "PARTIDO B", "2021-02-15", -0.3, 10, 400, false)},
 			band("2018-02-10", "2018-02-20"), nil, report.StatusInconclusive, []string{"strongest candidate is PARTIDO A"}, nil},
 		{"enough marks, none agreeing", []report.Attribution{att("r1", "PARTIDO A", "2018-02-15", -0.5, 5000, 400, false), att("r2", "PARTIDO B", "2021-02-15", -0.3, 5000, 400, false)},
-			band("2018-02-10", "2018-02-20"), nil, report.StatusInconclusive, []string{"more rows would not change that"}, []string{"more rows of the same copy would be needed", "PARTIDO A"}},
+			band("2018-02-10", "2018-02-20"), nil, report.StatusInconclusive, []string{"enough marks to name any logged copy: they agree with none"}, []string{"more rows of the same copy would be needed", "PARTIDO A"}},
+		{"one recipient's copies of two cuts", []report.Attribution{att("r1", "PARTIDO A", "2018-02-15", -40, 0, 0, true), att("r3", "PARTIDO A", "2021-02-15", -40, 0, 0, true)},
+			band("2021-02-15", "2021-02-15"), band("2018-02-15", "2018-02-15"), report.StatusAccused, []string{"PARTIDO A's copies of 2018-02-15 and 2021-02-15 were mixed"}, []string{"collusion"}},
+		{"no release matches: the releases of a day together", []report.Attribution{att("r1", "PARTIDO A", "2018-02-15", -0.1, 10, 400, false), att("r2", "PARTIDO B", "2021-02-15", -0.3, 10, 400, false)},
+			band("2019-07-01", "2019-07-01"), nil, report.StatusNoReleaseMatches, []string{"as of 2019-07-01, but", "the 2 releases of 2018-02-15 (501 days away)"}, []string{"PARTIDO A (r1"}},
 		{"accused, with an unlogged cut mixed in", []report.Attribution{att("r1", "PARTIDO A", "2018-02-15", -40, 0, 0, true), att("r2", "PARTIDO B", "2021-02-15", -0.3, 10, 400, false)},
 			band("2019-06-28", "2019-07-03"), band("2018-02-15", "2018-02-15"), report.StatusAccused, []string{"rows dated 2019-06-28 … 2019-07-03 match no logged release's cut"}, []string{"2018-02-15 … 2018-02-15 match"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			for i := range tc.atts {
+				a := &tc.atts[i]
+				a.Evidence.CutAgrees = a.AsOf >= tc.est.Earliest.String() && a.AsOf <= tc.est.Latest.String()
+			}
 			rep := &report.Report{Verdict: report.Ours, Attribution: tc.atts}
 			status, note := attributionStatus(rep, rels, tc.est, tc.other, visible, s, 1000)
 			if status != tc.status {
@@ -800,5 +816,20 @@ func TestMangledColumn(t *testing.T) {
 		} else if dropped || rep.Cutoff != nil {
 			t.Errorf("confidence %.1f: the column was dropped (%v) or rows dated (%v)", conf, dropped, rep.Cutoff)
 		}
+	}
+}
+
+func TestLinkFieldsOf(t *testing.T) {
+	s := register.INE()
+	visible := make([]bool, len(s.Fields))
+	for _, f := range []string{register.FNombre, register.FPaterno, register.FMaterno, register.FSeccion} {
+		visible[s.Index(f)] = true
+	}
+	if got := linkFieldsOf(s, visible); got != "names and sección" {
+		t.Errorf("party columns: %q", got)
+	}
+	visible[s.Index(register.FNacimiento)], visible[s.Index(register.FCalle)] = true, true
+	if got := linkFieldsOf(s, visible); got != "names, birth date, sección and address" {
+		t.Errorf("%q", got)
 	}
 }
