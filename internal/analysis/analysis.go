@@ -946,14 +946,14 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 	// from elsewhere until attribution recognised them.
 	if canaries, whose := canariesFound(rep.Attribution); elsewhere > 0 && canaries > 0 && canaries <= elsewhere {
 		rep.VerdictReason = strings.Replace(rep.VerdictReason, comeFromElsewhere(elsewhere),
-			fmt.Sprintf("%s, and %s of %s", comeFromElsewhere(elsewhere-canaries), plural(canaries, "canary row"), whose), 1)
+			fmt.Sprintf("%s, and %s", comeFromElsewhere(elsewhere-canaries), canaryRowsText(canaries, whose)), 1)
 	}
 	accused := rep.Accused()
 	if len(accused) > 0 && rep.Verdict == report.NotOurs {
 		rep.Verdict = report.Partial
 		rep.VerdictReason += fmt.Sprintf("; yet the fingerprint of %s's copy is in the file: part of it left us in that copy", accused[0].Recipient)
 		if canaries, whose := canariesFound(rep.Attribution); canaries > 0 {
-			rep.VerdictReason += fmt.Sprintf(" (%s of %s)", plural(canaries, "canary row"), whose)
+			rep.VerdictReason += " (" + canaryRowsText(canaries, whose) + ")"
 		}
 	}
 	if len(accused) > 0 && rep.Verdict == report.SamePeopleOtherSource {
@@ -1657,4 +1657,17 @@ func mostDisagreeing(fields []report.FieldAgreement) (string, int) {
 		}
 	}
 	return name, most
+}
+
+// canaryRowsText is "1 row is a canary of X's copy (a person only that
+// copy holds)", or its plural.
+func canaryRowsText(n int, whose string) string {
+	only := "that copy holds"
+	if strings.HasSuffix(whose, "copies") {
+		only = "one of those copies holds"
+	}
+	if n == 1 {
+		return fmt.Sprintf("1 row is a canary of %s (a person only %s)", whose, only)
+	}
+	return fmt.Sprintf("%d rows are canaries of %s (people only %s)", n, whose, only)
 }

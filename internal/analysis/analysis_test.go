@@ -833,3 +833,18 @@ func TestLinkFieldsOf(t *testing.T) {
 		t.Errorf("%q", got)
 	}
 }
+
+// TestCanariesFound: the canary rows attribution found, and whose copies
+// hold them, in the words of a partial verdict.
+func TestCanariesFound(t *testing.T) {
+	atts := []report.Attribution{{Recipient: "PARTIDO A", Evidence: report.Evidence{Canaries: 1}}, {Recipient: "PARTIDO B"}}
+	n, whose := canariesFound(atts)
+	if got := canaryRowsText(n, whose); got != "1 row is a canary of PARTIDO A's copy (a person only that copy holds)" {
+		t.Errorf("%q", got)
+	}
+	atts[1].Evidence.Canaries = 2
+	n, whose = canariesFound(atts)
+	if got := canaryRowsText(n, whose); got != "3 rows are canaries of PARTIDO A's and PARTIDO B's copies (people only one of those copies holds)" {
+		t.Errorf("%q", got)
+	}
+}
