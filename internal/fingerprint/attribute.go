@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 
 	"github.com/huella/huella/internal/addr"
 	"github.com/huella/huella/internal/ident"
@@ -17,6 +18,10 @@ type Release struct {
 	AsOf          register.Date // the instant the copy was cut at
 	Fields        []string      // the fields the copy holds (empty: all)
 	Params        Params
+	// Rows is the number of rows the copy holds, canaries included (the
+	// ledger's count); 0 when unknown. It says how likely a leak of n rows
+	// is to hold a canary.
+	Rows int64
 }
 
 // Observation is one leaked row as the analysis sees it.
@@ -198,7 +203,7 @@ func AttributeWith(key []byte, releases []Release, obs []Observation, o Options)
 
 	nrel := len(releases)
 	out := make([]Evidence, nrel)
-	canaryHits := findCanaries(key, releases, obs, schema, o.Taken)
+	canaryHits, canaryVisible := findCanaries(key, releases, obs, schema, o.Taken)
 	var orderTail []float64 // shared by every release: depends on n only
 	for r, rel := range releases {
 		p := rel.Params
@@ -271,9 +276,20 @@ func AttributeWith(key []byte, releases []Release, obs []Observation, o Options)
 		// Carrier 3: canaries.
 		ev.Canaries = canaryHits[r]
 		var can CarrierEvidence
-		if ev.Canaries > 0 {
-			can = carrier(CarrierCanary, math.Inf(-1), fmt.Sprintf("%d canary person(s) of this copy in the leak: records that exist only in this copy", ev.Canaries))
-		} else {
+		switch {
+		case ev.Canaries > 0:
+			what := "a record that exists"
+			if ev.Canaries > 1 {
+				what = "records that exist"
+			}
+			can = carrier(CarrierCanary, math.Inf(-1), fmt.Sprintf("%s of this copy in the leak: %s only in this copy", plural(ev.Canaries, "canary person", "canary persons"), what))
+		case p.Canaries > 0 && !canaryVisible:
+			can = carrier(CarrierCanary, 0, canaryUnrecognisable)
+		case p.Canaries == 0:
+			can = carrier(CarrierCanary, 0, "the copy holds no canary")
+		case p.Canaries == 1:
+			can = carrier(CarrierCanary, 0, "the copy's one canary is not in the leak")
+		default:
 			can = carrier(CarrierCanary, 0, fmt.Sprintf("none of the copy's %d canaries in the leak", p.Canaries))
 		}
 		ev.Carriers = []CarrierEvidence{marks, ord, can}
@@ -287,7 +303,7 @@ func AttributeWith(key []byte, releases []Release, obs []Observation, o Options)
 
 		if !ev.Accused {
 			_, ev.MarksNeeded = CodeLength(nrel*carriersTested, p.Colluders, o.Epsilon)
-			ev.Missing = missing(ev, p, presentAddr, len(positions), len(people))
+			ev.Missing = missing(ev, p, rel.Rows, canaryVisible, presentAddr, len(positions), len(people))
 		}
 		out[r] = ev
 	}
@@ -325,30 +341,71 @@ func mixFromParams(shape codeShape, p Params) []classMix {
 	return mix
 }
 
-// findCanaries counts, per release, the leaked rows that are its canaries:
-// unlinked rows whose CURP is one of the release's canary candidates, whose
-// other identity values agree where present, and that agree on the clave or
-// on both the given name and the first surname.
-func findCanaries(key []byte, releases []Release, obs []Observation, schema *register.Schema, taken func(curp, clave string) bool) []int {
-	hits := make([]int, len(releases))
+// findCanaries counts, per release, the leaked rows that are its canaries,
+// and says whether the leak could show one at all (visible). A canary is
+// an unlinked row that shows every identity value of one of the release's
+// canary candidates it holds (no other), found
+//
+//   - by its CURP, showing the clave or both the given name and the first
+//     surname (canaryAgrees);
+//   - without a CURP, by its clave (canaryAgrees);
+//   - without CURP or clave, by the three names and the birth date, with
+//     the registration date or the CIC (canaryAgreesKeyless): values the
+//     generator draws at random per canary (a day among ≈20,000 for each
+//     date, a 9–10 digit CIC), so that a real person's row agrees on all
+//     of them no more often than on a CURP.
+//
+// A leak that shows none of these keys on any row cannot show a canary:
+// visible is false and the evidence says so instead of "none found".
+func findCanaries(key []byte, releases []Release, obs []Observation, schema *register.Schema, taken func(curp, clave string) bool) (hits []int, visible bool) {
+	hits = make([]int, len(releases))
+	idx := func(name string) int { return schema.Index(name) }
+	curpIdx, claveIdx := idx(register.FCURP), idx(register.FClave)
+	nomIdx, patIdx, matIdx, nacIdx := idx(register.FNombre), idx(register.FPaterno), idx(register.FMaterno), idx(register.FNacimiento)
+	regIdx, cicIdx := idx(register.FFechaRegistro), idx(register.FCIC)
+	get := func(ob *Observation, i int) string {
+		if i < 0 || i >= len(ob.Leaked) {
+			return ""
+		}
+		return ob.Leaked[i]
+	}
+	curpOf := func(ob *Observation) string {
+		c := ob.CURP
+		if c == "" {
+			c = get(ob, curpIdx)
+		}
+		return ident.Normalize(c)
+	}
+	keyless := func(ob *Observation) bool {
+		return get(ob, nomIdx) != "" && get(ob, patIdx) != "" && get(ob, matIdx) != "" && get(ob, nacIdx) != "" &&
+			(get(ob, regIdx) != "" || get(ob, cicIdx) != "")
+	}
 	// A canary is an unlinked row: with none, there is nothing to look for
 	// (and the candidates, which ask the register about each canary, are
 	// not worth making: a proof sample usually links every row).
 	unlinked := false
 	for k := range obs {
-		if obs[k].PersonID == 0 {
+		ob := &obs[k]
+		if !visible && (curpOf(ob) != "" || get(ob, claveIdx) != "" || keyless(ob)) {
+			visible = true
+		}
+		if ob.PersonID == 0 {
 			unlinked = true
+		}
+		if visible && unlinked {
 			break
 		}
 	}
-	if !unlinked {
-		return hits
+	if !unlinked || !visible {
+		return hits, visible
 	}
 	type cand struct {
 		rel int
 		rec register.Record
 	}
 	byCURP := map[string][]cand{}
+	byClave := map[string][]cand{}
+	byNames := map[string][]cand{}
 	for r, rel := range releases {
 		n := rel.Params.Canaries
 		if n <= 0 {
@@ -357,55 +414,75 @@ func findCanaries(key []byte, releases []Release, obs []Observation, schema *reg
 		ck := subkey(key, labelCanary, rel.ID)
 		for i := 0; i < n; i++ {
 			for _, rec := range canaryCandidates(ck, i, rel.AsOf, taken) {
-				byCURP[rec[ineCURP]] = append(byCURP[rec[ineCURP]], cand{r, rec})
+				c := cand{r, rec}
+				byCURP[rec[ineCURP]] = append(byCURP[rec[ineCURP]], c)
+				byClave[rec[ineClave]] = append(byClave[rec[ineClave]], c)
+				nk := namesKey(ident.Normalize(rec[ineNombre]), ident.Normalize(rec[inePaterno]), ident.Normalize(rec[ineMaterno]))
+				byNames[nk] = append(byNames[nk], c)
 			}
 		}
 	}
-	curpIdx := schema.Index(register.FCURP)
-	counted := map[string]bool{}
 	if len(byCURP) == 0 {
-		return hits
+		return hits, visible
 	}
+	counted := map[string]bool{} // by the canary's CURP: a row repeated counts once
 	for k := range obs {
 		ob := &obs[k]
 		if ob.PersonID != 0 {
 			continue
 		}
-		curp := ob.CURP
-		if curp == "" && curpIdx >= 0 && curpIdx < len(ob.Leaked) {
-			curp = ob.Leaked[curpIdx]
-		}
-		curp = ident.Normalize(curp)
-		cs := byCURP[curp]
-		if curp == "" || len(cs) == 0 || counted[curp] {
-			continue
+		var cs []cand
+		agrees := canaryAgrees
+		switch curp, clave := curpOf(ob), ident.Normalize(get(ob, claveIdx)); {
+		case curp != "":
+			cs = byCURP[curp]
+		case clave != "":
+			cs = byClave[clave]
+		case keyless(ob):
+			cs = byNames[namesKey(get(ob, nomIdx), get(ob, patIdx), get(ob, matIdx))]
+			agrees = canaryAgreesKeyless
 		}
 		owners := map[int]bool{}
+		var id string
 		for _, c := range cs {
-			if canaryAgrees(c.rec, ob.Leaked, schema) {
+			if !counted[c.rec[ineCURP]] && agrees(c.rec, ob.Leaked, schema) {
 				owners[c.rel] = true
+				id = c.rec[ineCURP]
 			}
 		}
-		if len(owners) != 1 { // a CURP two releases share proves nothing
+		if len(owners) != 1 { // a canary two releases share proves nothing
 			continue
 		}
 		for r := range owners {
 			hits[r]++
 		}
-		counted[curp] = true
+		counted[id] = true
 	}
-	return hits
+	return hits, visible
+}
+
+// namesKey joins a person's three names (normalised) into one map key.
+func namesKey(nombre, paterno, materno string) string {
+	return nombre + "\x00" + paterno + "\x00" + materno
+}
+
+// canaryUnrecognisable is the canary evidence of a leak that shows no key
+// a canary can be recognised by.
+const canaryUnrecognisable = "canaries not recognisable: the file has no CURP or clave (nor the names with birth date and registration date or CIC)"
+
+// leakedValue is the normalised value of field name in a leaked row, ""
+// when the leak does not show it.
+func leakedValue(leaked register.Record, schema *register.Schema, name string) string {
+	i := schema.Index(name)
+	if i < 0 || i >= len(leaked) {
+		return ""
+	}
+	return ident.Normalize(leaked[i])
 }
 
 // canaryAgrees compares a canary with a leaked row on the identity fields.
 func canaryAgrees(c register.Record, leaked register.Record, schema *register.Schema) bool {
-	get := func(name string) string {
-		i := schema.Index(name)
-		if i < 0 || i >= len(leaked) {
-			return ""
-		}
-		return ident.Normalize(leaked[i])
-	}
+	get := func(name string) string { return leakedValue(leaked, schema, name) }
 	strong := false
 	for _, k := range []int{ineClave, ineNombre, inePaterno, ineMaterno, ineNac, ineSexo} {
 		v := get(ine.Fields[k].Name)
@@ -425,8 +502,79 @@ func canaryAgrees(c register.Record, leaked register.Record, schema *register.Sc
 	return strong
 }
 
+// canaryAgreesKeyless compares a canary with a leaked row that shows no
+// CURP or clave: every identity value shown agrees, and the row shows the
+// three names, the birth date and the registration date or the CIC (a CIC
+// spreadsheets stripped of its leading zeros still agrees).
+func canaryAgreesKeyless(c register.Record, leaked register.Record, schema *register.Schema) bool {
+	get := func(name string) string { return leakedValue(leaked, schema, name) }
+	for _, k := range []int{ineNombre, inePaterno, ineMaterno, ineNac} {
+		if get(ine.Fields[k].Name) == "" {
+			return false
+		}
+	}
+	reg, cic := get(register.FFechaRegistro), get(register.FCIC)
+	if reg == "" && cic == "" {
+		return false
+	}
+	for _, k := range []int{ineNombre, inePaterno, ineMaterno, ineNac, ineSexo, ineRegistro, ineEmision} {
+		if v := get(ine.Fields[k].Name); v != "" && v != ident.Normalize(c[k]) {
+			return false
+		}
+	}
+	return cic == "" || strings.TrimLeft(cic, "0") == strings.TrimLeft(c[ineCIC], "0")
+}
+
+// plural writes n with the singular or plural noun.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// canaryMissChance is the probability that a uniform sample of n rows of a
+// copy of rows rows holding c canaries holds none of them, ≈ (1 − n/N)^c.
+// With the copy's size unknown (rows ≤ 0) each row is taken as a canary
+// with the copy's rate, (1 − rate)^n: a small copy, whose one canary is
+// forced, holds them more densely, so this errs toward "rarely".
+func canaryMissChance(n int, rows int64, c int, rate float64) float64 {
+	if rows > 0 {
+		if int64(n) >= rows {
+			return 0
+		}
+		return math.Pow(1-float64(n)/float64(rows), float64(c))
+	}
+	if rate <= 0 || rate >= 1 {
+		return 1
+	}
+	return math.Exp(float64(n) * math.Log1p(-rate))
+}
+
+// chance writes a probability for a reader: a percentage, or a power of ten
+// when below 1%.
+func chance(p float64) string {
+	if p >= 0.01 {
+		return fmt.Sprintf("%.0f%%", 100*p)
+	}
+	if p <= 0 {
+		return "0"
+	}
+	return fmt.Sprintf("%.0e", p)
+}
+
+// Thresholds of the missing notes: a carrier bound this small points to the
+// copy even when the family bound does not accuse; a chance this small of
+// missing every canary makes their absence evidence against the copy.
+const (
+	pointsBound    = 1e-2
+	canaryUnlikely = 0.05
+)
+
 // missing explains why a release is not accused and what would suffice.
-func missing(ev Evidence, p Params, presentAddr, positions, people int) []string {
+// rows is the copy's size (0: unknown); visible says whether the leak
+// shows a key a canary could be recognised by (findCanaries).
+func missing(ev Evidence, p Params, rows int64, visible bool, presentAddr, positions, people int) []string {
 	var out []string
 	need := ev.MarksNeeded
 	switch {
@@ -442,7 +590,12 @@ func missing(ev Evidence, p Params, presentAddr, positions, people int) []string
 		}
 		out = append(out, fmt.Sprintf("address forms: %d marks seen; ≈%d needed against %d colluders (%s)", ev.Marks, need, p.Colluders, rows))
 	default:
-		out = append(out, fmt.Sprintf("address forms: %d marks seen, enough for %d colluders, but the score does not point to this copy", ev.Marks, p.Colluders))
+		b := marksBound(ev)
+		if b <= pointsBound {
+			out = append(out, fmt.Sprintf("address forms: %d marks seen, enough for %d colluders; the score points to this copy (bound %.1e) but not past the threshold", ev.Marks, p.Colluders, b))
+		} else {
+			out = append(out, fmt.Sprintf("address forms: %d marks seen, enough for %d colluders, but the score does not point to this copy", ev.Marks, p.Colluders))
+		}
 	}
 	switch {
 	case p.OrderBlock <= 0:
@@ -452,7 +605,44 @@ func missing(ev Evidence, p Params, presentAddr, positions, people int) []string
 		out = append(out, "row order: ascents at chance level (rows re-sorted or sampled far apart, or not this copy)")
 	}
 	if p.Canaries > 0 && ev.Canaries == 0 {
-		out = append(out, fmt.Sprintf("canaries: none of %d found (a %d-row sample rarely holds one)", p.Canaries, people))
+		out = append(out, missingCanaries(p, rows, visible, people))
 	}
 	return out
+}
+
+// marksBound is the address-forms carrier's bound of ev (1 when absent).
+func marksBound(ev Evidence) float64 {
+	for _, c := range ev.Carriers {
+		if c.Carrier == CarrierMarks {
+			return math.Pow(10, c.Log10Bound)
+		}
+	}
+	return 1
+}
+
+// missingCanaries says what the absence of a copy's canaries from an
+// n-row leak means: nothing when the leak could not show one, little when a
+// sample this size would often miss them, and something against the copy
+// when it would almost surely hold one.
+func missingCanaries(p Params, rows int64, visible bool, n int) string {
+	if !visible {
+		return canaryUnrecognisable
+	}
+	none := fmt.Sprintf("none of %d found", p.Canaries)
+	if p.Canaries == 1 {
+		none = "the copy's one canary not found"
+	}
+	miss := canaryMissChance(n, rows, p.Canaries, p.CanaryRate)
+	sample := fmt.Sprintf("a %d-row sample", n)
+	if rows > 0 {
+		sample += fmt.Sprintf(" of this %d-row copy", rows)
+	}
+	switch {
+	case miss < canaryUnlikely:
+		return fmt.Sprintf("canaries: %s, though %s would likely hold one (chance of missing all: %s): their absence argues against this copy, unless the rows were chosen", none, sample, chance(miss))
+	case miss >= 0.5:
+		return fmt.Sprintf("canaries: %s (%s rarely holds one: chance of missing all %s)", none, sample, chance(miss))
+	default:
+		return fmt.Sprintf("canaries: %s (%s misses all with probability %s: their absence says little)", none, sample, chance(miss))
+	}
 }

@@ -1,0 +1,203 @@
+package fingerprint
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/huella/huella/internal/register"
+)
+
+// keylessCopies releases reg to three recipients and returns copy 0's first
+// rows up to and including its first canary, with the real rows linked (as
+// the analysis links them by names) and the canary unlinked.
+func keylessCopies(t *testing.T) ([]Release, []Observation, int) {
+	t.Helper()
+	reg := testRegister(3000, 5)
+	var rels []Release
+	var copies [][]register.Record
+	for k := 0; k < 3; k++ {
+		rows, rel := makeCopy(t, fmt.Sprintf("rel-%d", k), reg, testParams())
+		rels, copies = append(rels, rel), append(copies, rows)
+	}
+	inReg := map[string]bool{}
+	for _, ps := range reg {
+		inReg[ps.rec[ineCURP]] = true
+	}
+	end := -1
+	for i, row := range copies[0] {
+		if !inReg[row[ineCURP]] {
+			end = i
+			break
+		}
+	}
+	if end < 0 {
+		t.Fatal("copy 0 holds no canary")
+	}
+	return rels, observe(reg, copies[0][:end+1]), end
+}
+
+// keep blanks every field of the observations but those named, and the
+// CURP the analysis would pass.
+func keep(obs []Observation, fields ...string) []Observation {
+	out := make([]Observation, len(obs))
+	for i, ob := range obs {
+		rec := make(register.Record, len(ob.Leaked))
+		for _, f := range fields {
+			rec[ine.Index(f)] = ob.Leaked[ine.Index(f)]
+		}
+		out[i] = Observation{Row: ob.Row, PersonID: ob.PersonID, Leaked: rec}
+	}
+	return out
+}
+
+// TestKeylessCanary checks that a canary is recognised in a leak without
+// CURP or clave when it shows the names, the birth date and the
+// registration date or CIC, and that a leak showing only names says the
+// canaries cannot be recognised instead of "none in the leak".
+func TestKeylessCanary(t *testing.T) {
+	rels, obs, at := keylessCopies(t)
+	names := []string{register.FNombre, register.FPaterno, register.FMaterno}
+	withDates := append(names, register.FNacimiento, register.FSexo, register.FFechaRegistro, register.FSeccion)
+	withCIC := append(names, register.FNacimiento, register.FCIC)
+	withClave := append(names, register.FClave)
+	for _, tc := range []struct {
+		name   string
+		obs    []Observation
+		hits   int
+		detail string
+	}{
+		{"names, birth and registration dates", keep(obs, withDates...), 1, "1 canary person of this copy"},
+		{"names, birth date and CIC", keep(obs, withCIC...), 1, "1 canary person of this copy"},
+		{"clave without CURP", keep(obs, withClave...), 1, "1 canary person of this copy"},
+		{"names and section only", keep(obs, append(names, register.FSeccion)...), 0, "not recognisable: the file has no CURP or clave"},
+		{"registration date differs", func() []Observation {
+			o := keep(obs, withDates...)
+			o[at].Leaked[ineRegistro] = "1999-01-01"
+			return o
+		}(), 0, "none of the copy's"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			evs := Attribute(testKey, rels, tc.obs, 1e-6)
+			if evs[0].Canaries != tc.hits {
+				t.Errorf("copy 0: %d canaries, want %d", evs[0].Canaries, tc.hits)
+			}
+			if d := evs[0].Carriers[2].Detail; !strings.Contains(d, tc.detail) {
+				t.Errorf("copy 0: canary detail %q, want %q", d, tc.detail)
+			}
+			for _, e := range evs[1:] {
+				if e.Canaries != 0 || e.Accused {
+					t.Errorf("%s: %d canaries, accused %v", e.ReleaseID, e.Canaries, e.Accused)
+				}
+			}
+		})
+	}
+}
+
+// TestCanaryDetailPlural checks the canary carrier's text in the singular
+// and the plural.
+func TestCanaryDetailPlural(t *testing.T) {
+	rels, obs, at := keylessCopies(t)
+	evs := Attribute(testKey, rels, obs, 1e-6)
+	if d := evs[0].Carriers[2].Detail; d != "1 canary person of this copy in the leak: a record that exists only in this copy" {
+		t.Errorf("one canary: %q", d)
+	}
+	// the same canary twice counts once
+	two := append(append([]Observation(nil), obs...), obs[at])
+	two[len(two)-1].Row = len(two) - 1
+	if evs := Attribute(testKey, rels, two, 1e-6); evs[0].Canaries != 1 {
+		t.Errorf("a canary repeated counts %d", evs[0].Canaries)
+	}
+	for r, e := range evs[1:] {
+		want := fmt.Sprintf("none of the copy's %d canaries in the leak", rels[r+1].Params.Canaries)
+		if rels[r+1].Params.Canaries == 1 {
+			want = "the copy's one canary is not in the leak"
+		}
+		if d := e.Carriers[2].Detail; d != want {
+			t.Errorf("%s: %q, want %q", e.ReleaseID, d, want)
+		}
+	}
+}
+
+// TestMissingCanaryChance checks that the note on absent canaries follows
+// the chance that a sample of n rows of an N-row copy misses all c of
+// them, ≈ (1 − n/N)^c.
+func TestMissingCanaryChance(t *testing.T) {
+	p := DefaultParams()
+	for _, tc := range []struct {
+		name      string
+		canaries  int
+		n         int
+		rows      int64
+		want, not string
+	}{
+		{"nearly the whole copy", 2, 20440, 20442, "argues against this copy", "rarely"},
+		{"the whole copy", 1, 20442, 20442, "argues against this copy", "rarely"},
+		{"a small sample", 2, 1000, 20442, "rarely holds one: chance of missing all 90%", "argues"},
+		{"half the copy", 2, 10221, 20442, "misses all with probability 25%", "argues"},
+		{"size unknown: the canary rate", 2, 20440, 0, "misses all with probability 13%", "argues"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p.Canaries = tc.canaries
+			got := missingCanaries(p, tc.rows, true, tc.n)
+			if !strings.Contains(got, tc.want) || strings.Contains(got, tc.not) {
+				t.Errorf("%q: want %q, not %q", got, tc.want, tc.not)
+			}
+		})
+	}
+	if got := missingCanaries(p, 20442, false, 20440); got != canaryUnrecognisable {
+		t.Errorf("no key: %q", got)
+	}
+}
+
+// TestAttributeRowsThreaded checks that Release.Rows reaches the note: the
+// first 90% of a copy, its canaries removed and its rows re-sorted so that
+// nothing accuses it, argues against it.
+func TestAttributeRowsThreaded(t *testing.T) {
+	rels, obs, _ := keylessCopies(t)
+	full := obs[:0:0]
+	for _, ob := range obs {
+		if ob.PersonID != 0 {
+			ob.Leaked = append(register.Record(nil), ob.Leaked...)
+			for _, fi := range ine.WithRole(register.RoleAddress) {
+				ob.Leaked[fi] = ""
+			}
+			full = append(full, ob)
+		}
+	}
+	// reverse: the keyed order shows descents only
+	for i, j := 0, len(full)-1; i < j; i, j = i+1, j-1 {
+		full[i], full[j] = full[j], full[i]
+	}
+	for i := range full {
+		full[i].Row = i
+	}
+	rels[0].Rows = int64(len(full) + 1)
+	evs := Attribute(testKey, rels, full, 1e-6)
+	if evs[0].Accused {
+		t.Fatalf("accused: %+v", evs[0].Carriers)
+	}
+	if m := strings.Join(evs[0].Missing, "; "); !strings.Contains(m, "argues against this copy") {
+		t.Errorf("missing: %s", m)
+	}
+}
+
+// TestMissingMarksPoint checks that enough marks whose bound points to the
+// copy, without reaching the threshold, are not said not to point to it.
+func TestMissingMarksPoint(t *testing.T) {
+	p := DefaultParams()
+	for _, tc := range []struct {
+		log10 float64
+		want  string
+	}{
+		{-5.62, "the score points to this copy (bound 2.4e-06) but not past the threshold"},
+		{-2, "the score points to this copy (bound 1.0e-02)"},
+		{-0.5, "but the score does not point to this copy"},
+	} {
+		ev := Evidence{Marks: 2247, MarksNeeded: 796, Carriers: []CarrierEvidence{{Carrier: CarrierMarks, Log10Bound: tc.log10}}}
+		got := missing(ev, p, 0, true, 2247, 2247, 990)
+		if !strings.Contains(got[0], tc.want) {
+			t.Errorf("bound 1e%.2f: %q, want %q", tc.log10, got[0], tc.want)
+		}
+	}
+}
