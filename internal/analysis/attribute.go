@@ -38,7 +38,7 @@ func fpReleases(rels []Release) ([]fingerprint.Release, error) {
 				return nil, fmt.Errorf("release %s: fingerprint parameters: %w", r.ID, err)
 			}
 		}
-		frs[i] = fingerprint.Release{ID: r.ID, Recipient: r.Recipient, AsOf: r.AsOf, Fields: r.Fields, Params: p}
+		frs[i] = fingerprint.Release{ID: r.ID, Recipient: r.Recipient, AsOf: r.AsOf, Fields: r.Fields, Rows: r.Rows, Params: p}
 	}
 	return frs, nil
 }
