@@ -306,7 +306,9 @@ func (e *TooManyRowsError) Error() string {
 // minKeyedOurs is the fewest rows that make a file partly ours when
 // fewer than 1% of its rows are our people: rows linked by CURP or clave
 // whose version agrees on two or more of our addresses, sections and
-// credentials, and on four in five of those compared. They must also be
+// credentials, and on four in five of those compared, one of them written
+// by us (a street, a colonia, a CIC or OCR: not the clave, nor a code such
+// as the sección another register may use too). They must also be
 // half the rows matched, so that a register of the same people written
 // its own way, where a row here and there happens to agree, stays
 // another source.
@@ -520,11 +522,16 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 		return nil, fmt.Errorf("link on keys: %w", err)
 	}
 	// A column read with little confidence whose values agree with ours on
-	// next to no row linked by key is left out, and the rows linked again
-	// without it: compared, it kept every row from agreeing exactly with
-	// any version, and nothing could be dated.
+	// next to no row linked by key, and are mangled (a spreadsheet's
+	// scientific notation, JSON text), is left out, and the rows linked
+	// again without it: compared, it kept every row from agreeing exactly
+	// with any version, and nothing could be dated. A column merely
+	// disagreeing stays: disagreeing addresses are what tells another
+	// register of the same people from ours.
 	var brokenNotes, brokenNames []string
-	if broken := mt.brokenFields(columnConfidence(leak.Columns, s)); len(broken) > 0 {
+	broken := mt.brokenFields(columnConfidence(leak.Columns, s))
+	broken = slices.DeleteFunc(broken, func(b brokenField) bool { return !mangled(obs, mt.vis[b.vis]) })
+	if len(broken) > 0 {
 		for _, b := range broken {
 			f := mt.vis[b.vis]
 			visible[f] = false
@@ -718,7 +725,7 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 	// and added up field by field at the end.
 	var (
 		m, exactRows, oursRows int // rows matched, exact, ours
-		keyedOurs              int // exact and ours, linked by key, ≥ 2 distinguishing values agreeing
+		keyedOurs              int // exact and ours, linked by key, ≥ 2 distinguishing values agreeing, one of them written (a street, a credential number)
 		byMethod               = map[string]int{}
 		perField               = make([]fieldCount, len(s.Fields))
 		counter                dating.Counter
@@ -755,7 +762,9 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 		}
 		if ours && a.distCompared > 0 {
 			oursRows++
-			if exact && a.distAgreeing >= 2 && (o.method == methodCURP || o.method == methodClave) {
+			// beyond the key and the codes another register may share
+			// (sección, municipio): one of our written values at least
+			if exact && a.distAgreeing >= 2 && o.agree&o.compared&mt.wordedMask != 0 && (o.method == methodCURP || o.method == methodClave) {
 				keyedOurs++
 			}
 		}
@@ -851,7 +860,7 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 		// file is ours, however small a part.
 		rep.Verdict = report.Partial
 		elsewhere = examined - oursRows
-		rep.VerdictReason = fmt.Sprintf("%d of %d rows are ours: each holds the CURP or clave of one of our people and is written as we held it (%.1f%% of distinguishing fields agree); %s", oursRows, examined, 100*d, comeFromElsewhere(elsewhere))
+		rep.VerdictReason = fmt.Sprintf("%d of %d rows are ours, %d of them holding the CURP or clave of one of our people and written as one of our versions, with our wording of streets or credential numbers (%.1f%% of distinguishing fields agree); %s", oursRows, examined, keyedOurs, 100*d, comeFromElsewhere(elsewhere))
 	case fewMatch:
 		rep.Verdict = report.NotOurs
 		rep.VerdictReason = fmt.Sprintf("%d of %d rows match a person of the register", m, n)
@@ -1004,8 +1013,7 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 			}
 			a.Evidence.CutInstant = a.AsOf
 			if d, err := register.ParseDate(a.AsOf); err == nil {
-				a.Evidence.CutAgrees = d >= est.Earliest && d <= est.Latest ||
-					sp.other != nil && d >= sp.other.Earliest && d <= sp.other.Latest
+				a.Evidence.CutAgrees = holdsDay(est, d) || sp.other != nil && holdsDay(sp.other, d)
 			}
 		}
 	}
@@ -1053,7 +1061,7 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 		}
 	}
 	if in.Repaired > 0 {
-		rep.Limitations = append(rep.Limitations, fmt.Sprintf("%d lines were UTF-8 encoded twice (\"PEÃ‘A\" for \"PEÑA\", as a spreadsheet re-saving the file does) and were read as first written.", in.Repaired))
+		rep.Limitations = append(rep.Limitations, fmt.Sprintf("%s UTF-8 encoded twice (\"PEÃ‘A\" for \"PEÑA\", as a spreadsheet re-saving the file does) and %s read as first written.", plural(in.Repaired, "line")+" "+wasWere(in.Repaired), wasWere(in.Repaired)))
 	}
 	for _, b := range brokenNotes {
 		rep.Limitations = append(rep.Limitations, strings.ToUpper(b[:1])+b[1:]+".")
@@ -1354,11 +1362,16 @@ func attributionStatus(rep *report.Report, rels []Release, est, other *dating.Es
 		}
 		// A cut of the file that no release was made at: the rows of that
 		// cut came through no logged copy, whoever else is named.
-		for _, e := range []*dating.Estimate{est, other} {
-			if e == nil || slices.ContainsFunc(rels, func(r Release) bool { return r.AsOf >= e.Earliest && r.AsOf <= e.Latest }) {
+		// A second cut of a few rows may be a recipient's own updates: it
+		// is said only from 5% of the dated rows.
+		for k, e := range []*dating.Estimate{est, other} {
+			if e == nil || slices.ContainsFunc(rels, func(r Release) bool { return holdsDay(e, r.AsOf) }) {
 				continue
 			}
-			notes = append(notes, fmt.Sprintf("rows dated %s … %s match no logged release's cut: that part of the file came through a copy not in the ledger (an insider or an unlogged channel); releases cut nearest: %s", e.Earliest, e.Latest, nearest(rels, e)))
+			if k == 1 && (rep.Cutoff == nil || len(rep.Cutoff.OtherCuts) == 0 || rep.Cutoff.OtherCuts[0].AgreeingFraction < 0.05) {
+				continue
+			}
+			notes = append(notes, fmt.Sprintf("rows dated %s match no logged release's cut: that part of the file came through a copy not in the ledger (an insider or an unlogged channel); releases cut nearest: %s", bandText(e), nearest(rels, e)))
 		}
 		return report.StatusAccused, strings.Join(notes, "; ")
 	}
@@ -1670,4 +1683,41 @@ func canaryRowsText(n int, whose string) string {
 		return fmt.Sprintf("1 row is a canary of %s (a person only %s)", whose, only)
 	}
 	return fmt.Sprintf("%d rows are canaries of %s (people only %s)", n, whose, only)
+}
+
+// mangled tells whether the values of field f in the first rows are, nine
+// in ten, not values at all but what a tool made of them: a number in
+// scientific notation (a spreadsheet's 6.65892E+11 for an OCR) or JSON text.
+func mangled(obs []Observation, f int) bool {
+	seen, bad := 0, 0
+	for _, o := range obs[:min(len(obs), 5000)] {
+		if f >= len(o.Leaked) || o.Leaked[f] == "" {
+			continue
+		}
+		seen++
+		if v := o.Leaked[f]; v[0] == '{' || v[0] == '[' || sciNotation(v) {
+			bad++
+		}
+	}
+	return seen > 0 && 10*bad >= 9*seen
+}
+
+// sciNotation: d.dddE±dd, as a spreadsheet writes a long number.
+func sciNotation(v string) bool {
+	i := strings.IndexAny(v, "Ee")
+	if i < 1 {
+		return false
+	}
+	mant, exp := v[:i], strings.TrimPrefix(strings.TrimPrefix(v[i+1:], "+"), "-")
+	if exp == "" || strings.Trim(exp, "0123456789") != "" {
+		return false
+	}
+	dot := strings.IndexByte(mant, '.')
+	return dot != 0 && strings.Trim(strings.Replace(mant, ".", "", 1), "0123456789") == "" && len(strings.Replace(mant, ".", "", 1)) > 0
+}
+
+// holdsDay tells whether day d may be the cut e dates: inside its band, or
+// past a side the store's knowledge ends at.
+func holdsDay(e *dating.Estimate, d register.Date) bool {
+	return (d >= e.Earliest || e.OpenStart) && (d <= e.Latest || e.OpenEnd)
 }

@@ -848,3 +848,37 @@ func TestCanariesFound(t *testing.T) {
 		t.Errorf("%q", got)
 	}
 }
+
+// TestRewrittenColumnKept: a column read with little confidence that
+// disagrees on every row but holds plain values (a register that numbers
+// credentials its own way) is compared still: only mangled values are
+// left out.
+func TestRewrittenColumnKept(t *testing.T) {
+	w := newWorld(t)
+	s := w.reg.schema
+	leaked := sample(copyFor(s, w.reg.asOf(d("2018-06-15")), "r02"), 1000, 8)
+	ic := s.Index(register.FCIC)
+	for i, r := range leaked {
+		c := slices.Clone(r)
+		c[ic] = "1" + c[ic]
+		leaked[i] = c
+	}
+	lk := leakOf(s, "rewritten.csv", leaked, allFields)
+	for i := range lk.Columns {
+		if lk.Columns[i].Field == register.FCIC {
+			lk.Columns[i].Confidence = 0.3
+		}
+	}
+	res, err := Run(context.Background(), w.cfg, lk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lims := strings.Join(res.Report.Limitations, "\n"); strings.Contains(lims, "left out of the comparison") {
+		t.Errorf("a rewritten column was left out: %q", lims)
+	}
+	for v, want := range map[string]bool{"6.65892E+11": true, "1.23457e+09": true, "6E+11": true, "665892000000": false, "E+11": false, "CALLE 5E": false, "1.2.3E4": false} {
+		if sciNotation(v) != want {
+			t.Errorf("sciNotation(%q) = %v", v, !want)
+		}
+	}
+}

@@ -37,6 +37,7 @@ type matcher struct {
 	cmp                       *comparer
 	vis                       []int      // schema index of each visible field
 	distMask                  uint64     // bits of vis that are distinguishing fields
+	wordedMask                uint64     // of those, the ones written, not coded nor the clave: streets, colonias, credential numbers
 	hashes                    [][]uint32 // chunks of chunkRows rows (no copying as they grow)
 	curp                      keyCol     // per row: the CURP as leaked, zero: none
 	clave                     keyCol
@@ -122,6 +123,9 @@ func newMatcher(s *register.Schema, cmp *comparer, visible []bool, snapshots []r
 		if v && len(m.vis) < maxVisible {
 			if cmp.distinguishing[f] {
 				m.distMask |= 1 << len(m.vis)
+				if f != m.iClave && s.Fields[f].Kind != register.KindCode {
+					m.wordedMask |= 1 << len(m.vis)
+				}
 			}
 			m.vis = append(m.vis, f)
 		}
