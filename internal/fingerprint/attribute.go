@@ -303,7 +303,7 @@ func AttributeWith(key []byte, releases []Release, obs []Observation, o Options)
 
 		if !ev.Accused {
 			_, ev.MarksNeeded = CodeLength(nrel*carriersTested, p.Colluders, o.Epsilon)
-			ev.Missing = missing(ev, p, rel.Rows, canaryVisible, presentAddr, len(positions), len(people))
+			ev.Missing = missing(ev, p, rel.Rows, canaryVisible, presentAddr, len(positions), len(people), nrel*carriersTested)
 		}
 		out[r] = ev
 	}
@@ -362,7 +362,7 @@ func findCanaries(key []byte, releases []Release, obs []Observation, schema *reg
 	idx := func(name string) int { return schema.Index(name) }
 	curpIdx, claveIdx := idx(register.FCURP), idx(register.FClave)
 	nomIdx, patIdx, matIdx, nacIdx := idx(register.FNombre), idx(register.FPaterno), idx(register.FMaterno), idx(register.FNacimiento)
-	regIdx, cicIdx := idx(register.FFechaRegistro), idx(register.FCIC)
+	cicIdx := idx(register.FCIC)
 	get := func(ob *Observation, i int) string {
 		if i < 0 || i >= len(ob.Leaked) {
 			return ""
@@ -377,8 +377,7 @@ func findCanaries(key []byte, releases []Release, obs []Observation, schema *reg
 		return ident.Normalize(c)
 	}
 	keyless := func(ob *Observation) bool {
-		return get(ob, nomIdx) != "" && get(ob, patIdx) != "" && get(ob, matIdx) != "" && get(ob, nacIdx) != "" &&
-			(get(ob, regIdx) != "" || get(ob, cicIdx) != "")
+		return get(ob, nomIdx) != "" && get(ob, patIdx) != "" && get(ob, matIdx) != "" && get(ob, nacIdx) != "" && get(ob, cicIdx) != ""
 	}
 	// A canary is an unlinked row: with none, there is nothing to look for
 	// (and the candidates, which ask the register about each canary, are
@@ -439,7 +438,7 @@ func findCanaries(key []byte, releases []Release, obs []Observation, schema *reg
 		case clave != "":
 			cs = byClave[clave]
 		case keyless(ob):
-			cs = byNames[namesKey(get(ob, nomIdx), get(ob, patIdx), get(ob, matIdx))]
+			cs = byNames[namesKey(ident.Normalize(get(ob, nomIdx)), ident.Normalize(get(ob, patIdx)), ident.Normalize(get(ob, matIdx)))]
 			agrees = canaryAgreesKeyless
 		}
 		owners := map[int]bool{}
@@ -468,7 +467,7 @@ func namesKey(nombre, paterno, materno string) string {
 
 // canaryUnrecognisable is the canary evidence of a leak that shows no key
 // a canary can be recognised by.
-const canaryUnrecognisable = "canaries not recognisable: the file has no CURP or clave (nor the names with birth date and registration date or CIC)"
+const canaryUnrecognisable = "canaries not recognisable: the file has no CURP or clave (nor the names with birth date and CIC)"
 
 // leakedValue is the normalised value of field name in a leaked row, ""
 // when the leak does not show it.
@@ -504,8 +503,11 @@ func canaryAgrees(c register.Record, leaked register.Record, schema *register.Sc
 
 // canaryAgreesKeyless compares a canary with a leaked row that shows no
 // CURP or clave: every identity value shown agrees, and the row shows the
-// three names, the birth date and the registration date or the CIC (a CIC
-// spreadsheets stripped of its leading zeros still agrees).
+// three names, the birth date and the CIC (nine or ten digits drawn at
+// random: as unlikely for another person to share as a CURP; a CIC
+// spreadsheets stripped of its leading zeros still agrees). Names, birth
+// and registration dates alone are not: a real person of another register
+// may share them.
 func canaryAgreesKeyless(c register.Record, leaked register.Record, schema *register.Schema) bool {
 	get := func(name string) string { return leakedValue(leaked, schema, name) }
 	for _, k := range []int{ineNombre, inePaterno, ineMaterno, ineNac} {
@@ -513,8 +515,8 @@ func canaryAgreesKeyless(c register.Record, leaked register.Record, schema *regi
 			return false
 		}
 	}
-	reg, cic := get(register.FFechaRegistro), get(register.FCIC)
-	if reg == "" && cic == "" {
+	cic := get(register.FCIC)
+	if cic == "" {
 		return false
 	}
 	for _, k := range []int{ineNombre, inePaterno, ineMaterno, ineNac, ineSexo, ineRegistro, ineEmision} {
@@ -522,7 +524,7 @@ func canaryAgreesKeyless(c register.Record, leaked register.Record, schema *regi
 			return false
 		}
 	}
-	return cic == "" || strings.TrimLeft(cic, "0") == strings.TrimLeft(c[ineCIC], "0")
+	return strings.TrimLeft(cic, "0") == strings.TrimLeft(c[ineCIC], "0")
 }
 
 // plural writes n with the singular or plural noun.
@@ -534,13 +536,17 @@ func plural(n int, one, many string) string {
 }
 
 // canaryMissChance is the probability that a uniform sample of n rows of a
-// copy of rows rows holding c canaries holds none of them, ≈ (1 − n/N)^c.
+// copy of rows rows holding c canaries holds none of them, ≈ (1 − n/N)^c;
+// −1 when the leak has more rows than the copy (it is no sample of it).
 // With the copy's size unknown (rows ≤ 0) each row is taken as a canary
 // with the copy's rate, (1 − rate)^n: a small copy, whose one canary is
 // forced, holds them more densely, so this errs toward "rarely".
 func canaryMissChance(n int, rows int64, c int, rate float64) float64 {
 	if rows > 0 {
-		if int64(n) >= rows {
+		switch {
+		case int64(n) > rows:
+			return -1 // no sample of the copy: the leak is larger
+		case int64(n) == rows:
 			return 0
 		}
 		return math.Pow(1-float64(n)/float64(rows), float64(c))
@@ -574,7 +580,10 @@ const (
 // missing explains why a release is not accused and what would suffice.
 // rows is the copy's size (0: unknown); visible says whether the leak
 // shows a key a canary could be recognised by (findCanaries).
-func missing(ev Evidence, p Params, rows int64, visible bool, presentAddr, positions, people int) []string {
+//
+// tests is how many bounds were computed (releases × carriers): a carrier
+// bound points to a copy only once multiplied by it, as accusations are.
+func missing(ev Evidence, p Params, rows int64, visible bool, presentAddr, positions, people, tests int) []string {
 	var out []string
 	need := ev.MarksNeeded
 	switch {
@@ -590,7 +599,7 @@ func missing(ev Evidence, p Params, rows int64, visible bool, presentAddr, posit
 		}
 		out = append(out, fmt.Sprintf("address forms: %d marks seen; ≈%d needed against %d colluders (%s)", ev.Marks, need, p.Colluders, rows))
 	default:
-		b := marksBound(ev)
+		b := math.Min(1, marksBound(ev)*float64(tests))
 		if b <= pointsBound {
 			out = append(out, fmt.Sprintf("address forms: %d marks seen, enough for %d colluders; the score points to this copy (bound %.1e) but not past the threshold", ev.Marks, p.Colluders, b))
 		} else {
@@ -633,6 +642,9 @@ func missingCanaries(p Params, rows int64, visible bool, n int) string {
 		none = "the copy's one canary not found"
 	}
 	miss := canaryMissChance(n, rows, p.Canaries, p.CanaryRate)
+	if miss < 0 {
+		return fmt.Sprintf("canaries: %s; the leak (%d rows) is larger than this %d-row copy: if it holds the whole copy, they would be there", none, n, rows)
+	}
 	sample := fmt.Sprintf("a %d-row sample", n)
 	if rows > 0 {
 		sample += fmt.Sprintf(" of this %d-row copy", rows)

@@ -125,11 +125,12 @@
 // is one of R's canary candidates (attempts up to the first not taken today),
 // every identity value it shows agrees with the canary, and it shows the
 // clave or both the given name and first surname. A row without a CURP is
-// one when its clave is a canary's, or when its three names and birth date
-// and its registration date or CIC are (every identity value it shows
-// agreeing); names alone, or names and sección (a canary's sección is its
-// donor's), are not enough, and the evidence says the canaries could not
-// be recognised rather than that none is there. Such a record exists only
+// one when its clave is a canary's, or when its three names, birth date and
+// CIC are (every identity value it shows agreeing: the CIC's nine or ten
+// random digits are as unlikely to be shared as a CURP); names, dates or
+// sección alone (a canary's sección is its donor's) are not enough, and the
+// evidence then says the canaries could not be recognised rather than that
+// none is there. Such a record exists only
 // in R's copy: its bound is 0 (proof by possession).
 //
 // # Carrier 4: the cut instant
