@@ -123,7 +123,7 @@ func (r *Result) Targets() []Target {
 	add("dating-coverage", "dating: truth inside the interval in ≥95% of trials",
 		fmt.Sprintf("%s of %d single-copy trials (%d had no interval)", pct(covered, datingTrials), datingTrials, datingTrials-dated),
 		datingTrials > 0 && float64(covered) >= 0.95*float64(datingTrials), datingTrials > 0)
-	add("dating-mixed", "dating: a file mixed from copies of two cuts is dated at one of them, and the other cut, when named, at the other, in ≥95% of trials",
+	add("dating-mixed", "dating: a file mixed from copies of two cuts is dated at one of them, and the other cut named at the other, in ≥95% of trials",
 		fmt.Sprintf("%s of %d trials", pct(mixCovered, mixTrials), mixTrials),
 		mixTrials > 0 && float64(mixCovered) >= 0.95*float64(mixTrials), mixTrials > 0)
 	md := median(w1000)

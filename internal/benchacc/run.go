@@ -312,8 +312,9 @@ func (o *outcome) tally(c *Cell) {
 		c.CalledOurs++
 	}
 	if o.kind == MixedCuts {
-		// covered: the band holds one of the cuts, and the other cut
-		// named, if any, holds the other
+		// covered: the band holds one of the cuts, and the other cut is
+		// named and holds the other (each person's row from one of the
+		// two copies at random: about half the rows from each)
 		holds := func(a, b string, t register.Date) bool {
 			e, err1 := register.ParseDate(a)
 			l, err2 := register.ParseDate(b)
@@ -326,7 +327,7 @@ func (o *outcome) tally(c *Cell) {
 					continue
 				}
 				other := o.truths[1-k]
-				if len(o.cutoff.OtherCuts) == 0 || holds(o.cutoff.OtherCuts[0].Earliest, o.cutoff.OtherCuts[0].Latest, other) {
+				if len(o.cutoff.OtherCuts) > 0 && holds(o.cutoff.OtherCuts[0].Earliest, o.cutoff.OtherCuts[0].Latest, other) {
 					c.Covered++
 				}
 				break
@@ -410,11 +411,18 @@ func (w *world) leak(j job) (*outcome, *attack.Table, error) {
 		}
 		leak = j.att.Mix(copies, sampleSize(j.rows), r)
 	case MixedCuts:
-		if len(Cuts) < 2 {
-			return nil, nil, fmt.Errorf("copies of two cuts need two cuts")
+		var cuts []int // the cuts some recipient got a copy of
+		for c, rs := range w.byCut {
+			if len(rs) > 0 {
+				cuts = append(cuts, c)
+			}
+		}
+		if len(cuts) < 2 {
+			return nil, nil, fmt.Errorf("copies of two cuts need releases at two cuts: release to at least %d recipients", len(Cuts))
 		}
 		var copies []*attack.Table
-		for _, c := range r.Perm(len(Cuts))[:2] {
+		for _, k := range r.Perm(len(cuts))[:2] {
+			c := cuts[k]
 			i := w.byCut[c][r.IntN(len(w.byCut[c]))]
 			copies = append(copies, w.copies[i])
 			o.leakers = append(o.leakers, w.rels[i].ID)
