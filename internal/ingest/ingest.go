@@ -848,7 +848,11 @@ func (h tableHead) sameTable(o tableHead) bool {
 	if bytes.Equal(h.line, o.line) {
 		return true
 	}
-	return h.delimited && h.delim == o.delim && h.fields == o.fields
+	// as wide, with a row of data (a date, a key, a sección: digits) first
+	// in one of the two: a piece without a header beside one with it, or
+	// two without; two headers of their own (words) are two tables
+	data := func(line []byte) bool { return bytes.ContainsAny(line, "0123456789") }
+	return h.delimited && h.delim == o.delim && h.fields == o.fields && (data(h.line) || data(o.line))
 }
 
 // readTableHead reads the tableHead of a zip entry (gunzipped) from its

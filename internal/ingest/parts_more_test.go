@@ -39,6 +39,10 @@ func TestZipOfSplitParts(t *testing.T) {
 			{"xab", gz([]byte(line(1) + line(2)))},
 			{"LEEME", []byte("Este archivo contiene el padrón.\nPrecio: 500 USD, pago en BTC.\n")},
 		}, testHeader},
+		{"another table as wide", []archived{
+			{"padron-1.csv", []byte(head + line(0) + line(1) + line(2))},
+			{"otra.csv", []byte("telefono,correo,nota,origen,alta\n55123,a@b.mx,x,y,z\n")}, // a header of its own: not joined
+		}, testHeader},
 		{"repeated header", []archived{
 			{"padron-1.csv", []byte(head + line(0))},
 			{"padron-2.csv", []byte("\xef\xbb\xbf" + head + line(1) + line(2))},
@@ -174,5 +178,28 @@ func TestSQLWordBeforeString(t *testing.T) {
 				t.Errorf("skips %v, want one: %s", res.info.Skipped, tc.skipped)
 			}
 		})
+	}
+}
+
+// TestSQLCreateWithComment: a CREATE TABLE whose ";" a comment follows
+// does not hide from the survey the INSERT after it (mysqldump writes a
+// table's rows as one INSERT line: the register was left uncounted, and a
+// catalogue was read instead).
+func TestSQLCreateWithComment(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("CREATE TABLE `estados` (`id` int, `nombre` varchar(40));\n")
+	b.WriteString("INSERT INTO `estados` VALUES (1,'AGUASCALIENTES'),(2,'BAJA CALIFORNIA');\n")
+	b.WriteString("CREATE TABLE `padron` (`curp` varchar(18), `nombre` varchar(40), `paterno` varchar(40), `fecha` date, `seccion` varchar(4)); -- el registro\n")
+	var tuples []string
+	for _, r := range testRows {
+		tuples = append(tuples, "('"+strings.Join(r, "','")+"')")
+	}
+	b.WriteString("INSERT INTO `padron` VALUES " + strings.Join(tuples, ",") + ";\n")
+	res := readAll(t, write(t, "dump.sql", []byte(b.String())), Options{})
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	if res.info.Table != "padron" || !reflect.DeepEqual(res.rows, testRows) {
+		t.Fatalf("table %q, rows %q", res.info.Table, res.rows)
 	}
 }

@@ -1141,7 +1141,15 @@ func surveySQL(br *bufio.Reader) sqlSurvey {
 		if len(b) > 0 {
 			if lineStart {
 				last = 0
-				switch l := bytes.TrimLeft(b, " \t"); {
+				l := bytes.TrimLeft(b, " \t")
+				if inCreate && (hasPrefixFold(l, "INSERT ") || hasPrefixFold(l, "COPY ") || hasPrefixFold(l, "CREATE ")) {
+					// a CREATE TABLE whose end was missed (a comment after
+					// its ";"): what was read of it is noted, and this line
+					// starts a statement of its own
+					inCreate = false
+					sv.createCols(create)
+				}
+				switch {
 				case inCopy:
 					if bytes.HasPrefix(l, []byte("\\.")) {
 						inCopy, cur = false, ""
