@@ -8,10 +8,9 @@ import (
 	"github.com/huella/huella/internal/register"
 )
 
-// keylessCopies releases reg to three recipients and returns copy 0's first
-// rows up to and including its first canary, with the real rows linked (as
-// the analysis links them by names) and the canary unlinked.
-func keylessCopies(t *testing.T) ([]Release, []Observation, int) {
+// threeCopies releases a register of 3,000 people to three recipients:
+// the register, the releases, their copies, and the CURPs of its people.
+func threeCopies(t *testing.T) ([]person, []Release, [][]register.Record, map[string]bool) {
 	t.Helper()
 	reg := testRegister(3000, 5)
 	var rels []Release
@@ -24,6 +23,15 @@ func keylessCopies(t *testing.T) ([]Release, []Observation, int) {
 	for _, ps := range reg {
 		inReg[ps.rec[ineCURP]] = true
 	}
+	return reg, rels, copies, inReg
+}
+
+// keylessCopies releases a register to three recipients and returns copy 0's first
+// rows up to and including its first canary, with the real rows linked (as
+// the analysis links them by names) and the canary unlinked.
+func keylessCopies(t *testing.T) ([]Release, []Observation, int) {
+	t.Helper()
+	reg, rels, copies, inReg := threeCopies(t)
 	end := -1
 	for i, row := range copies[0] {
 		if !inReg[row[ineCURP]] {

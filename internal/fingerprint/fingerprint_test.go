@@ -367,17 +367,7 @@ func TestAttributeSingleLeak(t *testing.T) {
 }
 
 func TestAttributeCanary(t *testing.T) {
-	reg := testRegister(3000, 5)
-	var rels []Release
-	var copies [][]register.Record
-	for k := 0; k < 3; k++ {
-		rows, rel := makeCopy(t, fmt.Sprintf("rel-%d", k), reg, testParams())
-		rels, copies = append(rels, rel), append(copies, rows)
-	}
-	inReg := map[string]bool{}
-	for _, ps := range reg {
-		inReg[ps.rec[ineCURP]] = true
-	}
+	reg, rels, copies, inReg := threeCopies(t)
 	// a leak of 5 rows holding one canary of copy 0, addresses removed
 	var leak []register.Record
 	for _, row := range copies[0] {
