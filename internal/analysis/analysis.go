@@ -854,10 +854,10 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 	switch {
 	case fewMatch && keyedOurs >= minKeyedOurs && d >= 0.5 && 2*keyedOurs >= m:
 		// Few rows are our people, but those few are written as we held
-		// them: a key and two or more of our addresses, sections or
-		// credentials agreeing with one version, which another register
-		// of the same people does not do row after row. Part of the
-		// file is ours, however small a part.
+		// them (minKeyedOurs): a key, and our wording of a street or a
+		// credential number among the values agreeing with one version,
+		// which another register of the same people does not show row
+		// after row. Part of the file is ours, however small a part.
 		rep.Verdict = report.Partial
 		elsewhere = examined - oursRows
 		rep.VerdictReason = fmt.Sprintf("%d of %d rows are ours, %d of them holding the CURP or clave of one of our people and written as one of our versions, with our wording of streets or credential numbers (%.1f%% of distinguishing fields agree); %s", oursRows, examined, keyedOurs, 100*d, comeFromElsewhere(elsewhere))
