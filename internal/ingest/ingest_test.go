@@ -628,20 +628,27 @@ func TestXLSXLongRow(t *testing.T) {
 	rows := append([][]string{testHeader}, testRows...)
 	rows = append(rows[:2], append([][]string{{"PEGL890909MJCRMS08", strings.Repeat("X", 5000), "UNO", "1989-09-09", "0123"}}, rows[2:]...)...)
 	setRows(x, sheet, rows)
-	var buf bytes.Buffer
-	if err := x.Write(&buf); err != nil {
-		t.Fatal(err)
-	}
-	res := readAll(t, write(t, "leak.xlsx", buf.Bytes()), Options{MaxLineBytes: 1000})
-	if res.err != nil {
-		t.Fatal(res.err)
-	}
+	res := readWorkbook(t, x, Options{MaxLineBytes: 1000})
 	if len(res.rows) != len(testRows) || len(res.info.Skipped) != 1 || res.info.Skipped[0].Line != 3 || !strings.Contains(res.info.Skipped[0].Reason, "longer than 1000 bytes") {
 		t.Fatalf("%d rows, skips %v", len(res.rows), res.info.Skipped)
 	}
 }
 
 // setRows writes rows into a sheet from A1 down.
+// readWorkbook writes x to a file and reads it whole.
+func readWorkbook(t *testing.T, x *excelize.File, opt Options) result {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := x.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	res := readAll(t, write(t, "leak.xlsx", buf.Bytes()), opt)
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	return res
+}
+
 func setRows(x *excelize.File, sheet string, rows [][]string) {
 	for i, row := range rows {
 		cells := make([]any, len(row))
@@ -688,14 +695,7 @@ func TestXLSXSheetsOfParts(t *testing.T) {
 	setRows(x, "Ags", [][]string{testHeader, testRows[0]})
 	x.NewSheet("BC")
 	setRows(x, "BC", [][]string{testHeader, testRows[1], testRows[2]})
-	var buf bytes.Buffer
-	if err := x.Write(&buf); err != nil {
-		t.Fatal(err)
-	}
-	res := readAll(t, write(t, "leak.xlsx", buf.Bytes()), Options{})
-	if res.err != nil {
-		t.Fatal(res.err)
-	}
+	res := readWorkbook(t, x, Options{})
 	if !reflect.DeepEqual(res.header, testHeader) || !reflect.DeepEqual(res.rows, testRows) {
 		t.Fatalf("header %q, rows %q", res.header, res.rows)
 	}
@@ -720,14 +720,7 @@ func TestXLSXSheetsWithoutHeader(t *testing.T) {
 		setRows(x, "Hoja2", testRows[1:])
 		x.NewSheet("Notas")
 		setRows(x, "Notas", [][]string{{"Entrega", "al", "partido", "en", "marzo"}, {"sin", "datos", "de", "nadie", "más"}})
-		var buf bytes.Buffer
-		if err := x.Write(&buf); err != nil {
-			t.Fatal(err)
-		}
-		res := readAll(t, write(t, "leak.xlsx", buf.Bytes()), Options{})
-		if res.err != nil {
-			t.Fatal(res.err)
-		}
+		res := readWorkbook(t, x, Options{})
 		if !reflect.DeepEqual(res.rows, testRows) || withHeader && !reflect.DeepEqual(res.header, testHeader) {
 			t.Errorf("header on the first sheet %v: header %q, rows %q", withHeader, res.header, res.rows)
 		}
