@@ -3,7 +3,7 @@
 #
 #   go run ./cmd/huella bench accuracy --quick --enforce "$ENFORCED"
 #
-# (a few minutes on two cores) and fails when any innocent recipient is
+# (under a minute on two cores) and fails when any innocent recipient is
 # accused (always enforced) or a target listed in ENFORCED is below its goal.
 #
 # ENFORCED lists the targets the method meets today (docs/accuracy.md has

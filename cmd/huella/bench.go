@@ -142,8 +142,8 @@ accused, verdicts, and whether the true cut lies in the dated band. Keyless
 linkage is measured on leaks with CURP and clave removed and typing errors
 injected. Every target of the method is printed with its figure.
 
-A full run takes about 20 minutes on two cores and writes docs/accuracy.md
-(--out); --quick takes a few minutes and writes nothing unless --out is
+A full run takes about two minutes on two cores and writes docs/accuracy.md
+(--out); --quick takes under a minute and writes nothing unless --out is
 given. --enforce makes the command exit 1 when a listed target is missed or
 any innocent recipient is accused ("all" for every target).
 
