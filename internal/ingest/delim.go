@@ -189,7 +189,7 @@ var byteOf1252 = func() map[rune]byte {
 // doubleEncoded tells whether the lines of p (the first bytes of UTF-8
 // delimited text) are UTF-8 encoded twice: of its lines with characters
 // beyond ASCII, three or more, and half or more, are repaired by
-// decodeTwice. UTF-8 written once ("PEÑA", "SÃO") is never: going back a
+// decodeTwice or show a character lost to it (lostTwice). UTF-8 written once ("PEÑA", "SÃO") is never: going back a
 // byte a character does not give UTF-8.
 func doubleEncoded(p []byte) bool {
 	lines := bytes.Split(p, []byte{'\n'})
@@ -202,11 +202,19 @@ func doubleEncoded(p []byte) bool {
 			continue
 		}
 		wide++
-		if _, ok := decodeTwice(ln); ok {
+		if _, ok := decodeTwice(ln); ok || lostTwice(ln) {
 			twice++
 		}
 	}
 	return twice >= 3 && 2*twice >= wide
+}
+
+// lostTwice tells whether a line holds a character encoded twice whose
+// second byte a decoder replaced with U+FFFD ("Ã\uFFFD" was Á or Í:
+// Windows-1252 leaves 0x81 and 0x8D undefined). Such a line cannot be
+// repaired, but it is a sign its file was encoded twice.
+func lostTwice(ln []byte) bool {
+	return bytes.Contains(ln, []byte("Ã\uFFFD")) || bytes.Contains(ln, []byte("Â\uFFFD"))
 }
 
 func hasHigh(b []byte) bool {

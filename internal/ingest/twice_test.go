@@ -50,3 +50,19 @@ func TestDoubleEncoded(t *testing.T) {
 		t.Errorf("written once: rows %q, %d repaired", res.rows, res.info.Repaired)
 	}
 }
+
+// TestDoubleEncodedLossy: a file encoded twice by a decoder that wrote
+// U+FFFD for the bytes Windows-1252 leaves undefined (Á, Í) is still known
+// as encoded twice: the lines it can repair are repaired, the others kept.
+func TestDoubleEncodedLossy(t *testing.T) {
+	lines := []string{"nombre,paterno,calle",
+		"MARÃ\uFFFDA,PÃ‰REZ,CALLE 1", "ÃNGEL,NÃšÑEZ,CALLE 2", "RAÃšL,DÃ\uFFFDAZ,CALLE 3",
+		"JOSÃ‰,PEÃ‘A,CALLE 4", "RENÃ‰,MUÃ‘OZ,CALLE 5", "INÃ‰S,OLGUÃ\uFFFDN,CALLE 6", "ANA,LÃ“PEZ,CALLE 7"}
+	res := readAll(t, write(t, "lossy.csv", []byte(strings.Join(lines, "\n")+"\n")), Options{})
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	if res.info.Repaired != 3 || res.rows[3][0] != "JOSÉ" || res.rows[6][1] != "LÓPEZ" || res.rows[0][0] != "MARÃ\uFFFDA" {
+		t.Errorf("%d repaired, rows %q", res.info.Repaired, res.rows)
+	}
+}
