@@ -44,6 +44,8 @@ func (f *fakeRegister) LinkAll(recs []register.Record) []Link {
 		k := rec[s.Index(register.FNombre)] + "|" + rec[s.Index(register.FPaterno)] + "|" + rec[s.Index(register.FNacimiento)]
 		if id, ok := f.byName[k]; ok {
 			out[i] = Link{PersonID: id, Weight: 40, Candidates: 1}
+		} else if rec[s.Index(register.FNombre)] == "COMUN" { // a common name: several candidates, none decisive
+			out[i] = Link{Reason: "ambiguous", Candidates: 2}
 		} else {
 			out[i] = Link{Reason: "no_candidates"}
 		}
@@ -880,5 +882,38 @@ func TestRewrittenColumnKept(t *testing.T) {
 		if sciNotation(v) != want {
 			t.Errorf("sciNotation(%q) = %v", v, !want)
 		}
+	}
+}
+
+// TestKeylessUnresolvedShare: rows of a keyless file that resemble several
+// of our people (common names) are left out of the share that decides ours
+// against partial only up to 1% of the rows: 15% of a file, from another
+// register, made it partial, not ours.
+func TestKeylessUnresolvedShare(t *testing.T) {
+	w := newWorld(t)
+	s := w.reg.schema
+	cut := d("2018-06-15")
+	ours := sample(copyFor(s, w.reg.asOf(cut), "r02"), 850, 3)
+	var foreign []register.Record
+	for _, r := range newFakeRegister(99, 2000, d("2017-01-01"), d("2021-12-31")).asOf(cut)[:150] {
+		c := slices.Clone(r)
+		c[s.Index(register.FNombre)] = "COMUN"
+		foreign = append(foreign, c)
+	}
+	keyless := []string{register.FNombre, register.FPaterno, register.FMaterno, register.FNacimiento, register.FSeccion, register.FCalle, register.FCIC}
+	res, err := Run(context.Background(), w.cfg, leakOf(s, "k", append(slices.Clone(ours), foreign...), keyless))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Report.Verdict != report.Partial {
+		t.Errorf("850 of ours and 150 unresolved from elsewhere: %s (%s)", res.Report.Verdict, res.Report.VerdictReason)
+	}
+	// a few unresolved rows in a copy of ours leave it ours
+	res, err = Run(context.Background(), w.cfg, leakOf(s, "k", append(slices.Clone(ours), foreign[:5]...), keyless))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Report.Verdict != report.Ours {
+		t.Errorf("850 of ours and 5 unresolved: %s (%s)", res.Report.Verdict, res.Report.VerdictReason)
 	}
 }
