@@ -336,8 +336,8 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 	}
 	visible := make([]bool, len(s.Fields))
 	for _, c := range leak.Columns {
-		if c.Field != "" {
-			if i := s.Index(c.Field); i >= 0 {
+		for _, name := range append([]string{c.Field}, c.Fields...) { // a full name fills three
+			if i := s.Index(name); name != "" && i >= 0 {
 				visible[i] = true
 			}
 		}

@@ -917,3 +917,30 @@ func TestKeylessUnresolvedShare(t *testing.T) {
 		t.Errorf("850 of ours and 5 unresolved: %s (%s)", res.Report.Verdict, res.Report.VerdictReason)
 	}
 }
+
+// TestFullNameColumn: a party's copy with the full name in one column (the
+// mapping fills nombre, paterno and materno from it) is linked by name:
+// it was not_ours, every row unlinked, because only nombre counted as
+// shown and linkage needs a surname.
+func TestFullNameColumn(t *testing.T) {
+	w := newWorld(t)
+	s := w.reg.schema
+	leaked := sample(copyFor(s, w.reg.asOf(d("2018-06-15")), "r02"), 1000, 12)
+	lk := leakOf(s, "completo.csv", leaked, []string{register.FNombre, register.FPaterno, register.FMaterno, register.FNacimiento, register.FSeccion})
+	cols := []report.Column{{Index: 0, Header: "NOMBRE COMPLETO", Field: register.FNombre, Fields: []string{register.FNombre, register.FPaterno, register.FMaterno}, Confidence: 1}}
+	for _, c := range lk.Columns[3:] {
+		c.Index -= 2
+		cols = append(cols, c)
+	}
+	lk.Columns = cols
+	res, err := Run(context.Background(), w.cfg, lk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep := res.Report; rep.Verdict != report.Ours || rep.Match.RowsMatched != 1000 {
+		t.Errorf("full names: %s, %d rows matched (%s)", rep.Verdict, rep.Match.RowsMatched, rep.VerdictReason)
+	}
+	if got := fieldsOfLayout("full:paterno,materno,nombre"); !slices.Equal(got, []string{register.FPaterno, register.FMaterno, register.FNombre}) {
+		t.Errorf("fieldsOfLayout: %q", got)
+	}
+}

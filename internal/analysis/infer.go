@@ -1,6 +1,8 @@
 package analysis
 
 import (
+	"strings"
+
 	"github.com/huella/huella/internal/infer"
 	"github.com/huella/huella/internal/register"
 	"github.com/huella/huella/internal/report"
@@ -22,10 +24,32 @@ func InferMapping(schema *register.Schema, header []string, sample [][]string) M
 	for _, c := range m.Columns {
 		out.columns = append(out.columns, report.Column{
 			Index: c.Index, Header: c.Header, Field: c.Field, Extra: c.Extra,
-			Confidence: report.Round6(c.Confidence),
+			Fields: fieldsOfLayout(c.Layout), Confidence: report.Round6(c.Confidence),
 		})
 	}
 	return out
+}
+
+// fieldsOfLayout lists the fields a column of full names or of both
+// surnames fills (its layout "full:nombre,paterno,materno", "full:paterno,materno"
+// ...), nil for any other column.
+func fieldsOfLayout(layout string) []string {
+	parts, ok := strings.CutPrefix(layout, "full:")
+	if !ok {
+		return nil
+	}
+	var fields []string
+	for _, p := range strings.Split(parts, ",") {
+		switch p {
+		case "nombre":
+			fields = append(fields, register.FNombre)
+		case "paterno":
+			fields = append(fields, register.FPaterno)
+		case "materno":
+			fields = append(fields, register.FMaterno)
+		}
+	}
+	return fields
 }
 
 func (m *inferMapping) Columns() []report.Column { return m.columns }

@@ -121,11 +121,14 @@ const MaxSkippedParts = 20
 
 // Column is one column of the leak and the register field it holds.
 type Column struct {
-	Index      int     `json:"index"`
-	Header     string  `json:"header"`
-	Field      string  `json:"field"`           // register field, "" when none
-	Extra      string  `json:"extra,omitempty"` // e.g. "phone", "email": not in the register
-	Confidence float64 `json:"confidence"`
+	Index  int    `json:"index"`
+	Header string `json:"header"`
+	Field  string `json:"field"` // register field, "" when none
+	// Fields, for a column holding several fields (a full name, both
+	// surnames), lists them all, Field among them.
+	Fields     []string `json:"fields,omitempty"`
+	Extra      string   `json:"extra,omitempty"` // e.g. "phone", "email": not in the register
+	Confidence float64  `json:"confidence"`
 }
 
 // Match summarises linkage of the leak's rows to the register.
