@@ -872,7 +872,11 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 			rep.VerdictReason += fmt.Sprintf(", and their addresses, sections and credentials agree with ours in only %.0f%% of fields", 100*d)
 		}
 		if !hasKeys(s, visible) {
-			rep.VerdictReason += "; the file holds no CURP or clave de elector, so rows were linked by name, birth date and address only"
+			if hasLinkFields(s, visible) {
+				rep.VerdictReason += "; the file holds no CURP or clave de elector, so rows were linked by " + linkFieldsOf(s, visible) + " only"
+			} else {
+				rep.VerdictReason += "; the file holds no CURP or clave de elector, and too little to link a row by name (" + linkFieldsOf(s, visible) + "): no row was linked"
+			}
 			if unresolved > 0 {
 				rep.VerdictReason += fmt.Sprintf(" (%s of the register but could not be told apart from others)", strings.Replace(resemble(unresolved), " more", "", 1))
 			}
