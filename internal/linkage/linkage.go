@@ -376,11 +376,41 @@ func (ix *Index) link(rec register.Record, md *Model, s *scratch) Match {
 		case best.best-second.best < ix.opts.Margin:
 			m.Reason = "ambiguous"
 			return m
+		case md.strangers && ix.nameDiffers(&s.p, md, best):
+			m.Reason = "name_differs"
+			return m
 		}
 	}
 	m.Method = method
 	m.PersonID = ix.vers[best.lo].person
 	return m
+}
+
+// nameDiffers tells whether the row's given name or a surname is wholly
+// different from the best version of the person it would link to (not a
+// typo, an abbreviation or a missing part: those are close, similar or
+// missing) while no birth date agrees to the day. It is asked of batches
+// of rows mostly not in the register (Model.strangers), where a sibling,
+// a cousin or a namesake of the same sección, scoring high on a rare
+// surname and the sección, is far likelier than the person: in a batch of
+// our own rows a name typed wrong is still the person, and is linked.
+func (ix *Index) nameDiffers(p *prepared, md *Model, ps personScore) bool {
+	for j := ps.lo; j < ps.hi; j++ {
+		g, w := ix.compare(p, &ix.vers[j], md)
+		if w != ps.best {
+			continue
+		}
+		if g.level(fNacimiento) == 1 {
+			return false
+		}
+		for _, f := range []int{fNombre, fPaterno, fMaterno} {
+			if g.level(f) == nLevels[f] {
+				return true
+			}
+		}
+		return false
+	}
+	return false
 }
 
 // threshold is the least score of a probabilistic link.

@@ -88,6 +88,10 @@ type Model struct {
 	// Refused says why EM's estimate was not used ("" when it was, or when
 	// EM did not run).
 	Refused string
+	// strangers: EM was refused because the batch's rows are mostly
+	// people not in the register (LinkWith then refuses links that rest
+	// on a wholly different name: nameDiffers).
+	strangers bool
 }
 
 func refuse(prior *Model, why string) *Model {
@@ -705,7 +709,9 @@ func em(prior *Model, b *batchPairs) *Model {
 		// namesakes), among whom the given name mostly differs. Weights
 		// learnt from them would let such pairs link.
 		if md.M[f][1] < prior.M[f][1]/2 {
-			return refuse(prior, fieldNames[f]+": full agreement rare among the estimated matches (the rows are mostly other people)")
+			r := refuse(prior, fieldNames[f]+": full agreement rare among the estimated matches (the rows are mostly other people)")
+			r.strangers = true
+			return r
 		}
 	}
 	md.setWeights()
