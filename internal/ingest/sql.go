@@ -70,6 +70,16 @@ func (s *sqlSource) peek() byte {
 	return b[0]
 }
 
+// peekIn is peek inside a value or a tuple, where the input may not end:
+// at the end it returns s.truncated's error.
+func (s *sqlSource) peekIn() (byte, error) {
+	b, err := s.br.Peek(1)
+	if err != nil {
+		return 0, s.truncated(err)
+	}
+	return b[0], nil
+}
+
 func (s *sqlSource) errorf(format string, a ...any) error {
 	return &ParseError{File: s.lr.file, Line: s.ln, Column: s.col, Err: fmt.Errorf(format, a...)}
 }
@@ -956,11 +966,9 @@ func (s *sqlSource) cast() error {
 	}
 	depth := 0
 	for {
-		c := s.peek()
-		if c == 0 {
-			if _, err := s.br.Peek(1); err != nil {
-				return s.truncated(err)
-			}
+		c, err := s.peekIn()
+		if err != nil {
+			return err
 		}
 		if depth == 0 && (c == ',' || c == ')') {
 			return nil
@@ -999,11 +1007,9 @@ func (s *sqlSource) rawValue(ignore bool) error {
 	depth := 0
 	words := start // where the words before the next string start in buf
 	for {
-		c := s.peek()
-		if c == 0 {
-			if _, err := s.br.Peek(1); err != nil {
-				return s.truncated(err)
-			}
+		c, err := s.peekIn()
+		if err != nil {
+			return err
 		}
 		if depth == 0 && (c == ',' || c == ')') {
 			break
@@ -1079,11 +1085,9 @@ func isWordByte(c byte) bool {
 func (s *sqlSource) skipTuple() error {
 	depth := 0
 	for {
-		c := s.peek()
-		if c == 0 {
-			if _, err := s.br.Peek(1); err != nil {
-				return s.truncated(err)
-			}
+		c, err := s.peekIn()
+		if err != nil {
+			return err
 		}
 		if c == '\'' {
 			if err := s.str(s.backslash); err != nil {
