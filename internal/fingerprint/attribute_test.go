@@ -8,14 +8,15 @@ import (
 	"github.com/huella/huella/internal/register"
 )
 
-// threeCopies releases a register of 3,000 people to three recipients:
-// the register, the releases, their copies, and the CURPs of its people.
-func threeCopies(t *testing.T) ([]person, []Release, [][]register.Record, map[string]bool) {
+// releaseCopies releases a register of people people (seed seed) to n
+// recipients: the register, the releases, their copies, and the CURPs of
+// its people.
+func releaseCopies(t *testing.T, people int, seed uint64, n int) ([]person, []Release, [][]register.Record, map[string]bool) {
 	t.Helper()
-	reg := testRegister(3000, 5)
+	reg := testRegister(people, seed)
 	var rels []Release
 	var copies [][]register.Record
-	for k := 0; k < 3; k++ {
+	for k := 0; k < n; k++ {
 		rows, rel := makeCopy(t, fmt.Sprintf("rel-%d", k), reg, testParams())
 		rels, copies = append(rels, rel), append(copies, rows)
 	}
@@ -31,7 +32,7 @@ func threeCopies(t *testing.T) ([]person, []Release, [][]register.Record, map[st
 // the analysis links them by names) and the canary unlinked.
 func keylessCopies(t *testing.T) ([]Release, []Observation, int) {
 	t.Helper()
-	reg, rels, copies, inReg := threeCopies(t)
+	reg, rels, copies, inReg := releaseCopies(t, 3000, 5, 3)
 	end := -1
 	for i, row := range copies[0] {
 		if !inReg[row[ineCURP]] {

@@ -367,7 +367,7 @@ func TestAttributeSingleLeak(t *testing.T) {
 }
 
 func TestAttributeCanary(t *testing.T) {
-	reg, rels, copies, inReg := threeCopies(t)
+	reg, rels, copies, inReg := releaseCopies(t, 3000, 5, 3)
 	// a leak of 5 rows holding one canary of copy 0, addresses removed
 	var leak []register.Record
 	for _, row := range copies[0] {
@@ -390,13 +390,7 @@ func TestAttributeCanary(t *testing.T) {
 }
 
 func TestAttributeCollusion(t *testing.T) {
-	reg := testRegister(6000, 6)
-	var rels []Release
-	var copies [][]register.Record
-	for k := 0; k < 8; k++ {
-		rows, rel := makeCopy(t, fmt.Sprintf("rel-%d", k), reg, testParams())
-		rels, copies = append(rels, rel), append(copies, rows)
-	}
+	reg, rels, copies, _ := releaseCopies(t, 6000, 6, 8)
 	byCURP := func(rows []register.Record) map[string]register.Record {
 		m := map[string]register.Record{}
 		for _, r := range rows {
