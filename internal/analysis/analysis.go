@@ -1534,7 +1534,7 @@ func limitations(rep *report.Report, cfg Config, est *dating.Estimate, anyDist b
 		out = append(out, "The file holds only identity fields (names, CURP, birth date): they are the same in every register of these people, so they cannot show by themselves that the copy is ours.")
 	}
 	if probRows > 0 {
-		out = append(out, fmt.Sprintf("%s linked without a usable key, by probabilistic linkage on %s; such links can be wrong.", rowsWere(probRows), linkFields))
+		out = append(out, fmt.Sprintf("%s %s linked without a usable key, by probabilistic linkage on %s; such links can be wrong.", plural(probRows, "row"), wasWere(probRows), linkFields))
 	}
 	if unexamined > 0 {
 		out = append(out, fmt.Sprintf("%d rows that no CURP or clave linked were not examined: probabilistic linkage holds at most %d rows past the first %d, in file order, and runs only when its index of the register fits in memory beside the rows. The verdict and the cut-off rest on the rows examined, and the exposure counts only the people matched, so it is a lower bound.", unexamined, 2*maxObs, maxObs))
@@ -1605,14 +1605,6 @@ func linkFieldsOf(s *register.Schema, visible []bool) string {
 		return parts[0]
 	}
 	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
-}
-
-// rowsWere is "1 row was" or "N rows were".
-func rowsWere(n int) string {
-	if n == 1 {
-		return "1 row was"
-	}
-	return fmt.Sprintf("%d rows were", n)
 }
 
 // plural is n and the noun, with an s unless n is 1.

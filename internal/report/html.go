@@ -195,10 +195,7 @@ func orderP(a Attribution) string {
 			return BoundText(c.Bound, c.Log10Bound)
 		}
 	}
-	if p == 0 {
-		return "<1e-308"
-	}
-	return fmt.Sprintf("%.1e", p)
+	return "<1e-308"
 }
 
 // cutoffText is the caption under the cut-off chart. A file mixed from two

@@ -334,18 +334,11 @@ func (r *Report) Summary() string {
 	case r.Affected.People == 0:
 		b.WriteString("  exposed:     no one\n")
 	case e == 1:
-		fmt.Fprintf(&b, "  exposed:     %s in 1 entidad\n", people(r.Affected.People))
+		fmt.Fprintf(&b, "  exposed:     %s in 1 entidad\n", count(r.Affected.People, "person", "people"))
 	default:
-		fmt.Fprintf(&b, "  exposed:     %s in %d entidades\n", people(r.Affected.People), e)
+		fmt.Fprintf(&b, "  exposed:     %s in %d entidades\n", count(r.Affected.People, "person", "people"), e)
 	}
 	return b.String()
-}
-
-func people(n int) string {
-	if n == 1 {
-		return "1 person"
-	}
-	return fmt.Sprintf("%d people", n)
 }
 
 // Percent writes a share as a percentage with one decimal, never rounding
