@@ -127,10 +127,11 @@ func (c *comparer) hash(f int, v string) uint32 {
 // hash of the value as read. Canonicalising an address costs ≈150 ns;
 // streets and colonias repeat (a register's names are few against its
 // people), and a value met again costs its 64-bit hash and one look-up. A
-// value taken for another (the same set and the same 32-bit tag: 2⁻³² a
-// slot, addrMemoWays slots a look-up of a value not held) would get the
-// other's hash: about the chance two values' 32-bit comparison hashes
-// have of agreeing, which every comparison already accepts.
+// value is found by its whole 64-bit key: a value taken for another needs
+// the two keys equal (2⁻⁶⁴ a pair). With a part of the key only (32 bits
+// and the set's 12), a value could be taken for another held in the memo,
+// and whether it was held depended on which worker had hashed what: the
+// same leak gave other agreements on other cores.
 //
 // A set holds the last addrMemoWays values that fell into it: with one
 // slot a set, the values sharing a slot (two in five at a leak's ≈9,000
@@ -147,13 +148,13 @@ type addrMemo struct {
 	resting int // values still to go straight to the comparer
 }
 
-// addrMemoSlot: the key's low 32 bits (its high bits chose the set) and
-// the value's hash; 0 in tag: empty.
+// addrMemoSlot: the value's key and its hash; 0 in key: empty.
 type addrMemoSlot struct {
-	tag, x uint32
+	key uint64
+	x   uint32
 }
 
-// 128 KiB a worker, near its core; a set is half a cache line.
+// 256 KiB a worker, near its core; a set is a cache line.
 const (
 	addrMemoBits   = 12
 	addrMemoSets   = 1 << addrMemoBits
@@ -176,18 +177,17 @@ func (m *addrMemo) hash(c *comparer, f int, v string) uint32 {
 		}
 		m.n, m.hits = 0, 0
 	}
-	k := valueKey(v)
+	k := valueKey(v) // never 0
 	set := &m.sets[k>>(64-addrMemoBits)]
-	tag := uint32(k) // the low bit is always set
 	for i := range set {
-		if set[i].tag == tag {
+		if set[i].key == k {
 			m.hits++
 			return set[i].x
 		}
 	}
 	x := c.hash(f, v)
 	copy(set[1:], set[:addrMemoWays-1]) // the oldest leaves
-	set[0] = addrMemoSlot{tag, x}
+	set[0] = addrMemoSlot{k, x}
 	return x
 }
 

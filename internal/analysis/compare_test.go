@@ -398,3 +398,27 @@ func TestAddrMemoSets(t *testing.T) {
 		t.Errorf("%d hits in %d look-ups of %d values, want 90%%", hits, n, len(vocab))
 	}
 }
+
+// TestAddrMemoWholeKey: two values whose keys share the set's bits and
+// the low 32 bits (found by a birthday search) are told apart. When the
+// memo compared those bits only, the second got the first's hash, and the
+// same leak gave other agreements on other cores (each worker holds its
+// own memo).
+func TestAddrMemoWholeKey(t *testing.T) {
+	a, b := "DOMicIlIO cOnOCIDO ", "CALLE ZZ 5876807"
+	ka, kb := valueKey(a), valueKey(b)
+	if ka>>(64-addrMemoBits) != kb>>(64-addrMemoBits) || uint32(ka) != uint32(kb) || ka == kb {
+		t.Fatalf("keys %x and %x: not the partial collision this test needs", ka, kb)
+	}
+	s := register.INE()
+	c := newComparer(s)
+	calle := s.Index(register.FCalle)
+	if c.hash(calle, a) == c.hash(calle, b) {
+		t.Fatal("the two values compare equal")
+	}
+	var m addrMemo
+	m.hash(c, calle, a)
+	if got, want := m.hash(c, calle, b), c.hash(calle, b); got != want {
+		t.Errorf("%q after %q: memo %d, comparer %d", b, a, got, want)
+	}
+}

@@ -1,6 +1,7 @@
 package linkage
 
 import (
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -189,8 +190,8 @@ func (ix *Index) priorModel() *Model {
 		}
 	}
 	birthSq := 0.0
-	for _, c := range births {
-		f := float64(c) / n
+	for _, d := range slices.Sorted(maps.Keys(births)) { // in order: the same sum every run
+		f := float64(births[d]) / n
 		birthSq += f * f
 	}
 	exact := [nFields]float64{
