@@ -556,6 +556,8 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 		}
 	}
 
+	foreignKeys := mt.unlinkForeignKeys()
+
 	// 3. Unmatched rows past the observation window: read again for their
 	// records (canaries hide there; keyed rows may still link without keys),
 	// unless the first reading kept them all.
@@ -647,6 +649,10 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 		recs := make([]register.Record, len(rows))
 		for i, r := range rows {
 			recs[i] = pending[r]
+			if _, foreign := slices.BinarySearch(foreignKeys, r); foreign {
+				// linked by name, not again by the key it holds
+				recs[i] = withoutKeys(recs[i], mt.iCURP, mt.iClave)
+			}
 		}
 		links := lk.LinkAll(recs)
 		var cs []cand
@@ -1076,6 +1082,9 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 	}
 	if widenSkipped > 0 {
 		rep.Limitations = append(rep.Limitations, fmt.Sprintf("%d rows linked to our people but written as none of their versions were not compared with each of the person's versions (%d were): a row mixed from several of our versions among them counts as written elsewhere.", widenSkipped, maxWiden))
+	}
+	if len(foreignKeys) > 0 {
+		rep.Limitations = append(rep.Limitations, fmt.Sprintf("%s held the CURP or clave de elector of a person of the register but under half of the person's names and birth date (or neither the given name nor the birth date), and at most one of their street, colonia and credential numbers: not linked by that key (someone else's key: a typo, keys swapped), linked by name where possible.", plural(len(foreignKeys), "row")))
 	}
 	if claveSkipped > 0 {
 		rep.Limitations = append(rep.Limitations, fmt.Sprintf("%d rows whose CURP the register does not know were not looked up by their clave de elector as well: too many for look-ups (most of the file is not ours).", claveSkipped))
@@ -1605,6 +1614,18 @@ func linkFieldsOf(s *register.Schema, visible []bool) string {
 		return parts[0]
 	}
 	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
+}
+
+// withoutKeys is a copy of rec with its CURP and clave (at iCURP and iClave,
+// -1 for none) blank.
+func withoutKeys(rec register.Record, iCURP, iClave int) register.Record {
+	out := slices.Clone(rec)
+	for _, i := range [2]int{iCURP, iClave} {
+		if i >= 0 && i < len(out) {
+			out[i] = ""
+		}
+	}
+	return out
 }
 
 // plural is n and the noun, with an s unless n is 1.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/huella/huella/internal/dating"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -943,5 +944,147 @@ func TestFullNameColumn(t *testing.T) {
 	}
 	if got := fieldsOfLayout("full:paterno,materno,nombre"); !slices.Equal(got, []string{register.FPaterno, register.FMaterno, register.FNombre}) {
 		t.Errorf("fieldsOfLayout: %q", got)
+	}
+}
+
+// runBothWays runs the analysis of leaked as lookups and as a scan of the
+// store, and fails unless both give the same report and affected list.
+func runBothWays(t *testing.T, w *world, leaked []register.Record, fields []string) *Result {
+	t.Helper()
+	s := w.reg.schema
+	base, err := Run(context.Background(), w.cfg, leakOf(s, "leak", leaked, fields))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := w.cfg
+	cfg.Scan = w.reg.VersionsOf
+	cfg.Known.MaxPerson = uint64(len(w.reg.persons))
+	cfg.LookupRows = 10
+	scan, err := Run(context.Background(), cfg, leakOf(s, "leak", leaked, fields))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := base.Report.JSON()
+	b, _ := scan.Report.JSON()
+	if !bytes.Equal(a, b) || !slices.Equal(base.Affected, scan.Affected) {
+		t.Errorf("scan and lookup differ:\n%s\n%s", a, b)
+	}
+	return base
+}
+
+// TestForeignKeys: a row holding the CURP and clave of a person of the
+// register whose names, birth date, street and credential it does not
+// share is not that person's: the person is not exposed by it. Our rows
+// whose keys were swapped for other people's are linked by name to their
+// own people; strangers given our keys are not linked.
+func TestForeignKeys(t *testing.T) {
+	w := newWorld(t)
+	s := w.reg.schema
+	iCURP, iClave := s.Index(register.FCURP), s.Index(register.FClave)
+	all := copyFor(s, w.reg.asOf(d("2018-06-15")), "r02")
+	leaked := slices.Clone(all[:1000])
+	spare := all[2000:] // people not in the leak, whose keys are given away
+	want := map[string]bool{}
+	for _, r := range leaked {
+		want[r[iCURP]] = true
+	}
+	for i := range 100 { // our rows with someone else's keys
+		r := slices.Clone(leaked[i*7])
+		r[iCURP], r[iClave] = spare[i][iCURP], spare[i][iClave]
+		leaked[i*7] = r
+	}
+	strangers := newFakeRegister(99, 300, d("2017-01-01"), d("2021-12-31")).asOf(d("2018-06-15"))
+	for i := range 100 { // another register's rows with our keys
+		r := slices.Clone(strangers[i])
+		r[iCURP], r[iClave] = spare[500+i][iCURP], spare[500+i][iClave]
+		leaked = append(leaked, r)
+	}
+	res := runBothWays(t, w, leaked, append(slices.Clone(allFields), register.FClave))
+	got := map[string]bool{}
+	for _, c := range res.Affected {
+		got[c] = true
+	}
+	missing, extra := 0, 0
+	for c := range want {
+		if !got[c] {
+			missing++
+		}
+	}
+	for c := range got {
+		if !want[c] {
+			extra++
+		}
+	}
+	if missing > 0 || extra > 0 {
+		t.Errorf("affected: %d of the %d people in the leak missing, %d people exposed whose data is not in it", missing, len(want), extra)
+	}
+	if rep := res.Report; rep.Verdict != report.Ours || !slices.ContainsFunc(rep.Limitations, func(l string) bool { return strings.HasPrefix(l, "200 rows held the CURP") }) {
+		t.Errorf("%s (%s); limitations %q", rep.Verdict, rep.VerdictReason, rep.Limitations)
+	}
+}
+
+// TestExposedAsNow: a person whose CURP changed after the copy's cut is
+// listed by the CURP they hold now, whatever row of theirs the leak shows
+// first; a person the leak shows without saying which version (no
+// address, no credential) is counted where the register has them now.
+func TestExposedAsNow(t *testing.T) {
+	w := newWorld(t)
+	s := w.reg.schema
+	iCURP, iSec := s.Index(register.FCURP), s.Index(register.FSeccion)
+	cut := d("2018-06-15")
+	// people with two versions or more, the first valid at the cut: their
+	// CURP is corrected in their last version
+	var changed []uint64
+	for p := uint64(1); p <= uint64(len(w.reg.persons)) && len(changed) < 20; p++ {
+		vs := w.reg.persons[p]
+		if len(vs) < 2 || !vs[0].ValidAt(cut) {
+			continue
+		}
+		last := &vs[len(vs)-1]
+		last.Record = slices.Clone(last.Record)
+		now := "N" + last.Record[iCURP][1:]
+		last.Record[iCURP] = now
+		w.reg.byCURP[now] = p
+		changed = append(changed, p)
+	}
+	if len(changed) < 20 {
+		t.Fatalf("only %d people with two versions", len(changed))
+	}
+	var leaked []register.Record
+	for _, p := range changed { // the old row, then the new
+		vs := w.reg.persons[p]
+		leaked = append(leaked, vs[0].Record, vs[len(vs)-1].Record)
+	}
+	leaked = append(leaked, w.reg.asOf(cut)[:300]...)
+	res := runBothWays(t, w, leaked, allFields)
+	for _, p := range changed {
+		vs := w.reg.persons[p]
+		now, old := vs[len(vs)-1].Record[iCURP], vs[0].Record[iCURP]
+		if !slices.Contains(res.Affected, now) || slices.Contains(res.Affected, old) {
+			t.Fatalf("person %d: affected holds the CURP now %v, the old one %v", p, slices.Contains(res.Affected, now), slices.Contains(res.Affected, old))
+		}
+	}
+	// names and keys only: people who moved are placed in the section of
+	// their latest version (their CURP did not change: it does not tell
+	// their versions apart)
+	var moved []register.Record
+	want := map[[2]string]int{}
+	for p := uint64(1); p <= uint64(len(w.reg.persons)) && len(moved) < 20; p++ {
+		vs := w.reg.persons[p]
+		if slices.Contains(changed, p) || !vs[0].ValidAt(cut) || vs[0].Record[iSec] == vs[len(vs)-1].Record[iSec] {
+			continue
+		}
+		moved = append(moved, vs[0].Record)
+		r := vs[len(vs)-1].Record
+		want[[2]string{r[s.Index(register.FEntidad)], r[iSec]}]++
+	}
+	ids := []string{register.FCURP, register.FNombre, register.FPaterno, register.FMaterno, register.FNacimiento}
+	res = runBothWays(t, w, moved, ids)
+	got := map[[2]string]int{}
+	for _, c := range res.Report.Affected.BySeccion {
+		got[[2]string{c.Entidad, c.Seccion}] += c.People
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("sections %v, want those of the latest versions %v", got, want)
 	}
 }

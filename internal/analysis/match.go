@@ -38,6 +38,8 @@ type matcher struct {
 	vis                       []int      // schema index of each visible field
 	distMask                  uint64     // bits of vis that are distinguishing fields
 	wordedMask                uint64     // of those, the ones written, not coded nor the clave: streets, colonias, credential numbers
+	identMask                 uint64     // bits of vis that are the names and the birth date
+	ownMask                   uint64     // of those, the given name and the birth date
 	hashes                    [][]uint32 // chunks of chunkRows rows (no copying as they grow)
 	curp                      keyCol     // per row: the CURP as leaked, zero: none
 	clave                     keyCol
@@ -46,6 +48,7 @@ type matcher struct {
 	codes                     []string          // entidad and sección codes by id; codes[0] = ""
 	codeID                    map[string]uint32
 	oddCURP                   map[int32]string // by row: the register's CURP when it is not the row's own
+	nowCURP                   map[int32]string // by row: the person's CURP now (their latest version's), when not the one of the version the row was linked to
 	snapshots                 []register.Date
 	iCURP, iClave, iEnt, iSec int
 	seen                      []uint64     // during a scan, a bit per row: an outcome was merged
@@ -115,6 +118,27 @@ func (m *matcher) setCURP(r int32, curp string) {
 	m.oddCURP[r] = strings.Clone(curp)
 }
 
+// setNowCURP records curp as the CURP row r's person has now, "" when it
+// is the CURP of the version the row was linked to (the usual case).
+func (m *matcher) setNowCURP(r int32, curp string) {
+	if curp == "" {
+		if len(m.nowCURP) > 0 {
+			delete(m.nowCURP, r)
+		}
+		return
+	}
+	if m.nowCURP == nil {
+		m.nowCURP = map[int32]string{}
+	}
+	m.nowCURP[r] = strings.Clone(curp)
+}
+
+// notifyCURP is the CURP row r's person is told by: the one they have now.
+func (m *matcher) notifyCURP(r int32) (string, bool) {
+	c, ok := m.nowCURP[r]
+	return c, ok
+}
+
 func newMatcher(s *register.Schema, cmp *comparer, visible []bool, snapshots []register.Date) *matcher {
 	m := &matcher{cmp: cmp, snapshots: snapshots, codes: []string{""}, codeID: map[string]uint32{},
 		iCURP: s.Index(register.FCURP), iClave: s.Index(register.FClave),
@@ -127,10 +151,68 @@ func newMatcher(s *register.Schema, cmp *comparer, visible []bool, snapshots []r
 					m.wordedMask |= 1 << len(m.vis)
 				}
 			}
+			switch s.Fields[f].Name {
+			case register.FNombre, register.FNacimiento:
+				m.ownMask |= 1 << len(m.vis)
+				fallthrough
+			case register.FPaterno, register.FMaterno:
+				m.identMask |= 1 << len(m.vis)
+			}
 			m.vis = append(m.vis, f)
 		}
 	}
 	return m
+}
+
+// unlinkForeignKeys undoes the links made by a CURP or a clave whose row
+// shares next to nothing of the person but the key: of the names and the
+// birth date it shows (two at least), under half agree, or neither the
+// given name nor the birth date when it shows both (a sibling's key); and
+// at most one street, colonia or credential number agrees. Such a row
+// holds someone else's key (a typo landing on another person, keys
+// swapped, a stranger given one of our keys): linked, it would tell a
+// person they are exposed whose data is not in the leak, and miss the one
+// whose data is. The row is then linked as a row without keys is, if at
+// all. When such rows are half the rows linked by key or more, the names
+// or dates were read wrong rather than the keys swapped, and nothing is
+// undone. It returns the rows undone, in order.
+func (m *matcher) unlinkForeignKeys() []int {
+	if bits.OnesCount64(m.identMask) < 2 {
+		return nil
+	}
+	foreign := func(o *rowOut) bool {
+		if o.method != methodCURP && o.method != methodClave {
+			return false
+		}
+		shown := bits.OnesCount64(o.compared & m.identMask)
+		if shown < 2 || bits.OnesCount64(o.agree&m.wordedMask) > 1 {
+			return false
+		}
+		return 2*bits.OnesCount64(o.agree&m.identMask) < shown ||
+			bits.OnesCount64(m.ownMask) == 2 && o.compared&m.ownMask == m.ownMask && o.agree&m.ownMask == 0
+	}
+	keyed, n := 0, 0
+	for r := range m.out {
+		if o := &m.out[r]; o.method == methodCURP || o.method == methodClave {
+			keyed++
+			if foreign(o) {
+				n++
+			}
+		}
+	}
+	if n == 0 || 2*n >= keyed {
+		return nil
+	}
+	undone := make([]int, 0, n)
+	for r := range m.out {
+		if o := &m.out[r]; foreign(o) {
+			*o = rowOut{}
+			delete(m.oddCURP, int32(r))
+			m.setNowCURP(int32(r), "")
+			undone = append(undone, r)
+		}
+	}
+	return undone
 }
 
 // maxWiden bounds the look-ups of widenAgreement (≈30 µs each).
@@ -444,6 +526,42 @@ type where struct {
 	curpIsKey  bool
 }
 
+// curpText is w's CURP, "" when none.
+func (w *where) curpText() string {
+	if w.curpIsKey {
+		return w.curpKey.String()
+	}
+	return w.curp
+}
+
+// sameCURP reports whether w and o hold the same CURP.
+func (w *where) sameCURP(o *where) bool {
+	if w.curpIsKey && o.curpIsKey {
+		return w.curpKey.eq(&o.curpKey)
+	}
+	return w.curpText() == o.curpText()
+}
+
+// laterOf reports whether c is a later version of b's person: on a tie,
+// the later version stands for the person (where they live now, when the
+// leak does not say which version it shows).
+func laterOf(c, b *cand) bool { return c.person == b.person && c.from > b.from }
+
+// nowOf is the CURP the person of cands[best] has now, when their latest
+// version among cands holds another than cands[best] does; else "".
+func nowOf(cands []cand, best int) string {
+	latest := best
+	for i := range cands {
+		if cands[i].person == cands[best].person && cands[i].from > cands[latest].from {
+			latest = i
+		}
+	}
+	if latest == best || cands[latest].sameCURP(&cands[best].where) {
+		return ""
+	}
+	return cands[latest].curpText()
+}
+
 // whereOf is the where of a version whose CURP, entidad and sección are
 // these (strings not copied).
 func whereOf(curp, ent, sec string) where {
@@ -522,7 +640,7 @@ func (m *matcher) evaluate(row int, cands []cand, method uint8) {
 	for i := range cands {
 		a, c := mask(h, cands[i].vh)
 		compared = c
-		if bestI < 0 || m.better(a, bestAgree) {
+		if bestI < 0 || m.better(a, bestAgree) || a == bestAgree && laterOf(&cands[i], &cands[bestI]) {
 			bestI, bestAgree = i, a
 		}
 	}
@@ -536,6 +654,7 @@ func (m *matcher) evaluate(row int, cands []cand, method uint8) {
 	best := &cands[bestI]
 	o := rowOut{person: best.person, agree: bestAgree, compared: compared, method: method}
 	o.ent, o.seccion = m.place(int32(row), &best.where, false)
+	m.setNowCURP(int32(row), nowOf(cands, bestI))
 	var buf [4]dating.Interval
 	ivs := buf[:0]
 	for i := range cands {
@@ -587,6 +706,7 @@ func (m *matcher) codeOf(id uint32) string {
 // lookup links every row by store lookups of its CURP, then its clave.
 func (m *matcher) lookup(ctx context.Context, reg Register) error {
 	m.out = make([]rowOut, m.rows())
+	m.oddCURP, m.nowCURP = nil, nil // from a linking before
 	lk := looker{m: m, reg: reg}
 	for row := range m.out {
 		if row%4096 == 0 {
@@ -685,6 +805,7 @@ type found struct {
 	// reading the row's key (every version of the person holds the CURP
 	// the row was found by)
 	ownCURP bool
+	now     string // the CURP the person has now, when not the best version's (nowOf)
 }
 
 // foundBatch is a batch of outcomes with the intervals they refer to.
@@ -707,7 +828,7 @@ const scanRanges = 16
 // order in which the ranges finish. It reads the store sequentially, so it
 // beats lookups once the leak has more than a few percent of the register.
 func (m *matcher) scan(ctx context.Context, versions ScanFunc, d *Digest, maxPerson uint64) error {
-	m.ivArena, m.oddCURP = m.ivArena[:0], nil // from a scan given up
+	m.ivArena, m.oddCURP, m.nowCURP = m.ivArena[:0], nil, nil // from a scan given up
 	// Rows by key: a CURP index of the rows holding one, a clave index of
 	// the others (usually none).
 	nc, nk := 0, 0
@@ -1006,7 +1127,7 @@ func (sc *rangeScan) evaluate(r int32, method uint8, ownCURP bool) {
 		a, c := mask(h, sc.group[i].vh)
 		compared = c
 		agrees = append(agrees, a)
-		if bestI < 0 || m.better(a, bestAgree) {
+		if bestI < 0 || m.better(a, bestAgree) || a == bestAgree && laterOf(&sc.group[i], &sc.group[bestI]) {
 			bestI, bestAgree = i, a
 		}
 	}
@@ -1020,6 +1141,9 @@ func (sc *rangeScan) evaluate(r int32, method uint8, ownCURP bool) {
 	best := &sc.group[bestI]
 	f := found{row: r, method: method, person: best.person, agree: bestAgree, compared: compared,
 		where: best.where, ivOff: int32(len(b.ivs)), ownCURP: ownCURP}
+	if !ownCURP {
+		f.now = nowOf(sc.group, bestI)
+	}
 	for i, a := range agrees {
 		if a == compared {
 			b.ivs = append(b.ivs, dating.Widen(dating.Interval{From: sc.group[i].from, To: sc.group[i].to}, m.snapshots))
@@ -1056,6 +1180,7 @@ func (m *matcher) merge(f *found, ivs []dating.Interval) {
 	}
 	o := rowOut{person: f.person, agree: f.agree, compared: f.compared, method: f.method}
 	o.ent, o.seccion = m.place(f.row, &f.where, f.ownCURP)
+	m.setNowCURP(f.row, f.now)
 	m.setIVs(&o, ivs[f.ivOff:f.ivOff+f.ivN])
 	*cur = o
 }
