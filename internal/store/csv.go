@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 )
 
@@ -26,7 +27,14 @@ type fieldPos struct{ line, col int }
 var (
 	errBareQuote = errors.New(`bare " in a field without quotes`)
 	errQuote     = errors.New(`extraneous or missing " in a quoted field`)
+	errUnclosed  = errors.New(`the quoted field opened here is never closed (a missing ")`)
+	errLongQuote = fmt.Errorf(`the quoted field opened here runs on for more than %d KiB (a missing "?)`, maxQuoted>>10)
 )
+
+// maxQuoted bounds a quoted field's length: no field of a register comes
+// near it, and an unclosed quote would otherwise take in the rest of the
+// file.
+const maxQuoted = 64 << 10
 
 // csvSyntaxError is a CSV syntax error at a position.
 type csvSyntaxError struct {
@@ -114,6 +122,8 @@ func (r *csvReader) readQuoted(line []byte) ([]string, error) {
 	for {
 		r.pos = append(r.pos, fieldPos{r.line, i + 1})
 		if i < len(line) && line[i] == '"' {
+			opened := r.pos[len(r.pos)-1]
+			start := len(r.scr)
 			i++
 			for {
 				j := bytes.IndexByte(line[i:], '"')
@@ -121,9 +131,12 @@ func (r *csvReader) readQuoted(line []byte) ([]string, error) {
 					// The field goes on past the end of the line.
 					r.scr = append(r.scr, line[i:]...)
 					r.scr = append(r.scr, '\n')
+					if len(r.scr)-start > maxQuoted {
+						return nil, &csvSyntaxError{opened.line, opened.col, errLongQuote}
+					}
 					l, err := r.readLine()
 					if err == io.EOF {
-						return nil, &csvSyntaxError{r.line, len(line) + 1, errQuote}
+						return nil, &csvSyntaxError{opened.line, opened.col, errUnclosed}
 					}
 					if err != nil {
 						return nil, err

@@ -390,6 +390,8 @@ func TestMalformedLeavesStoreUnchanged(t *testing.T) {
 		{"unknown column", header + ",extra\n", 1, len(header) + 2, `unknown column "extra"`},
 		{"empty", "", 1, 1, "empty file"},
 		{"bare quote", header + "\n" + good + "\n" + row(func(r register.Record) { r[12] = `1"2` }) + "\n", 3, 0, "bare"},
+		{"unclosed quote", header + "\n" + good + "\n" + strings.Replace(good, ",", `,"`, 1) + "\n" + good + "\n" + good + "\n", 3, 0, "never closed"},
+		{"quote runs on", header + "\n" + good + "\n" + strings.Replace(good, ",", `,"`, 1) + "\n" + strings.Repeat(good+"\n", 2000) + `"` + "\n", 3, 0, "runs on for more than"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			st, _ := newStore(t)
