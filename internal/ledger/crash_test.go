@@ -11,6 +11,8 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+
+	"github.com/huella/huella/internal/atomicfile"
 )
 
 var errCrash = errors.New("simulated crash")
@@ -96,6 +98,29 @@ func TestCrashDuringAppend(t *testing.T) {
 			wantState(t, dir, "", want+1)
 		})
 	}
+}
+
+// TestCommitSyncFails: when the folder cannot be synced after the journal
+// is removed, the entry is committed all the same; Append says so with
+// ErrCommittedNotSynced and the entry's index, and the handle knows it.
+func TestCommitSyncFails(t *testing.T) {
+	dir, keyPath, l := newLedger(t)
+	mustAppend(t, l, release(0))
+	errSync := errors.New("simulated fsync failure")
+	syncDir = func(string) error { return errSync }
+	t.Cleanup(func() { syncDir = atomicfile.SyncDir })
+	i, err := l.Append(release(1))
+	syncDir = atomicfile.SyncDir
+	if !errors.Is(err, ErrCommittedNotSynced) || !errors.Is(err, errSync) || i != 1 {
+		t.Fatalf("append = %d, %v; want index 1 and ErrCommittedNotSynced", i, err)
+	}
+	if _, n, err := l.Find(release(1).ID); err != nil || n != 1 || l.Size() != 2 {
+		t.Fatalf("find after a committed append: %d, %v (size %d)", n, err, l.Size())
+	}
+	if got := mustAppend(t, l, release(2)); got != 2 {
+		t.Fatalf("next append: index %d", got)
+	}
+	wantState(t, dir, keyPath, 3)
 }
 
 // TestCrashLeftovers: a temporary journal that never got renamed is removed;

@@ -46,6 +46,16 @@ var ErrNoLedger = errors.New("no ledger there")
 // ErrReadOnly is returned by Append on a ledger opened without its key.
 var ErrReadOnly = errors.New("ledger opened read-only (no signer key)")
 
+// ErrCommittedNotSynced is returned (wrapped, with the sync error) by an
+// Append that committed its entry but could not fsync the folder afterwards:
+// the entry is in the ledger (Append also returns its index) but its commit
+// may not survive a power loss. A caller that acts on a recorded entry (a
+// release renames its file into place) must act on this one too.
+var ErrCommittedNotSynced = errors.New("entry committed, but the ledger folder could not be synced")
+
+// syncDir makes a folder's changes durable; tests replace it to fail.
+var syncDir = atomicfile.SyncDir
+
 // Ledger is an open ledger folder. Its methods are safe for concurrent use.
 type Ledger struct {
 	dir    string
@@ -253,6 +263,8 @@ func (e hookError) Unwrap() error { return e.error }
 // Append adds e to the ledger and returns its index. When it returns, the
 // entry, its hashes and a new checkpoint signing the grown tree are on disk
 // (fsync'd). It sets e.Time to now if empty and refuses an id already used.
+// An error wrapping ErrCommittedNotSynced comes with the entry's index: the
+// entry is recorded, only the last fsync of the folder failed.
 func (l *Ledger) Append(e Entry) (int64, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -286,6 +298,9 @@ func (l *Ledger) Append(e Entry) (int64, error) {
 		index = int64(len(l.st.entries))
 		return l.appendLocked(index, e, rec)
 	})
+	if errors.Is(err, ErrCommittedNotSynced) {
+		return index, fmt.Errorf("append %q: %w", e.ID, err)
+	}
 	if err != nil {
 		return -1, fmt.Errorf("append %q: %w", e.ID, err)
 	}
@@ -362,15 +377,16 @@ func (l *Ledger) appendLocked(n int64, e Entry, rec []byte) error {
 			return err
 		}
 	}
-	// 3. commit.
+	// 3. commit: once the journal is gone the entry is in the ledger, so
+	// a failed sync of the folder still updates the state below.
 	if err := os.Remove(filepath.Join(l.dir, pendingFile)); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
-	if err := atomicfile.SyncDir(l.dir); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	if err := hook("committed"); err != nil {
-		return err
+	syncErr := syncDir(l.dir)
+	if syncErr == nil {
+		if err := hook("committed"); err != nil {
+			return err
+		}
 	}
 	ids := st.ids
 	ids[e.ID] = n
@@ -384,6 +400,9 @@ func (l *Ledger) appendLocked(n int64, e Entry, rec []byte) error {
 	}
 	for i := range dataFiles {
 		l.st.size[i] = st.size[i] + int64(len(j.add[i]))
+	}
+	if syncErr != nil {
+		return fmt.Errorf("%w: sync %s: %w", ErrCommittedNotSynced, l.dir, syncErr)
 	}
 	return nil
 }
@@ -441,7 +460,7 @@ func rollback(dir string, j *pendingJournal) error {
 	if err := os.Remove(filepath.Join(dir, pendingFile)); err != nil {
 		return err
 	}
-	return atomicfile.SyncDir(dir)
+	return syncDir(dir)
 }
 
 // loadState reads a ledger folder. With repair, an interrupted append is
