@@ -64,6 +64,9 @@ Examples:
 					return fmt.Errorf("create %s: %w", st.name, err)
 				}
 			}
+			if err := ws.Finish(); err != nil {
+				return err
+			}
 			fmt.Fprintf(env.Stdout, "initialised workspace %s (schema %s, %d fields)\n", env.Dir, ws.Schema().Name, len(ws.Schema().Fields))
 			return nil
 		},

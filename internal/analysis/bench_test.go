@@ -73,6 +73,9 @@ func benchSetup(b *testing.B) *benchWorld {
 	if err := ledger.Create(ws.LedgerPath(), ws.LedgerKeyPath(), "huella-bench"); err != nil {
 		b.Fatal(err)
 	}
+	if err := ws.Finish(); err != nil {
+		b.Fatal(err)
+	}
 	st, err := store.Open(ws.StorePath(), ws.Schema())
 	if err != nil {
 		b.Fatal(err)

@@ -79,6 +79,9 @@ func newWorkspace(t *testing.T, reg *fakeRegister, rels []Release) *workspace.Wo
 	if err := ledger.Create(ws.LedgerPath(), ws.LedgerKeyPath(), "huella-test"); err != nil {
 		t.Fatal(err)
 	}
+	if err := ws.Finish(); err != nil {
+		t.Fatal(err)
+	}
 	hist := filepath.Join(dir, "history.csv")
 	writeHistory(t, hist, reg)
 	st, err := store.Open(ws.StorePath(), reg.schema)

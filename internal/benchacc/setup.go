@@ -82,6 +82,9 @@ func build(ctx context.Context, cfg Config, dir string, progress func(string)) (
 	if err := ledger.Create(ws.LedgerPath(), ws.LedgerKeyPath(), "huella-bench"); err != nil {
 		return nil, err
 	}
+	if err := ws.Finish(); err != nil {
+		return nil, err
+	}
 	st, err := store.Open(ws.StorePath(), w.schema)
 	if err != nil {
 		return nil, err

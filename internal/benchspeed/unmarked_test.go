@@ -35,6 +35,9 @@ func TestWriteUnmarked(t *testing.T) {
 	if err := store.Create(ws.StorePath(), ws.Schema()); err != nil {
 		t.Fatal(err)
 	}
+	if err := ws.Finish(); err != nil {
+		t.Fatal(err)
+	}
 	st, err := store.Open(ws.StorePath(), ws.Schema())
 	if err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@
 // secrets. A workspace is
 //
 //	DIR/huella.json             config: "huella workspace v1", schema, field profiles
+//	DIR/init.unfinished         while init runs (Open refuses the workspace; init makes it again)
 //	DIR/keys/fingerprint.key    256-bit fingerprint key, hex, mode 0600
 //	DIR/keys/ledger.key         the ledger's signing key (sumdb note format), mode 0600
 //	DIR/store/                  the temporal store (package store)
@@ -73,9 +74,22 @@ func Init(dir string, schema *register.Schema) (*Workspace, error) {
 		schema = register.INE()
 	}
 	if _, err := os.Stat(filepath.Join(dir, "huella.json")); err == nil {
-		return nil, fmt.Errorf("init %s: a workspace is already there", dir)
+		if _, err := os.Stat(filepath.Join(dir, initMarker)); err != nil {
+			return nil, fmt.Errorf("init %s: a workspace is already there", dir)
+		}
+		// An init that did not finish: nothing was loaded, released or
+		// logged in it; its parts are made again.
+		w := &Workspace{Dir: dir}
+		for _, p := range []string{w.StorePath(), w.LedgerPath(), w.LedgerKeyPath(), filepath.Join(dir, "huella.json")} {
+			if err := os.RemoveAll(p); err != nil {
+				return nil, fmt.Errorf("init %s: the unfinished init before: %w", dir, err)
+			}
+		}
 	}
 	if err := os.MkdirAll(filepath.Join(dir, "keys"), 0o700); err != nil {
+		return nil, fmt.Errorf("init %s: %w", dir, err)
+	}
+	if err := atomicfile.Write(filepath.Join(dir, initMarker), nil, 0o644); err != nil {
 		return nil, fmt.Errorf("init %s: %w", dir, err)
 	}
 	key := make([]byte, 32)
@@ -99,6 +113,23 @@ func Init(dir string, schema *register.Schema) (*Workspace, error) {
 	return w, nil
 }
 
+// initMarker is the file that says an init has not finished: Init makes
+// it first, Finish removes it last. Open refuses a workspace holding it,
+// and Init makes such a workspace again.
+const initMarker = "init.unfinished"
+
+// Finish ends an init: the workspace's parts are made (the store and the
+// ledger, by their packages), and Open may open it.
+func (w *Workspace) Finish() error {
+	if err := os.Remove(filepath.Join(w.Dir, initMarker)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("init %s: %w", w.Dir, err)
+	}
+	if err := atomicfile.SyncDir(w.Dir); err != nil {
+		return fmt.Errorf("init %s: %w", w.Dir, err)
+	}
+	return nil
+}
+
 // Open opens an existing workspace and takes its lock, waiting for another
 // huella process that holds it (so two releases at once both land, in order).
 func Open(dir string) (*Workspace, error) {
@@ -108,6 +139,9 @@ func Open(dir string) (*Workspace, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open workspace: %w", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, initMarker)); err == nil {
+		return nil, fmt.Errorf("open %s: %w: its init was interrupted (run \"huella init --dir %s\" again)", dir, ErrNotInitialised, dir)
 	}
 	w := &Workspace{Dir: dir}
 	if err := json.Unmarshal(b, &w.Config); err != nil {

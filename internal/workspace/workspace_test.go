@@ -16,6 +16,9 @@ func TestInitOpen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := w.Finish(); err != nil {
+		t.Fatal(err)
+	}
 	w.Close()
 	fi, err := os.Stat(w.FingerprintKeyPath())
 	if err != nil {
@@ -58,6 +61,9 @@ func TestLockSerialises(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := w.Finish(); err != nil {
+		t.Fatal(err)
+	}
 	w.Close()
 	a, err := Open(dir)
 	if err != nil {
@@ -80,5 +86,41 @@ func TestLockSerialises(t *testing.T) {
 	b := <-got
 	if b != nil {
 		b.Close()
+	}
+}
+
+// TestInterruptedInit: a workspace whose init stopped half way is refused
+// by Open, and made again by the next Init (it held nothing yet).
+func TestInterruptedInit(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ws")
+	w, err := Init(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	// the store's step was cut short: half a store, no ledger
+	if err := os.MkdirAll(filepath.Join(w.StorePath(), "half"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(dir); !errors.Is(err, ErrNotInitialised) {
+		t.Fatalf("Open of an unfinished init: %v, want ErrNotInitialised", err)
+	}
+	w, err = Init(dir, nil)
+	if err != nil {
+		t.Fatalf("Init after an unfinished init: %v", err)
+	}
+	if _, err := os.Stat(w.StorePath()); !os.IsNotExist(err) {
+		t.Errorf("the half store is still there: %v", err)
+	}
+	if err := w.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	w, err = Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	if _, err := Init(dir, nil); err == nil {
+		t.Error("Init over a finished workspace must fail")
 	}
 }
