@@ -187,3 +187,26 @@ func TestTopSections(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteFileStaleTemp: the temporary files a killed run left beside a
+// case file (affected.csv's hold CURPs) go when the file is written again.
+func TestWriteFileStaleTemp(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "affected.csv")
+	stale := filepath.Join(dir, ".affected.csv.tmp123")
+	other := filepath.Join(dir, ".report.json.tmp456")
+	for _, p := range []string{stale, other} {
+		if err := os.WriteFile(p, []byte("curp\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := WriteFile(path, []byte("curp\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("stale temporary file kept: %v", err)
+	}
+	if _, err := os.Stat(other); err != nil {
+		t.Errorf("another file's temporary file removed: %v", err)
+	}
+}
