@@ -160,7 +160,14 @@ Examples:
 				}
 				var pe *store.ParseError
 				if errors.As(err, &pe) || errors.Is(err, store.ErrRefused) {
-					return withCode(ExitBadInput, err, "nothing was loaded: the store is as it was")
+					hint := "nothing was loaded: the store is as it was"
+					if d, derr := openDigest(ws, st); derr != nil {
+						// a load before ended before its digest (killed, say)
+						hint += "; its comparison digest is missing or stale: run huella digest --dir " + ws.Dir
+					} else {
+						d.Close()
+					}
+					return withCode(ExitBadInput, err, hint)
 				}
 				return err
 			}
