@@ -38,13 +38,20 @@ the register and answers:
   attribution  for every logged release: score, false-accusation bound,
                accused or not; accused | inconclusive | no_release_matches
                (| not_applicable when the file is not ours)
-  exposure     people affected, by entidad and sección
+  exposure     people affected, by entidad and sección (of the version a
+               row shows; their latest when the row does not tell)
 
 The analysis is appended to the ledger (once per analysis id) and filed as
 a case in DIR/cases/<analysis_id>/ (report.json, report.html,
 affected.csv). The same file against the same store and ledger gives
-byte-identical JSON. affected.csv holds CURPs (personal data): it is
-written with mode 0600 and never printed.
+byte-identical JSON. affected.csv lists each affected person once, by the
+CURP they hold now (a CURP corrected after the copy was cut is listed as
+corrected). It holds CURPs (personal data): it is written with mode 0600
+and never printed.
+
+A row holding the CURP or clave of a person of the register whose names,
+birth date and address it does not share holds someone else's key: it is
+not linked by it (a limitation says how many), but by name if it can be.
 
 An analysis holds about 200 bytes a row in memory until its rows are
 linked: a file with more rows than 85% of the machine's memory (or of its
