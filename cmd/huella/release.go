@@ -40,7 +40,9 @@ recipient may receive, in that order; CSV's header is the field names.
 The file is written under a temporary name next to FILE and renamed only
 once the ledger entry is durable: never an entry without its file, never a
 file without its entry. A release interrupted by a crash is finished (or
-cleaned up) by the next release into the same folder.
+cleaned up) by the next release of the same workspace into the same folder;
+other workspaces' files there, and releases still running, are left alone.
+A DATE on which no one in the register is valid is refused.
 
 Examples:
   huella release --recipient "PARTIDO A" --as-of 2018-03-01 --out a.csv
@@ -118,7 +120,7 @@ Examples:
 				return err
 			}
 			defer lg.Close()
-			finished, err := release.Recover(filepath.Dir(out), func(id string) bool {
+			finished, err := release.Recover(filepath.Dir(out), key, func(id string) bool {
 				_, _, err := lg.Find(id)
 				return err == nil
 			})
@@ -141,6 +143,14 @@ Examples:
 			}
 			if errors.Is(err, release.ErrExists) {
 				return withCode(ExitUsage, err, "choose another --out: a copy is never overwritten")
+			}
+			if errors.Is(err, release.ErrNoOne) {
+				return withCode(ExitUsage, err, "choose an --as-of within the days the register holds (huella stats)")
+			}
+			if err != nil && res != nil {
+				// Recorded and in place; only a final fsync failed.
+				keepReleaseLocation(env, ws.Dir, res.ID, out)
+				fmt.Fprintln(env.Stdout, res.ID)
 			}
 			if err != nil {
 				return err

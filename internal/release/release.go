@@ -18,8 +18,11 @@
 //     are those of the one-goroutine path, tested).
 //  4. It writes the requested fields, in the requested order, in one of the
 //     formats below, to a temporary file next to the output
-//     ("." + base + ".huella-" + id + ".tmp"), hashing it (SHA-256) as it
-//     goes and starting the kernel's write-back every 8 MiB, and fsyncs it.
+//     ("." + base + ".huella-" + id + "." + tag + ".tmp", tag = TempTag),
+//     holding an flock on it until step 6 is done, hashing it (SHA-256) as
+//     it goes and starting the kernel's write-back every 8 MiB, and fsyncs
+//     it. A register with no one valid at the cut is refused here: no entry,
+//     no file.
 //  5. It appends the ledger entry (id, kind "release", recipient, as-of,
 //     fields, format, rows, sha256, fingerprint parameters — never the key),
 //     which is durable when Append returns.
@@ -29,6 +32,15 @@
 // which Recover removes); a crash between 5 and 6 leaves an entry whose file
 // is complete under its temporary name, which Recover renames into place.
 // So there is never an entry without its file nor a file without its entry.
+// An append that committed the entry but could not sync the ledger's folder
+// (ledger.ErrCommittedNotSynced) counts as recorded: the file is renamed
+// into place and the error reported.
+//
+// Several workspaces may release into one folder, and several releases of
+// one workspace may run at once. Recover therefore leaves alone a temporary
+// file a live release still holds (its flock), and removes an unrecorded one
+// only when its tag says it is this workspace's: another workspace's file
+// may be recorded in that workspace's ledger, and only it can finish it.
 //
 // # Formats
 //
@@ -44,6 +56,7 @@ package release
 import (
 	"bufio"
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -54,12 +67,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/huella/huella/internal/atomicfile"
 
 	"github.com/huella/huella/internal/fingerprint"
 	"github.com/huella/huella/internal/ledger"
 	"github.com/huella/huella/internal/register"
+	"github.com/huella/huella/internal/store"
 )
 
 // Source is the register a release reads: the temporal store.
@@ -114,9 +129,63 @@ func NewID() (string, error) {
 	return "rel-" + hex.EncodeToString(b[:]), nil
 }
 
-// tempName is the temporary file of release id writing out.
-func tempName(out, id string) string {
-	return filepath.Join(filepath.Dir(out), "."+filepath.Base(out)+".huella-"+id+".tmp")
+// ErrNoOne is returned (wrapped, with the date) for a cut at which no one
+// in the register is valid: such a copy would hold nothing to trace.
+var ErrNoOne = errors.New("no one in the register is valid")
+
+// TempTag marks release id's temporary file as the workspace's whose
+// fingerprint key is key: the first 4 bytes, in hex, of
+// HMAC-SHA256(key, "release temporary file " + id).
+func TempTag(key []byte, id string) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("release temporary file " + id))
+	return hex.EncodeToString(m.Sum(nil)[:4])
+}
+
+// tempName is the temporary file of release id writing out, tag its TempTag.
+func tempName(out, id, tag string) string {
+	return filepath.Join(filepath.Dir(out), "."+filepath.Base(out)+".huella-"+id+"."+tag+".tmp")
+}
+
+// parseTempName splits a temporary file's name into the output's base, the
+// release id and the tag ("" in the names of versions before the tag); ok
+// is false for other names.
+func parseTempName(name string) (base, id, tag string, ok bool) {
+	if !strings.HasPrefix(name, ".") || !strings.HasSuffix(name, ".tmp") {
+		return "", "", "", false
+	}
+	k := strings.LastIndex(name, ".huella-rel-")
+	if k < 2 {
+		return "", "", "", false
+	}
+	id, tag, _ = strings.Cut(strings.TrimSuffix(name[k+len(".huella-"):], ".tmp"), ".")
+	return name[1:k], id, tag, true
+}
+
+// lockTemp takes the flock that tells Recover a release is working on path;
+// it fails with syscall.EWOULDBLOCK when another holds it. Closing the
+// returned file releases it.
+func lockTemp(path string) (*os.File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, err
+	}
+	// The name may have been removed (by a Recover that held the lock a
+	// moment before) between opening and locking.
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if pi, err := os.Lstat(path); err != nil || !os.SameFile(fi, pi) {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", path, os.ErrNotExist)
+	}
+	return f, nil
 }
 
 // Resolve checks a field list against the schema (empty: all fields).
@@ -164,11 +233,18 @@ func Write(ctx context.Context, key []byte, schema *register.Schema, src Source,
 	}
 	asOf := o.AsOf - register.Date(fingerprint.CutOffset(key, id, o.CutWindow))
 
-	tmp := tempName(o.Out, id)
+	tmp := tempName(o.Out, id, TempTag(key, id))
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("release: %w", err)
 	}
+	lock, err := lockTemp(tmp)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("release: lock %s: %w", tmp, err)
+	}
+	// The lock is released last, once the file is in place (or removed).
+	defer lock.Close()
 	done := false
 	defer func() {
 		if !done {
@@ -187,9 +263,13 @@ func Write(ctx context.Context, key []byte, schema *register.Schema, src Source,
 		return nil, fmt.Errorf("release: %w", err)
 	}
 
-	rows, params, err := stream(ctx, key, id, schema, src, asOf, fields, o, w, bw, cols)
+	counted := &countingSource{Source: src}
+	rows, params, err := stream(ctx, key, id, schema, counted, asOf, fields, o, w, bw, cols)
 	if err != nil {
 		return nil, fmt.Errorf("release: %w", err)
+	}
+	if counted.n == 0 {
+		return nil, fmt.Errorf("release: %w on %s%s", ErrNoOne, asOf, span(src))
 	}
 	if err := w.Close(); err != nil {
 		return nil, fmt.Errorf("release: write %s: %w", tmp, err)
@@ -212,8 +292,9 @@ func Write(ctx context.Context, key []byte, schema *register.Schema, src Source,
 		ID: id, Kind: "release", Recipient: o.Recipient, AsOf: asOf.String(),
 		Fields: fields, Format: o.Format, Rows: rows, SHA256: sum, Fingerprint: pj,
 	}
-	if _, err := log.Append(e); err != nil {
-		return nil, fmt.Errorf("release: record in ledger: %w", err)
+	_, appendErr := log.Append(e)
+	if appendErr != nil && !errors.Is(appendErr, ledger.ErrCommittedNotSynced) {
+		return nil, fmt.Errorf("release: record in ledger: %w", appendErr)
 	}
 	// From here the entry exists: the file must land (Recover finishes the
 	// rename after a crash), so the temporary file is kept on error.
@@ -221,10 +302,40 @@ func Write(ctx context.Context, key []byte, schema *register.Schema, src Source,
 	if err := os.Rename(tmp, o.Out); err != nil {
 		return nil, fmt.Errorf("release: %s is recorded in the ledger, its file is %s: rename: %w", id, tmp, err)
 	}
-	if err := atomicfile.SyncDir(filepath.Dir(o.Out)); err != nil {
-		return nil, fmt.Errorf("release: sync %s: %w", filepath.Dir(o.Out), err)
+	res := &Result{ID: id, AsOf: asOf, Rows: rows, SHA256: sum, Params: params, Entry: e}
+	if appendErr != nil {
+		return res, fmt.Errorf("release: %s is recorded in the ledger and its file is %s, but: %w", id, o.Out, appendErr)
 	}
-	return &Result{ID: id, AsOf: asOf, Rows: rows, SHA256: sum, Params: params, Entry: e}, nil
+	if err := atomicfile.SyncDir(filepath.Dir(o.Out)); err != nil {
+		return res, fmt.Errorf("release: %s is recorded in the ledger and its file is %s, but: sync %s: %w", id, o.Out, filepath.Dir(o.Out), err)
+	}
+	return res, nil
+}
+
+// countingSource counts the versions a Source's AsOf hands out.
+type countingSource struct {
+	Source
+	n int64
+}
+
+func (c *countingSource) AsOf(ctx context.Context, t register.Date, fn func(v *register.Version) error) error {
+	return c.Source.AsOf(ctx, t, func(v *register.Version) error {
+		c.n++
+		return fn(v)
+	})
+}
+
+// span says which days src holds, when it can tell (the store can).
+func span(src Source) string {
+	s, ok := src.(interface{ Stats() (store.Stats, error) })
+	if !ok {
+		return ""
+	}
+	st, err := s.Stats()
+	if err != nil || st.People == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (the register holds %s to %s)", st.First, st.Last)
 }
 
 // stream feeds the register as of asOf through a fingerprinted copy to w
@@ -311,39 +422,35 @@ type Finished struct {
 }
 
 // Recover finishes or removes the temporary files releases left in dir
-// after a crash: a release recorded in the ledger (recorded(id) true) gets
-// its file renamed into place when the output does not exist; any other
-// temporary file is removed. It returns the releases it finished.
-func Recover(dir string, recorded func(id string) bool) ([]Finished, error) {
+// after a crash; key is this workspace's fingerprint key and recorded(id)
+// says whether this workspace's ledger holds release id. A file whose id
+// is recorded is renamed into place when the output does not exist; an
+// unrecorded one is removed when its tag (TempTag) is this workspace's. A
+// file a live release holds, another workspace's unrecorded file, and an
+// unrecorded one named without a tag (older versions) are left alone. It
+// returns the releases it finished.
+func Recover(dir string, key []byte, recorded func(id string) bool) ([]Finished, error) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("recover releases in %s: %w", dir, err)
 	}
 	var finished []Finished
 	for _, e := range ents {
-		name := e.Name()
-		if !strings.HasPrefix(name, ".") || !strings.HasSuffix(name, ".tmp") {
+		base, id, tag, ok := parseTempName(e.Name())
+		if !ok {
 			continue
 		}
-		k := strings.LastIndex(name, ".huella-rel-")
-		if k < 0 {
+		ours := tag != "" && tag == TempTag(key, id)
+		if !ours && !recorded(id) {
 			continue
 		}
-		out := filepath.Join(dir, name[1:k])
-		id := strings.TrimSuffix(name[k+len(".huella-"):], ".tmp")
-		path := filepath.Join(dir, name)
-		if recorded(id) {
-			if _, err := os.Lstat(out); !errors.Is(err, os.ErrNotExist) {
-				continue // something else took the name: keep the recorded file
-			}
-			if err := os.Rename(path, out); err != nil {
-				return finished, fmt.Errorf("recover release %s: %w", id, err)
-			}
-			finished = append(finished, Finished{ID: id, Path: out})
-			continue
+		path := filepath.Join(dir, e.Name())
+		f, err := recoverOne(path, filepath.Join(dir, base), id, ours, recorded)
+		if err != nil {
+			return finished, err
 		}
-		if err := os.Remove(path); err != nil {
-			return finished, fmt.Errorf("recover releases: %w", err)
+		if f != nil {
+			finished = append(finished, *f)
 		}
 	}
 	if len(finished) > 0 {
@@ -352,4 +459,34 @@ func Recover(dir string, recorded func(id string) bool) ([]Finished, error) {
 		}
 	}
 	return finished, nil
+}
+
+// recoverOne finishes (recorded) or removes (ours, unrecorded) the temporary
+// file path of release id, output out, unless a live release holds it.
+func recoverOne(path, out, id string, ours bool, recorded func(id string) bool) (*Finished, error) {
+	lock, err := lockTemp(path)
+	if errors.Is(err, syscall.EWOULDBLOCK) || errors.Is(err, os.ErrNotExist) {
+		return nil, nil // a release is writing it, or has just finished
+	}
+	if err != nil {
+		return nil, fmt.Errorf("recover release %s: %w", id, err)
+	}
+	defer lock.Close()
+	// Asked again under the lock: the release may have recorded it since.
+	if recorded(id) {
+		if _, err := os.Lstat(out); !errors.Is(err, os.ErrNotExist) {
+			return nil, nil // something else took the name: keep the recorded file
+		}
+		if err := os.Rename(path, out); err != nil {
+			return nil, fmt.Errorf("recover release %s: %w", id, err)
+		}
+		return &Finished{ID: id, Path: out}, nil
+	}
+	if !ours {
+		return nil, nil
+	}
+	if err := os.Remove(path); err != nil {
+		return nil, fmt.Errorf("recover releases: %w", err)
+	}
+	return nil, nil
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -20,6 +21,7 @@ import (
 	"github.com/huella/huella/internal/fingerprint"
 	"github.com/huella/huella/internal/ledger"
 	"github.com/huella/huella/internal/register"
+	"github.com/huella/huella/internal/store"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -33,6 +35,8 @@ type memSource struct {
 	// stall, if > 0, makes AsOf block forever after that many rows.
 	stall int
 	fail  error
+	// during, if not nil, is called once when AsOf reaches row 100.
+	during func()
 }
 
 func newMemSource(n int) *memSource {
@@ -58,6 +62,9 @@ func (s *memSource) AsOf(ctx context.Context, t register.Date, fn func(v *regist
 		}
 		if s.fail != nil && i == len(s.people)/2 {
 			return s.fail
+		}
+		if s.during != nil && i == 100 {
+			s.during()
 		}
 		if !p.ValidAt(t) {
 			continue
@@ -325,21 +332,158 @@ func TestCutWindow(t *testing.T) {
 }
 
 func TestRecover(t *testing.T) {
+	const rec, recOld, recTheirs = "rel-00000000000000aa", "rel-00000000000000ab", "rel-00000000000000ac"
+	otherKey := []byte("another workspace's fingerprint key")
 	dir := t.TempDir()
+	out := func(name string) string { return filepath.Join(dir, name) }
+	files := map[string]string{
+		"done":         tempName(out("copy.csv"), rec, TempTag(testKey, rec)),
+		"doneOld":      filepath.Join(dir, ".old.csv.huella-"+recOld+".tmp"),
+		"doneTheirs":   tempName(out("theirs.csv"), recTheirs, TempTag(otherKey, recTheirs)),
+		"orphan":       tempName(out("other.csv"), "rel-00000000000000bb", TempTag(testKey, "rel-00000000000000bb")),
+		"orphanTheirs": tempName(out("b.csv"), "rel-00000000000000cc", TempTag(otherKey, "rel-00000000000000cc")),
+		"orphanOld":    filepath.Join(dir, ".c.csv.huella-rel-00000000000000dd.tmp"),
+		"live":         tempName(out("d.csv"), "rel-00000000000000ee", TempTag(testKey, "rel-00000000000000ee")),
+	}
+	for _, p := range files {
+		os.WriteFile(p, []byte("a,b\n"), 0o600)
+	}
+	lock, err := lockTemp(files["live"]) // a release still writing it
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	recorded := func(id string) bool { return id == rec || id == recOld || id == recTheirs }
+	fin, err := Recover(dir, testKey, recorded)
+	want := []Finished{{rec, out("copy.csv")}, {recOld, out("old.csv")}, {recTheirs, out("theirs.csv")}}
+	if err != nil || len(fin) != len(want) {
+		t.Fatalf("Recover = %v, %v; want %v", fin, err, want)
+	}
+	for _, w := range want {
+		if !slices.Contains(fin, w) {
+			t.Errorf("Recover = %v; want %v among them", fin, w)
+		}
+		if b, err := os.ReadFile(w.Path); err != nil || string(b) != "a,b\n" {
+			t.Errorf("recorded release %s not renamed: %v", w.ID, err)
+		}
+	}
+	for name, gone := range map[string]bool{
+		"done": true, "doneOld": true, "doneTheirs": true, "orphan": true,
+		"orphanTheirs": false, "orphanOld": false, "live": false,
+	} {
+		_, err := os.Stat(files[name])
+		if gone != os.IsNotExist(err) {
+			t.Errorf("%s (%s): removed %v, want %v", name, filepath.Base(files[name]), os.IsNotExist(err), gone)
+		}
+	}
+	lock.Close()
+	if _, err := Recover(dir, testKey, recorded); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(files["live"]); !os.IsNotExist(err) {
+		t.Error("unrecorded temporary file kept once its release is gone")
+	}
+}
+
+// TestRecoverDuringRelease: a Recover into the same folder, by this
+// workspace or another, while a release is writing leaves its file alone.
+func TestRecoverDuringRelease(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		key  []byte
+	}{{"same workspace", testKey}, {"another workspace", []byte("another workspace's fingerprint key")}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			src := newMemSource(500)
+			l := newLedger(t, dir)
+			src.during = func() {
+				if _, err := Recover(dir, tc.key, func(string) bool { return false }); err != nil {
+					t.Error(err)
+				}
+			}
+			out := filepath.Join(dir, "copy.csv")
+			res, err := Write(context.Background(), testKey, src.schema, src, l, testOptions(out))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fileSHA(t, out) != res.SHA256 {
+				t.Error("sha256 differs")
+			}
+		})
+	}
+}
+
+// appendNotSynced is a ledger whose appends commit but whose folder sync
+// fails, as ledger.Append reports it.
+type appendNotSynced struct{ *ledger.Ledger }
+
+func (a appendNotSynced) Append(e ledger.Entry) (int64, error) {
+	i, err := a.Ledger.Append(e)
+	if err != nil {
+		return -1, err
+	}
+	return i, fmt.Errorf("append %q: %w: sync: input/output error", e.ID, ledger.ErrCommittedNotSynced)
+}
+
+// TestCommittedNotSynced: an entry committed without the final sync is
+// recorded all the same, so its file lands at the output.
+func TestCommittedNotSynced(t *testing.T) {
+	dir := t.TempDir()
+	src := newMemSource(300)
+	l := newLedger(t, dir)
 	out := filepath.Join(dir, "copy.csv")
-	done := tempName(out, "rel-00000000000000aa")
-	orphan := tempName(filepath.Join(dir, "other.csv"), "rel-00000000000000bb")
-	os.WriteFile(done, []byte("a,b\n"), 0o600)
-	os.WriteFile(orphan, []byte("a,b\n"), 0o600)
-	fin, err := Recover(dir, func(id string) bool { return id == "rel-00000000000000aa" })
-	if err != nil || len(fin) != 1 || fin[0] != (Finished{ID: "rel-00000000000000aa", Path: out}) {
-		t.Fatalf("Recover = %v, %v; want rel-00000000000000aa at %s", fin, err, out)
+	res, err := Write(context.Background(), testKey, src.schema, src, appendNotSynced{l}, testOptions(out))
+	if !errors.Is(err, ledger.ErrCommittedNotSynced) || res == nil {
+		t.Fatalf("Write = %v, %v; want a result and ErrCommittedNotSynced", res, err)
 	}
-	if b, err := os.ReadFile(out); err != nil || string(b) != "a,b\n" {
-		t.Errorf("recorded release not renamed: %v", err)
+	if _, _, err := l.Find(res.ID); err != nil {
+		t.Fatal(err)
 	}
-	if _, err := os.Stat(orphan); !os.IsNotExist(err) {
-		t.Error("unrecorded temporary file kept")
+	if fileSHA(t, out) != res.SHA256 {
+		t.Error("sha256 differs")
+	}
+	if ms, _ := filepath.Glob(filepath.Join(dir, ".*.tmp")); len(ms) != 0 {
+		t.Errorf("left %v", ms)
+	}
+}
+
+// spanSource is a register that tells the days it holds, as the store does.
+type spanSource struct{ *memSource }
+
+func (s spanSource) Stats() (store.Stats, error) {
+	return store.Stats{People: int64(len(s.people)), First: register.MustDate("2000-01-01"), Last: register.MustDate("2018-06-01")}, nil
+}
+
+// TestNoOneValid: a cut before anyone is in the register is refused before
+// the ledger: no entry, no file.
+func TestNoOneValid(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		src  Source
+		want string
+	}{
+		{"plain", newMemSource(50), "no one in the register is valid on 1990-01-01"},
+		{"with span", spanSource{newMemSource(50)}, "no one in the register is valid on 1990-01-01 (the register holds 2000-01-01 to 2018-06-01)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			l := newLedger(t, dir)
+			o := testOptions(filepath.Join(dir, "copy.csv"))
+			o.AsOf = register.MustDate("1990-01-01")
+			_, err := Write(context.Background(), testKey, register.INE(), tc.src, l, o)
+			if !errors.Is(err, ErrNoOne) || !strings.HasSuffix(err.Error(), tc.want) {
+				t.Fatalf("Write = %v; want ErrNoOne ending %q", err, tc.want)
+			}
+			if l.Size() != 0 {
+				t.Errorf("%d ledger entries", l.Size())
+			}
+			ents, _ := os.ReadDir(dir)
+			for _, e := range ents {
+				if e.Name() != "ledger" && e.Name() != "ledger.key" {
+					t.Errorf("left %s", e.Name())
+				}
+			}
+		})
 	}
 }
 
@@ -393,7 +537,7 @@ func TestKill9(t *testing.T) {
 	if err := l.Verify(); err != nil {
 		t.Errorf("ledger after kill -9: %v", err)
 	}
-	if _, err := Recover(dir, func(id string) bool { _, _, err := l.Find(id); return err == nil }); err != nil {
+	if _, err := Recover(dir, testKey, func(id string) bool { _, _, err := l.Find(id); return err == nil }); err != nil {
 		t.Fatal(err)
 	}
 	if ms, _ := filepath.Glob(filepath.Join(dir, ".*.tmp")); len(ms) != 0 {
