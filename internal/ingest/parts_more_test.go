@@ -203,3 +203,21 @@ func TestSQLCreateWithComment(t *testing.T) {
 		t.Fatalf("table %q, rows %q", res.info.Table, res.rows)
 	}
 }
+
+// TestSQLStatementsMidLine: two INSERTs on each line, a small table's
+// first: the register's rows, in the second, are the most, and read.
+func TestSQLStatementsMidLine(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("CREATE TABLE notas (id int, nota text);\n")
+	b.WriteString("CREATE TABLE `padron` (`curp` varchar(18), `nombre` varchar(40), `paterno` varchar(40), `fecha` date, `seccion` varchar(4));\n")
+	for _, r := range testRows {
+		b.WriteString("INSERT INTO notas VALUES (1,'x'); insert into `padron` VALUES ('" + strings.Join(r, "','") + "');\n")
+	}
+	res := readAll(t, write(t, "dump.sql", []byte(b.String())), Options{})
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	if res.info.Table != "padron" || !reflect.DeepEqual(res.rows, testRows) {
+		t.Fatalf("table %q, rows %q", res.info.Table, res.rows)
+	}
+}

@@ -1177,8 +1177,22 @@ func surveySQL(br *bufio.Reader) sqlSurvey {
 					cur = ""
 				}
 			}
+			seg := b
+			if !inCopy && !inCreate {
+				// statements that start in mid-line, after a ";"
+				for i := midStatement(seg); i >= 0; i = midStatement(seg) {
+					if cur != "" {
+						sv.bytes[cur] += int64(i)
+					}
+					l := seg[i:]
+					var rest []byte
+					cur, rest = surveyName(l[bytes.IndexByte(l, ' ')+1:], "IGNORE ", "INTO ")
+					sv.listCols(cur, rest, listed)
+					seg = l
+				}
+			}
 			if cur != "" {
-				sv.bytes[cur] += int64(len(b))
+				sv.bytes[cur] += int64(len(seg))
 			}
 			if inCreate && len(create)+len(b) <= maxCreate {
 				create = append(create, b...)
@@ -1198,6 +1212,26 @@ func surveySQL(br *bufio.Reader) sqlSurvey {
 		if err != nil && err != bufio.ErrBufferFull {
 			return sv
 		}
+	}
+}
+
+// midStatement is where an INSERT or REPLACE starts after a ";" in b (two
+// statements on one line), -1 when none does. A ";" inside a string value
+// followed by such a word would count too: the survey only weighs tables.
+func midStatement(b []byte) int {
+	for from := 0; ; {
+		j := bytes.IndexByte(b[from:], ';')
+		if j < 0 {
+			return -1
+		}
+		k := from + j + 1
+		for k < len(b) && (b[k] == ' ' || b[k] == '\t') {
+			k++
+		}
+		if hasPrefixFold(b[k:], "INSERT ") || hasPrefixFold(b[k:], "REPLACE ") {
+			return k
+		}
+		from = k
 	}
 }
 
