@@ -139,41 +139,39 @@ func GenerateKey() (*Key, error) {
 func KeyPath(dir string) string { return filepath.Join(dir, "keys", "exposure.key") }
 
 // LoadOrCreateKey reads the key at path (hex of the 32-byte scalar), creating
-// it with mode 0600 if it does not exist.
+// it with mode 0600 if it does not exist. A new key is written and fsynced
+// under a temporary name in the same folder, then linked to path, which
+// fails if path exists: processes creating the key at once all end up with
+// the one that was linked first. An empty key file is what an older version
+// left when it died before writing the key (nothing was published with it):
+// it is replaced (replaceEmptyKey).
 func LoadOrCreateKey(path string) (*Key, error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		k, err := GenerateKey()
-		if err != nil {
-			return nil, err
+	deadline := time.Now().Add(claimStale + 5*time.Second)
+	for time.Now().Before(deadline) {
+		b, err := os.ReadFile(path)
+		switch {
+		case err == nil && len(b) > 0:
+			return parseKey(path, b)
+		case err == nil:
+			k, err := replaceEmptyKey(path)
+			if k != nil || err != nil {
+				return k, err
+			}
+		case errors.Is(err, os.ErrNotExist):
+			k, err := createKey(path)
+			if !errors.Is(err, os.ErrExist) {
+				return k, err
+			}
+			// Another process linked its key first: read that one.
+		default:
+			return nil, fmt.Errorf("read exposure key: %w", err)
 		}
-		raw, err := k.priv.MarshalBinary()
-		if err != nil {
-			return nil, err
-		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return nil, fmt.Errorf("create exposure key: %w", err)
-		}
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if errors.Is(err, os.ErrExist) {
-			return LoadOrCreateKey(path) // another process won the race
-		}
-		if err != nil {
-			return nil, fmt.Errorf("create exposure key: %w", err)
-		}
-		if _, err := f.WriteString(hex.EncodeToString(raw) + "\n"); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("create exposure key: %w", err)
-		}
-		if err := f.Sync(); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("create exposure key: %w", err)
-		}
-		return k, f.Close()
 	}
-	if err != nil {
-		return nil, fmt.Errorf("read exposure key: %w", err)
-	}
+	return nil, fmt.Errorf("exposure key %s: another process kept replacing it for %v", path, claimStale)
+}
+
+// parseKey decodes the contents b of the key file path.
+func parseKey(path string, b []byte) (*Key, error) {
 	raw, err := hex.DecodeString(strings.TrimSpace(string(b)))
 	if err != nil {
 		return nil, fmt.Errorf("read exposure key %s: not hex", path)
@@ -183,6 +181,118 @@ func LoadOrCreateKey(path string) (*Key, error) {
 		return nil, fmt.Errorf("read exposure key %s: %w", path, err)
 	}
 	return &Key{priv: priv, srv: oprf.NewServer(suite, priv)}, nil
+}
+
+// newKeyFile makes a key and writes it, fsynced, to a new temporary file
+// next to path; the caller removes the temporary file.
+func newKeyFile(path string) (*Key, string, error) {
+	k, err := GenerateKey()
+	if err != nil {
+		return nil, "", err
+	}
+	raw, err := k.priv.MarshalBinary()
+	if err != nil {
+		return nil, "", err
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, "", err
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp") // mode 0600
+	if err != nil {
+		return nil, "", err
+	}
+	_, err = f.WriteString(hex.EncodeToString(raw) + "\n")
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return nil, "", err
+	}
+	return k, f.Name(), nil
+}
+
+// createKey makes a key and links it to path; an error wrapping
+// os.ErrExist means path exists (another process made it first).
+func createKey(path string) (*Key, error) {
+	k, tmp, err := newKeyFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("create exposure key: %w", err)
+	}
+	defer os.Remove(tmp)
+	if err := os.Link(tmp, path); err != nil {
+		return nil, fmt.Errorf("create exposure key: %w", err)
+	}
+	if err := os.Remove(tmp); err != nil {
+		return nil, fmt.Errorf("create exposure key: %w", err)
+	}
+	if err := syncDir(filepath.Dir(path)); err != nil {
+		return nil, fmt.Errorf("create exposure key: %w", err)
+	}
+	return k, nil
+}
+
+// claimStale is the age past which a claim to replace an empty key file was
+// left by a process that died holding it (holding one takes milliseconds).
+const claimStale = 10 * time.Second
+
+// replaceEmptyKey replaces the empty key file at path by a new key. The
+// replacer holds a claim, the file "." + base + ".replacing" next to it,
+// made with O_EXCL: only a claim holder changes an existing key file, and
+// createKey only links where there is none, so the file the holder finds
+// empty is still empty when it renames the new key over it (path never goes
+// missing). It returns nil, nil when the caller should read path again.
+func replaceEmptyKey(path string) (*Key, error) {
+	k, tmp, err := newKeyFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("replace empty exposure key: %w", err)
+	}
+	defer os.Remove(tmp)
+	claim := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".replacing")
+	c, err := os.OpenFile(claim, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		if fi, err := os.Stat(claim); err == nil {
+			if age := time.Since(fi.ModTime()); age > claimStale || age < -claimStale {
+				os.Remove(claim) // its holder died
+				return nil, nil
+			}
+		}
+		time.Sleep(5 * time.Millisecond) // another process is replacing it
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("replace empty exposure key: %w", err)
+	}
+	c.Close()
+	defer os.Remove(claim)
+	fi, err := os.Lstat(path)
+	if errors.Is(err, os.ErrNotExist) || err == nil && fi.Size() > 0 {
+		return nil, nil // replaced before the claim was taken: read it
+	}
+	if err != nil {
+		return nil, fmt.Errorf("replace empty exposure key: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return nil, fmt.Errorf("replace empty exposure key: %w", err)
+	}
+	if err := syncDir(filepath.Dir(path)); err != nil {
+		return nil, fmt.Errorf("replace empty exposure key: %w", err)
+	}
+	return k, nil
+}
+
+// syncDir makes the creations and removals in a folder durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 // ErrBadElement is returned for a blinded element that is not the canonical

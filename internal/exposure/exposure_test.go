@@ -8,7 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 func unhex(t testing.TB, s string) []byte {
@@ -199,6 +201,99 @@ func TestKeyFile(t *testing.T) {
 	b, _ := k2.Output("SABC560626MDFLRN01")
 	if !bytes.Equal(a, b) {
 		t.Fatal("reloaded key evaluates differently")
+	}
+}
+
+// TestKeyFileEmpty: an empty key file (an older version died while writing
+// it) is replaced by a key, which stays.
+func TestKeyFileEmpty(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "keys", "exposure.key")
+	os.MkdirAll(filepath.Dir(p), 0o700)
+	if err := os.WriteFile(p, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	k1, err := LoadOrCreateKey(p)
+	if err != nil {
+		t.Fatalf("over an empty key file: %v", err)
+	}
+	if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("key file mode %v, %v", fi.Mode(), err)
+	}
+	k2, err := LoadOrCreateKey(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := k1.Output("SABC560626MDFLRN01")
+	b, _ := k2.Output("SABC560626MDFLRN01")
+	if !bytes.Equal(a, b) {
+		t.Fatal("reloaded key evaluates differently")
+	}
+	wantOnlyKey(t, p)
+
+	// A claim to replace it left by a process that died holding it is
+	// broken once stale.
+	os.WriteFile(p, nil, 0o600)
+	claim := filepath.Join(filepath.Dir(p), ".exposure.key.replacing")
+	os.WriteFile(claim, nil, 0o600)
+	old := time.Now().Add(-2 * claimStale)
+	os.Chtimes(claim, old, old)
+	if _, err := LoadOrCreateKey(p); err != nil {
+		t.Fatalf("with a stale claim: %v", err)
+	}
+	wantOnlyKey(t, p)
+}
+
+// TestKeyFileRace: processes creating the key at once (here goroutines), on
+// no file or on an empty one, all get the same key.
+func TestKeyFileRace(t *testing.T) {
+	for _, empty := range []bool{false, true} {
+		t.Run(fmt.Sprintf("empty=%v", empty), func(t *testing.T) {
+			for round := 0; round < 20; round++ {
+				p := filepath.Join(t.TempDir(), "keys", "exposure.key")
+				if empty {
+					os.MkdirAll(filepath.Dir(p), 0o700)
+					os.WriteFile(p, nil, 0o600)
+				}
+				const n = 8
+				outs := make([][]byte, n)
+				errs := make([]error, n)
+				var wg sync.WaitGroup
+				for i := range n {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						k, err := LoadOrCreateKey(p)
+						if err == nil {
+							outs[i], err = k.Output("SABC560626MDFLRN01")
+						}
+						errs[i] = err
+					}()
+				}
+				wg.Wait()
+				for i := range n {
+					if errs[i] != nil {
+						t.Fatalf("round %d, process %d: %v", round, i, errs[i])
+					}
+					if !bytes.Equal(outs[i], outs[0]) {
+						t.Fatalf("round %d: processes %d and 0 got different keys", round, i)
+					}
+				}
+				wantOnlyKey(t, p)
+			}
+		})
+	}
+}
+
+// wantOnlyKey checks the key's folder holds the key file alone.
+func wantOnlyKey(t *testing.T, p string) {
+	t.Helper()
+	ents, _ := os.ReadDir(filepath.Dir(p))
+	if len(ents) != 1 || ents[0].Name() != filepath.Base(p) {
+		var names []string
+		for _, e := range ents {
+			names = append(names, e.Name())
+		}
+		t.Fatalf("key folder holds %v", names)
 	}
 }
 
