@@ -82,7 +82,9 @@ Examples:
 				return err
 			}
 			defer ws.Close()
-			st, err := store.Open(ws.StorePath(), ws.Schema())
+			// Read-only: stats changes nothing, so it neither needs the
+			// disk space a writable open may take nor disturbs a load.
+			st, err := store.OpenWith(ws.StorePath(), ws.Schema(), store.Options{ReadOnly: true})
 			if err != nil {
 				return err
 			}
