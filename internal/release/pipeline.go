@@ -169,7 +169,10 @@ func streamParallel(ctx context.Context, key []byte, id string, schema *register
 		err   error
 	)
 	newCopy := func() {
-		cp = marker.NewEncodedCopy(schema, asOf, taken, func(dst []byte, rec register.Record) []byte {
+		// on a clone of its own: the workers clone marker on their first
+		// batch, and the copy's canaries are marked with its scratch space
+		// (a clone read while the copy wrote it: a data race)
+		cp = marker.Clone().NewEncodedCopy(schema, asOf, taken, func(dst []byte, rec register.Record) []byte {
 			return enc.Encode(dst, rec, cols)
 		}, func(b []byte) error {
 			count++
