@@ -8,6 +8,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // sqlSource reads the rows of INSERT statements and COPY blocks of one
@@ -1019,7 +1020,9 @@ func (s *sqlSource) rawValue(ignore bool) error {
 				known, drop := literalPrefix(s.buf[words:])
 				if !known {
 					return &ParseError{File: s.lr.file, Line: s.ln, Column: s.col + 1,
-						Err: fmt.Errorf("%w: %q", errWordBeforeString, bytes.TrimSpace(s.buf[words:]))}
+						// its length, not its text: a leak's value (a CURP, a
+						// name) would reach logs and reports
+						Err: fmt.Errorf("%w (%d characters)", errWordBeforeString, utf8.RuneCount(bytes.TrimSpace(s.buf[words:])))}
 				}
 				if drop {
 					s.buf = s.buf[:words]
