@@ -169,16 +169,14 @@ func (l *rateLimiter) shard(key netip.Addr) *limiterShard {
 	return &l.shards[h%limiterShards]
 }
 
-// peek reports whether key's bucket holds a token, without taking it.
-func (l *rateLimiter) peek(key netip.Addr) bool {
+// refund gives back n tokens taken from key's bucket (up to the burst).
+func (l *rateLimiter) refund(key netip.Addr, n int) {
 	sh := l.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	b := sh.buckets[key]
-	if b == nil {
-		return true
+	if b := sh.buckets[key]; b != nil {
+		b.tokens = math.Min(l.burst, b.tokens+float64(n))
 	}
-	return math.Min(l.burst, b.tokens+l.now().Sub(b.last).Seconds()*l.rate) >= 1
 }
 
 // allow takes n tokens from key's bucket, if it has them.

@@ -88,6 +88,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -134,7 +135,10 @@ type Server struct {
 	static    http.Handler
 	metrics   *metrics
 	limiter   *rateLimiter
-	loginLim  *rateLimiter // failed logins per IP
+	loginLim  *rateLimiter  // failed logins per IP
+	hashSem   chan struct{} // one slot per password check that may run (hashSlots)
+	hashBusy  atomic.Int32  // password checks running
+	hashPeak  atomic.Int32  // most password checks ever run at once (tests)
 	users     *Users
 	sessions  sessions
 	jobs      jobs
@@ -194,6 +198,7 @@ func New(cfg Config) (*Server, error) {
 		limiter: newRateLimiter(cfg.EvalRate, cfg.EvalBurst),
 		// 10 failed logins at once, then one every 6 s, per IP.
 		loginLim: newRateLimiter(1.0/6, 10),
+		hashSem:  make(chan struct{}, hashSlots()),
 		users:    OpenUsers(cfg.Dir),
 		sets:     setCache{dir: cfg.Dir},
 	}
@@ -639,14 +644,26 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := r.PostFormValue("user")
-	if !s.loginLim.peek(clientKey(r.RemoteAddr)) {
+	key := clientKey(r.RemoteAddr)
+	// The token is taken before the hash, so that requests sent together
+	// cannot all pass a check made before any of them failed; a successful
+	// login gives it back, so that only failures count (10 at once, then
+	// one every 6 s) and an investigator who logs in often is never locked
+	// out by their own logins.
+	if !s.loginLim.allow(key, 1) {
 		w.Header().Set("Retry-After", "6")
 		http.Error(w, "too many failed logins; wait a little", http.StatusTooManyRequests)
 		return
 	}
-	acct, role, ok := s.users.authenticate(name, r.PostFormValue("password"))
+	acct, role, ok, busy := s.authenticate(r.Context(), name, r.PostFormValue("password"))
+	if busy {
+		// Not a failed attempt: the server was too busy to check it.
+		s.loginLim.refund(key, 1)
+		w.Header().Set("Retry-After", "2")
+		http.Error(w, "too many logins at once; try again in a moment", http.StatusServiceUnavailable)
+		return
+	}
 	if !ok {
-		s.loginLim.allow(clientKey(r.RemoteAddr), 1)
 		s.metrics.loginFailures.Add(1)
 		s.log.Warn("login failed", "remote", remoteIP(r))
 		tok := randomToken()
@@ -654,6 +671,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusUnauthorized, "login", "login.title", loginData{CSRF: tok, Next: safeNext(r.PostFormValue("next")), Err: langOf(r).T("login.failed")})
 		return
 	}
+	s.loginLim.refund(key, 1)
 	s.metrics.logins.Add(1)
 	sess, err := s.sessions.create(acct, role)
 	if err != nil {
@@ -663,6 +681,39 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	s.log.Info("login", "user", name, "role", role.String())
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: sess.token, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.secure(r), MaxAge: int(sessionTTL.Seconds())})
 	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
+}
+
+// loginHashWait is how long a login waits for a free password-hash slot
+// before it is answered 503 (its rate-limit token given back).
+const loginHashWait = 10 * time.Second
+
+// hashSlots is how many argon2id password checks may run at once: each
+// takes 64 MiB (argonMemory) and a CPU for about 0.1 s, so a flood of
+// logins, with or without an account, would otherwise take memory without
+// bound. Logins beyond it wait their turn (loginHashWait).
+func hashSlots() int { return min(max(runtime.GOMAXPROCS(0), 1), 4) }
+
+// authenticate checks a password under the hash semaphore. busy reports
+// that no slot came free within loginHashWait (or the client went away):
+// nothing was checked. A known and an unknown user take the same path and
+// the same time (Users.authenticate hashes against a dummy hash).
+func (s *Server) authenticate(ctx context.Context, name, password string) (acct User, role Role, ok, busy bool) {
+	t := time.NewTimer(loginHashWait)
+	defer t.Stop()
+	select {
+	case s.hashSem <- struct{}{}:
+	case <-t.C:
+		return User{}, RoleNone, false, true
+	case <-ctx.Done():
+		return User{}, RoleNone, false, true
+	}
+	defer func() { <-s.hashSem }()
+	n := s.hashBusy.Add(1)
+	defer s.hashBusy.Add(-1)
+	for p := s.hashPeak.Load(); n > p && !s.hashPeak.CompareAndSwap(p, n); p = s.hashPeak.Load() {
+	}
+	acct, role, ok = s.users.authenticate(name, password)
+	return acct, role, ok, false
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
