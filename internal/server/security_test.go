@@ -32,8 +32,8 @@ func postLogin(t *testing.T, e *testEnv, tok, user, password, next string, hdr m
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}
-	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := hc.Do(req)
+	// RoundTrip: no redirect followed, and a Location header is not parsed.
+	resp, err := http.DefaultTransport.RoundTrip(req)
 	if err != nil {
 		t.Error(err)
 		return nil
@@ -88,5 +88,57 @@ func TestLoginRateLimitConcurrent(t *testing.T) {
 	}
 	if p := e.srv.hashPeak.Load(); p > slots || p < 1 {
 		t.Errorf("%d password hashes ran at once, want 1 to %d", p, slots)
+	}
+}
+
+// TestSafeNext: after login only a path on this server is followed;
+// browsers drop tabs and newlines, so "/\t/evil" is "//evil", another host.
+func TestSafeNext(t *testing.T) {
+	for in, want := range map[string]string{
+		"/\t/evil.example": "/cases",
+		"/\n/evil":         "/cases",
+		"/\r\n/evil":       "/cases",
+		"/%09/evil":        "/cases", // percent-encoded, as the raw string
+		"/%2F/evil":        "/cases",
+		"/%5Cevil":         "/cases",
+		"/\x7f/evil":       "/cases",
+		"//evil":           "/cases",
+		"/\\evil":          "/cases",
+		"/x\\evil":         "/cases",
+		"https://evil":     "/cases",
+		"javascript:x":     "/cases",
+		"evil.example":     "/cases",
+		"":                 "/cases",
+		"/":                "/cases",
+		"/cases/x":         "/cases/x",
+		"/cases/x?tab=1":   "/cases/x?tab=1",
+		"/ledger":          "/ledger",
+	} {
+		if got := safeNext(in); got != want {
+			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)
+		}
+	}
+
+	// Through the server: the login page's next and the redirect after login.
+	e := newTestEnv(t, nil)
+	for _, raw := range []string{"/%09/evil.example", "/%0A/evil", "%2F%2Fevil", "/%5Cevil", "https://evil"} {
+		b := e.browser()
+		_, page := b.do("GET", "/login?next="+raw, nil, nil)
+		if strings.Contains(page, "evil") {
+			t.Errorf("login page for next=%s carries it on", raw)
+		}
+		next, _ := url.QueryUnescape(raw)
+		resp := postLogin(t, e, loginToken(t, e), "vera", "password-vera", next, nil)
+		if resp == nil {
+			continue
+		}
+		if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || loc != "/cases" {
+			t.Errorf("login with next=%s: %s to %q, want 303 to /cases", raw, resp.Status, loc)
+		}
+	}
+	if resp := postLogin(t, e, loginToken(t, e), "vera", "password-vera", "/cases/x", nil); resp == nil {
+		return
+	} else if loc := resp.Header.Get("Location"); loc != "/cases/x" {
+		t.Errorf("login with next=/cases/x: to %q", loc)
 	}
 }

@@ -86,6 +86,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -630,9 +631,34 @@ type loginData struct {
 
 func (d loginData) flash() (string, string) { return "", d.Err }
 
+// safeNext returns n if it is a path on this server to go to after login,
+// else "/cases". It must start with one "/" followed by neither "/" nor
+// "\\", hold no backslash and no control character (browsers drop tabs and
+// newlines, so "/\t/evil.example" would be "//evil.example", another
+// host), neither as such nor percent-encoded, and parse as a URL with no
+// scheme, host or user.
 func safeNext(n string) string {
-	if !strings.HasPrefix(n, "/") || strings.HasPrefix(n, "//") || strings.Contains(n, "\\") {
-		return "/cases"
+	const def = "/cases"
+	ok := func(p string) bool {
+		if len(p) < 2 || p[0] != '/' || p[1] == '/' || p[1] == '\\' || strings.Contains(p, "\\") {
+			return false
+		}
+		for i := 0; i < len(p); i++ {
+			if p[i] < 0x20 || p[i] == 0x7f {
+				return false
+			}
+		}
+		return true
+	}
+	if !ok(n) {
+		return def
+	}
+	if d, err := url.PathUnescape(n); err != nil || !ok(d) {
+		return def
+	}
+	u, err := url.Parse(n)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || !strings.HasPrefix(u.Path, "/") {
+		return def
 	}
 	return n
 }
