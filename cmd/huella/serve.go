@@ -31,11 +31,12 @@ func init() {
 		evalBurst int
 		logJSON   bool
 		secure    bool
+		proxies   string
 	)
 	addCommand(&command{
 		Name:     "serve",
 		Summary:  "web UI for cases, releases and the ledger; the public exposure check",
-		Usage:    "huella serve [--addr HOST:PORT] [--eval-rate N] [--log-json]",
+		Usage:    "huella serve [--addr HOST:PORT] [--eval-rate N] [--secure] [--trusted-proxy CIDR[,CIDR]] [--log-json]",
 		NeedsDir: true,
 		Help: `Serves the workspace over HTTP: the investigators' UI (cases, leak uploads
 with their analysis, reports with the map of affected people, notes,
@@ -55,11 +56,17 @@ hold personal data. SIGINT/SIGTERM shut down gracefully.
 
 The server holds no workspace lock while idle: CLI commands keep working
 next to it. Serve plain HTTP on loopback, or put a TLS proxy in front and
-pass --secure so cookies are marked Secure.
+pass --secure so cookies are marked Secure. Behind a proxy, also pass
+--trusted-proxy with its address(es): the login and /check rate limits
+then apply to each client (the right-most X-Forwarded-For address that is
+not a trusted proxy), not to the proxy, which would make all clients share
+one limit and let one client's failed logins lock out everyone. The header
+is ignored on connections from any other address.
 
 Examples:
   huella serve
   huella serve --addr 0.0.0.0:8080 --secure --log-json
+  huella serve --secure --trusted-proxy 127.0.0.1,::1
   huella serve --dir ./demo/ws --eval-rate 5`,
 		Flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&addr, "addr", "127.0.0.1:8080", "listen on `HOST:PORT`")
@@ -67,10 +74,15 @@ Examples:
 			fs.IntVar(&evalBurst, "eval-burst", 20, "exposure evaluations a client IP may make at once")
 			fs.BoolVar(&logJSON, "log-json", false, "log JSON lines instead of text")
 			fs.BoolVar(&secure, "secure", false, "mark cookies Secure (serving behind TLS)")
+			fs.StringVar(&proxies, "trusted-proxy", "", "`CIDR[,CIDR]` prefixes (or addresses) of reverse proxies whose X-Forwarded-For names the client")
 		},
 		Run: func(ctx context.Context, env *Env, args []string) error {
 			if len(args) != 0 {
 				return usageError("serve takes no arguments")
+			}
+			trusted, err := server.ParseTrustedProxies(proxies)
+			if err != nil {
+				return usageError("%v", err)
 			}
 			var h slog.Handler = slog.NewTextHandler(env.Stderr, nil)
 			if logJSON {
@@ -78,6 +90,7 @@ Examples:
 			}
 			srv, err := newServer(env.Dir, slog.New(h), func(c *server.Config) {
 				c.EvalRate, c.EvalBurst, c.Secure = evalRate, evalBurst, secure
+				c.TrustedProxies = trusted
 			})
 			if err != nil {
 				return err

@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/netip"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -210,22 +211,73 @@ func (l *rateLimiter) allow(key netip.Addr, n int) bool {
 	return true
 }
 
-// clientKey is the rate-limit key of a request: its remote IPv4 address, or
-// the /64 of an IPv6 one (one subscriber's usual allocation, whose addresses
-// a client can rotate through at will). It does not allocate.
-func clientKey(remoteAddr string) netip.Addr {
-	ap, err := netip.ParseAddrPort(remoteAddr)
-	if err != nil {
-		a, err := netip.ParseAddr(remoteAddr)
-		if err != nil {
-			return netip.Addr{}
-		}
-		ap = netip.AddrPortFrom(a, 0)
-	}
-	a := ap.Addr().Unmap()
+// clientKey is the rate-limit key of a connection's address: the IPv4
+// address, or the /64 of an IPv6 one (one subscriber's usual allocation,
+// whose addresses a client can rotate through at will). It does not
+// allocate. Server.limitKey is the key of a request, which may come through
+// a trusted proxy.
+func clientKey(remoteAddr string) netip.Addr { return addrKey(parseAddr(remoteAddr)) }
+
+// addrKey is the rate-limit key of an address (see clientKey).
+func addrKey(a netip.Addr) netip.Addr {
 	if a.Is6() {
 		p, _ := a.Prefix(64)
 		a = p.Addr()
 	}
 	return a
+}
+
+// parseAddr reads "IP:PORT", "[IPv6]:PORT", "IP" or "[IPv6]" as an address,
+// IPv4-mapped IPv6 as IPv4 and with no zone; the zero Addr if it is none.
+// It does not allocate for a valid address (a failed parse would: the form
+// is told apart first).
+func parseAddr(s string) netip.Addr {
+	var a netip.Addr
+	var err error
+	switch {
+	case strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]"):
+		a, err = netip.ParseAddr(s[1 : len(s)-1])
+	case strings.HasPrefix(s, "[") || strings.Count(s, ":") == 1:
+		var ap netip.AddrPort
+		ap, err = netip.ParseAddrPort(s)
+		a = ap.Addr()
+	default:
+		a, err = netip.ParseAddr(s)
+	}
+	if err != nil {
+		return netip.Addr{}
+	}
+	return a.Unmap().WithZone("")
+}
+
+// ParseTrustedProxies reads a comma-separated list of CIDR prefixes or
+// addresses (one address is a /32 or /128), as given to
+// "huella serve --trusted-proxy". An empty list is nil.
+func ParseTrustedProxies(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(list, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		var p netip.Prefix
+		if strings.Contains(f, "/") {
+			var err error
+			if p, err = netip.ParsePrefix(f); err != nil {
+				return nil, fmt.Errorf("trusted proxy %q: not an address or CIDR prefix", f)
+			}
+			if p.Addr().Is4In6() && p.Bits() >= 96 {
+				p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+			}
+		} else {
+			a, err := netip.ParseAddr(f)
+			if err != nil {
+				return nil, fmt.Errorf("trusted proxy %q: not an address or CIDR prefix", f)
+			}
+			a = a.Unmap().WithZone("")
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }

@@ -1,7 +1,10 @@
 package server
 
 import (
+	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -140,5 +143,108 @@ func TestSafeNext(t *testing.T) {
 		return
 	} else if loc := resp.Header.Get("Location"); loc != "/cases/x" {
 		t.Errorf("login with next=/cases/x: to %q", loc)
+	}
+}
+
+func TestParseTrustedProxies(t *testing.T) {
+	got, err := ParseTrustedProxies(" 10.0.0.0/8, 192.0.2.7 ,::1,2001:db8::/32,::ffff:198.51.100.0/120,")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.7/32"), netip.MustParsePrefix("::1/128"),
+		netip.MustParsePrefix("2001:db8::/32"), netip.MustParsePrefix("198.51.100.0/24")}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	if got, err := ParseTrustedProxies(""); err != nil || got != nil {
+		t.Errorf("empty list: %v, %v", got, err)
+	}
+	for _, bad := range []string{"proxy.example", "10.0.0.0/33", "10.0.0.1:80"} {
+		if _, err := ParseTrustedProxies(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+// TestClientAddrTrustedProxy: X-Forwarded-For is read only on connections
+// from a trusted proxy, and then only its right-most untrusted address.
+func TestClientAddrTrustedProxy(t *testing.T) {
+	trusted, _ := ParseTrustedProxies("10.0.0.0/8,2001:db8:ffff::/48")
+	s := &Server{cfg: Config{TrustedProxies: trusted}}
+	none := &Server{}
+	for _, c := range []struct {
+		remote string
+		xff    []string
+		want   string // with the trusted proxies
+		plain  string // with none
+	}{
+		{"203.0.113.9:5000", nil, "203.0.113.9", "203.0.113.9"},
+		{"203.0.113.9:5000", []string{"198.51.100.1"}, "203.0.113.9", "203.0.113.9"}, // untrusted peer: header ignored
+		{"10.0.0.2:443", nil, "10.0.0.2", "10.0.0.2"},
+		{"10.0.0.2:443", []string{"198.51.100.1"}, "198.51.100.1", "10.0.0.2"},
+		{"10.0.0.2:443", []string{"6.6.6.6, 198.51.100.1"}, "198.51.100.1", "10.0.0.2"},                 // the client's own entry is not read
+		{"10.0.0.2:443", []string{"6.6.6.6, 198.51.100.1, 10.1.1.1"}, "198.51.100.1", "10.0.0.2"},       // two trusted hops
+		{"10.0.0.2:443", []string{"6.6.6.6", "198.51.100.1,10.1.1.1"}, "198.51.100.1", "10.0.0.2"},      // several header lines
+		{"10.0.0.2:443", []string{"6.6.6.6, 198.51.100.1:4711"}, "198.51.100.1", "10.0.0.2"},            // with a port
+		{"10.0.0.2:443", []string{"[2001:db8:1::5]:80"}, "2001:db8:1::5", "10.0.0.2"},                   // IPv6 with a port
+		{"[2001:db8:ffff::1]:443", []string{"::ffff:198.51.100.1"}, "198.51.100.1", "2001:db8:ffff::1"}, // IPv4-mapped
+		{"10.0.0.2:443", []string{"6.6.6.6, garbage, 10.1.1.1"}, "10.1.1.1", "10.0.0.2"},                // not an address: the last trusted hop
+		{"10.0.0.2:443", []string{"10.3.3.3, 10.1.1.1"}, "10.3.3.3", "10.0.0.2"},                        // all trusted
+		{"10.0.0.2:443", []string{""}, "10.0.0.2", "10.0.0.2"},
+	} {
+		r := httptest.NewRequest("GET", "/check", nil)
+		r.RemoteAddr = c.remote
+		for _, v := range c.xff {
+			r.Header.Add("X-Forwarded-For", v)
+		}
+		if got := s.clientAddr(r).String(); got != c.want {
+			t.Errorf("%s %q, trusted proxies: %s, want %s", c.remote, c.xff, got, c.want)
+		}
+		if got := none.clientAddr(r).String(); got != c.plain {
+			t.Errorf("%s %q, no trusted proxy: %s, want %s", c.remote, c.xff, got, c.plain)
+		}
+	}
+	r := httptest.NewRequest("GET", "/check", nil)
+	r.RemoteAddr = "10.0.0.2:443"
+	r.Header.Set("X-Forwarded-For", "6.6.6.6, 2001:db8:1:2::1, 10.1.1.1")
+	if n := testing.AllocsPerRun(100, func() { s.limitKey(r) }); n != 0 {
+		t.Errorf("limitKey allocates %v times", n)
+	}
+	if got := s.limitKey(r); got != netip.MustParseAddr("2001:db8:1:2::") {
+		t.Errorf("limitKey = %s, want the client's /64", got)
+	}
+}
+
+// TestLoginRateLimitBehindProxy: behind a trusted proxy (the test's
+// connections come from 127.0.0.1) each client has its own login limit;
+// without --trusted-proxy the header is ignored and the proxy's address is
+// the one limited.
+func TestLoginRateLimitBehindProxy(t *testing.T) {
+	for _, trust := range []bool{true, false} {
+		e := newTestEnv(t, func(c *Config) {
+			if trust {
+				c.TrustedProxies, _ = ParseTrustedProxies("127.0.0.0/8,::1")
+			}
+		})
+		tok := loginToken(t, e)
+		from := func(ip string) map[string]string { return map[string]string{"X-Forwarded-For": "6.6.6.6, " + ip} }
+		codes := map[int]int{}
+		for range 12 {
+			if resp := postLogin(t, e, tok, "vera", "guess-guess", "", from("198.51.100.1")); resp != nil {
+				codes[resp.StatusCode]++
+			}
+		}
+		if codes[http.StatusUnauthorized] != 10 || codes[http.StatusTooManyRequests] != 2 {
+			t.Errorf("trusted %v: 12 wrong passwords: %v, want 10×401 then 2×429", trust, codes)
+		}
+		// Another client behind the same proxy.
+		resp := postLogin(t, e, tok, "vera", "password-vera", "/cases", from("198.51.100.2"))
+		want := http.StatusSeeOther
+		if !trust {
+			want = http.StatusTooManyRequests // one bucket for all: the audit's lockout
+		}
+		if resp != nil && resp.StatusCode != want {
+			t.Errorf("trusted %v: another client's login: %s, want %d", trust, resp.Status, want)
+		}
 	}
 }

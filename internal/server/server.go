@@ -57,7 +57,10 @@
 //	GET  /api/exposure/cases/{id}/buckets/{i}   bucket i: bucket_size·16 bytes
 //
 // Evaluations are rate-limited per client IP with a token bucket (one token
-// per element); 429 with Retry-After when empty. See package exposure for
+// per element); 429 with Retry-After when empty. Behind a reverse proxy
+// listed in Config.TrustedProxies the client is the right-most
+// X-Forwarded-For address that is not a trusted proxy (Server.clientAddr);
+// the header of any other peer is ignored. See package exposure for
 // the protocol. The page /check runs the client side in the browser:
 // package exposure compiled to WebAssembly (static/check.wasm, rebuilt by
 // go generate; TestWasmUpToDate checks it matches the sources).
@@ -86,6 +89,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -124,6 +128,12 @@ type Config struct {
 	MaxUpload int64
 	// Secure marks cookies Secure (set when serving TLS).
 	Secure bool
+	// TrustedProxies are the reverse proxies (TLS terminators) in front of
+	// the server. A request whose connection comes from one of them is
+	// rate-limited by the right-most X-Forwarded-For address that is not
+	// itself a trusted proxy; any other request by its connection's address,
+	// whatever its headers say (see Server.clientAddr).
+	TrustedProxies []netip.Prefix
 }
 
 // Server is the web application.
@@ -670,7 +680,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := r.PostFormValue("user")
-	key := clientKey(r.RemoteAddr)
+	key := s.limitKey(r)
 	// The token is taken before the hash, so that requests sent together
 	// cannot all pass a check made before any of them failed; a successful
 	// login gives it back, so that only failures count (10 at once, then
@@ -691,7 +701,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	if !ok {
 		s.metrics.loginFailures.Add(1)
-		s.log.Warn("login failed", "remote", remoteIP(r))
+		s.log.Warn("login failed", "remote", s.clientAddr(r).String())
 		tok := randomToken()
 		http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Value: tok, Path: "/login", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.secure(r)})
 		s.render(w, r, http.StatusUnauthorized, "login", "login.title", loginData{CSRF: tok, Next: safeNext(r.PostFormValue("next")), Err: langOf(r).T("login.failed")})
@@ -750,13 +760,56 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
-func remoteIP(r *http.Request) string {
-	h, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
+// clientAddr is the address of the client that made r: the connection's,
+// or, when the connection comes from a trusted proxy (Config.TrustedProxies),
+// the right-most X-Forwarded-For address that is not a trusted proxy
+// itself. Each proxy appends the address it was connected from, so the
+// entries left of the first untrusted one are the client's to invent and
+// are never read. If every entry is a trusted proxy, or one is not an
+// address, the last trusted hop is the client. It does not allocate.
+func (s *Server) clientAddr(r *http.Request) netip.Addr {
+	a := parseAddr(r.RemoteAddr)
+	if !s.trustedProxy(a) {
+		return a
 	}
-	return h
+	vals := r.Header.Values("X-Forwarded-For")
+	for i := len(vals) - 1; i >= 0; i-- {
+		v := vals[i]
+		for v != "" {
+			part := v
+			if j := strings.LastIndexByte(v, ','); j >= 0 {
+				part, v = v[j+1:], v[:j]
+			} else {
+				v = ""
+			}
+			part = strings.TrimSpace(part)
+			if part == "" {
+				continue
+			}
+			x := parseAddr(part)
+			if !x.IsValid() {
+				return a
+			}
+			a = x
+			if !s.trustedProxy(a) {
+				return a
+			}
+		}
+	}
+	return a
 }
+
+func (s *Server) trustedProxy(a netip.Addr) bool {
+	for _, p := range s.cfg.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// limitKey is the rate-limit key of a request's client (see clientKey).
+func (s *Server) limitKey(r *http.Request) netip.Addr { return addrKey(s.clientAddr(r)) }
 
 // ---- exposure API ----
 
@@ -867,7 +920,7 @@ func (s *Server) exposureEvaluate(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("expected 1 to %d elements of %d bytes", MaxBatch, exposure.ElementSize), http.StatusBadRequest)
 		return
 	}
-	if !s.limiter.allow(clientKey(r.RemoteAddr), n) {
+	if !s.limiter.allow(s.limitKey(r), n) {
 		s.metrics.rateLimited.Add(1)
 		w.Header().Set("Retry-After", "1")
 		http.Error(w, "too many requests", http.StatusTooManyRequests)
