@@ -329,7 +329,7 @@ func (s *Server) runAnalysis(j *job, path, name string) {
 	s.jobs.update(j, func(j *job) {
 		j.Finished = true
 		if err != nil {
-			j.Stage, j.Error = "failed", err.Error()
+			j.Stage, j.Error = "failed", s.userError(err)
 		} else {
 			j.Stage, j.CaseID = "done", id
 		}
@@ -480,7 +480,7 @@ func (s *Server) ledgerVerify(w http.ResponseWriter, r *http.Request) {
 	cp, err := s.cfg.Ledger.Verify(r.Context())
 	d := ledgerData{Verified: err == nil, Checkpoint: cp}
 	if err != nil {
-		d.VerifyErr = err.Error()
+		d.VerifyErr = s.userError(err)
 	}
 	s.renderLedger(w, r, d)
 }

@@ -1,14 +1,18 @@
 package server
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // loginToken returns a login CSRF token, valid as cookie and form field.
@@ -245,6 +249,97 @@ func TestLoginRateLimitBehindProxy(t *testing.T) {
 		}
 		if resp != nil && resp.StatusCode != want {
 			t.Errorf("trusted %v: another client's login: %s, want %d", trust, resp.Status, want)
+		}
+	}
+}
+
+// TestStaticNoDirectoryListing: /static/ serves files, never a listing.
+func TestStaticNoDirectoryListing(t *testing.T) {
+	e := newTestEnv(t, nil)
+	b := e.browser()
+	for path, want := range map[string]int{"/static/": 404, "/static/style.css": 200, "/static/nope.css": 404} {
+		resp, body := b.do("GET", path, nil, nil)
+		if resp.StatusCode != want || strings.Contains(body, "app.js") {
+			t.Errorf("GET %s: %s, want %d (body %.80q)", path, resp.Status, want, body)
+		}
+	}
+}
+
+type failingReleases struct {
+	memReleases
+	err error
+}
+
+func (f *failingReleases) Issue(context.Context, IssueRequest) (Release, error) {
+	return Release{}, f.err
+}
+
+type failingLedger struct {
+	memLedger
+	err error
+}
+
+func (f failingLedger) Verify(context.Context) (string, error) { return "", f.err }
+
+// TestUserErrorsHideWorkspace: messages shown to users (error pages below
+// 500, job status, ledger verification) write the workspace directory as
+// DIR, wherever it is on the server's disk.
+func TestUserErrorsHideWorkspace(t *testing.T) {
+	var e *testEnv
+	e = newTestEnv(t, func(c *Config) {
+		c.Analyze = func(_ context.Context, path, _ string, _ func(string, int64, int64)) (string, error) {
+			return "", fmt.Errorf("read %s: not a leak", path)
+		}
+		c.Releases = &failingReleases{err: fmt.Errorf("open %s: permission denied", filepath.Join(c.Dir, "releases", "r1.csv"))}
+		c.Ledger = failingLedger{err: fmt.Errorf("ledger %q: line 3 changed", filepath.Join(c.Dir, "ledger.jsonl"))}
+	})
+	dir := e.dir
+	cust := e.browser()
+	cust.login("cato")
+
+	resp, page := cust.do("POST", "/releases", url.Values{"recipient": {"A"}, "csrf": {cust.csrf}}, nil)
+	if resp.StatusCode != http.StatusBadRequest || strings.Contains(page, dir) || !strings.Contains(page, "DIR/releases/r1.csv") {
+		t.Errorf("issue error page (%s) shows the workspace path: %.300s", resp.Status, page)
+	}
+	cust.do("GET", "/ledger", nil, nil)
+	_, page = cust.do("POST", "/ledger/verify", url.Values{"csrf": {cust.csrf}}, nil)
+	if strings.Contains(page, dir) || !strings.Contains(page, "DIR/ledger.jsonl") {
+		t.Errorf("ledger verification shows the workspace path")
+	}
+
+	req, _ := http.NewRequest("POST", e.ts.URL+"/cases/upload", strings.NewReader("x"))
+	req.Header.Set("X-CSRF-Token", cust.csrf)
+	req.Header.Set("X-Filename", "leak.csv")
+	r, err := cust.hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var j struct{ Job string }
+	json.NewDecoder(r.Body).Decode(&j)
+	r.Body.Close()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		_, st := cust.do("GET", "/jobs/"+j.Job, nil, nil)
+		var js job
+		json.Unmarshal([]byte(st), &js)
+		if js.Finished {
+			if strings.Contains(js.Error, dir) || !strings.Contains(js.Error, "DIR/uploads/upload-") {
+				t.Errorf("job error shows the workspace path: %q", js.Error)
+			}
+			return
+		}
+	}
+	t.Fatal("analysis did not finish")
+}
+
+func TestReplacePath(t *testing.T) {
+	for _, c := range [][3]string{
+		{"open /srv/ws/uploads/x: no", "/srv/ws", "open DIR/uploads/x: no"},
+		{"ws/a and news/ws2 and ws", "ws", "DIR/a and news/ws2 and DIR"},
+		{`"/srv/ws": gone`, "/srv/ws", `"DIR": gone`},
+		{"/srv/ws2/x", "/srv/ws", "/srv/ws2/x"},
+	} {
+		if got := replacePath(c[0], c[1], "DIR"); got != c[2] {
+			t.Errorf("replacePath(%q, %q) = %q, want %q", c[0], c[1], got, c[2])
 		}
 	}
 }

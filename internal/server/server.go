@@ -94,6 +94,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -225,7 +226,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	sub, _ := fs.Sub(staticFS, "static")
-	s.static = http.StripPrefix("/static/", staticHandler(http.FileServerFS(sub)))
+	s.static = http.StripPrefix("/static/", staticHandler(sub))
 	s.registerRoutes()
 	return s, nil
 }
@@ -426,8 +427,19 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the connection.
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
-func staticHandler(h http.Handler) http.Handler {
+// staticHandler serves the files of fsys; a directory is 404, not listed.
+func staticHandler(fsys fs.FS) http.Handler {
+	h := http.FileServerFS(fsys)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if p == "" || strings.HasSuffix(p, "/") {
+			http.NotFound(w, r)
+			return
+		}
+		if fi, err := fs.Stat(fsys, strings.TrimPrefix(p, "/")); err == nil && fi.IsDir() {
+			http.NotFound(w, r)
+			return
+		}
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		if r.URL.Path == "check.wasm" && strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
 			// 4.7 MB of WebAssembly is 1.3 MB gzipped: compress it once.
@@ -606,13 +618,61 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, code int, key stri
 	}
 	msg := langOf(r).T(key)
 	if err != nil && code < 500 {
-		msg += " " + err.Error()
+		msg += " " + s.userError(err)
 	}
 	if strings.Contains(r.Header.Get("Accept"), "text/html") {
 		s.render(w, r, code, "error", "err.generic", struct{ Message string }{msg})
 		return
 	}
 	http.Error(w, msg, code)
+}
+
+// userError is err's message as shown to users: the workspace directory's
+// path is written DIR, so that pages and job status do not tell where the
+// workspace and its uploads are on the server's disk (the log has it).
+func (s *Server) userError(err error) string {
+	msg := err.Error()
+	if s.cfg.Dir == "" {
+		return msg
+	}
+	dirs := []string{filepath.Clean(s.cfg.Dir)}
+	if abs, err := filepath.Abs(s.cfg.Dir); err == nil {
+		dirs = append(dirs, abs)
+		if real, err := filepath.EvalSymlinks(abs); err == nil {
+			dirs = append(dirs, real)
+		}
+	}
+	// Longest first, so that no shorter form cuts a longer one in two.
+	sort.Slice(dirs, func(i, j int) bool { return len(dirs[i]) > len(dirs[j]) })
+	for _, d := range dirs {
+		if d != "." && d != string(filepath.Separator) {
+			msg = replacePath(msg, d, "DIR")
+		}
+	}
+	return msg
+}
+
+// replacePath replaces the path p in msg where it stands as a whole path
+// or a path's leading directories (so "ws" is not found in "news/ws2").
+func replacePath(msg, p, with string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(msg, p)
+		if i < 0 {
+			b.WriteString(msg)
+			return b.String()
+		}
+		j := i + len(p)
+		before := i == 0 || strings.IndexByte(" \t\n\"'`(:=,[", msg[i-1]) >= 0
+		after := j == len(msg) || strings.IndexByte("/ \t\n\"'`):,]", msg[j]) >= 0
+		b.WriteString(msg[:i])
+		if before && after {
+			b.WriteString(with)
+		} else {
+			b.WriteString(p)
+		}
+		msg = msg[j:]
+	}
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
