@@ -1009,7 +1009,8 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 		}
 		if o := sp.other; o != nil {
 			rep.Cutoff.OtherCuts = []report.OtherCut{{Earliest: o.Earliest.String(), Latest: o.Latest.String(), Rows: sp.otherRows,
-				AgreeingFraction: report.Round6(float64(sp.otherRows) / float64(len(dated)))}}
+				AgreeingFraction: report.Round6(float64(sp.otherRows) / float64(len(dated))),
+				Share:            report.Round6(float64(sp.otherRows) / float64(sp.otherRows+sp.mainOnly))}}
 			note := fmt.Sprintf("%d rows disagree with that cut and agree with %s: the file mixes copies cut at different instants", sp.otherRows, bandText(o))
 			if sp.refined {
 				note += "; no single day explains both, and the day most rows agree with lies between the two cuts and dates neither"
@@ -1170,6 +1171,7 @@ type cutSplit struct {
 	refined     bool             // main is not the day most rows agree with, which dates neither cut
 	mainRows    int              // dated rows main's band explains
 	otherRows   int              // dated rows only other's band explains
+	mainOnly    int              // dated rows only main's band explains
 }
 
 // splitCuts looks for a second cut among the dated rows (their intervals
@@ -1258,6 +1260,7 @@ func splitCuts(dated []int32, ivs func(r int32, one *[1]dating.Interval) []datin
 		sp.main = &m
 	}
 	sp.mainRows, sp.otherRows = count(sp.main, sp.other)
+	_, sp.mainOnly = count(sp.other, sp.main)
 	return sp
 }
 
@@ -1371,21 +1374,23 @@ func attributionStatus(rep *report.Report, rels []Release, est, other *dating.Es
 					copies = append(copies, w+"'s copy")
 				}
 			}
-			note := strings.Join(copies, ", ") + " were mixed"
+			note := strings.Join(copies, ", ") + " were mixed: each is named by its own fingerprint"
 			if len(who) > 1 {
-				note += " (collusion)"
+				note = strings.Replace(note, " were mixed", " were mixed (collusion)", 1) + "; a copy that gave few rows may stay unnamed"
 			}
-			notes = append(notes, note+": each is named by its own fingerprint")
+			notes = append(notes, note)
 		}
 		// A cut of the file that no release was made at: the rows of that
 		// cut came through no logged copy, whoever else is named.
 		// A second cut of a few rows may be a recipient's own updates: it
-		// is said only from 5% of the dated rows.
+		// is said only when it explains 5% of the rows that tell the two
+		// cuts apart (most rows agree with both: people who did not change
+		// between them).
 		for k, e := range []*dating.Estimate{est, other} {
 			if e == nil || slices.ContainsFunc(rels, func(r Release) bool { return holdsDay(e, r.AsOf) }) {
 				continue
 			}
-			if k == 1 && (rep.Cutoff == nil || len(rep.Cutoff.OtherCuts) == 0 || rep.Cutoff.OtherCuts[0].AgreeingFraction < 0.05) {
+			if k == 1 && (rep.Cutoff == nil || len(rep.Cutoff.OtherCuts) == 0 || rep.Cutoff.OtherCuts[0].Share < 0.05) {
 				continue
 			}
 			notes = append(notes, fmt.Sprintf("rows dated %s match no logged release's cut: that part of the file came through a copy not in the ledger (an insider or an unlogged channel); releases cut nearest: %s", bandText(e), nearest(rels, e)))
@@ -1425,12 +1430,23 @@ func attributionStatus(rep *report.Report, rels []Release, est, other *dating.Es
 			addrVisible = true
 		}
 	}
-	enough := len(rep.Attribution) > 0 // every release's marks would name its copy already
+	// every release's marks would name its copy already (a release without
+	// an address field has no marks to name it by: it does not count)
+	enough, marked := addrVisible, 0
+	fieldsOf := map[string][]string{}
+	for _, r := range rels {
+		fieldsOf[r.ID] = r.Fields
+	}
 	for _, a := range rep.Attribution {
+		if !hasAddress(s, fieldsOf[a.ReleaseID]) {
+			continue
+		}
+		marked++
 		if a.Evidence.MarksNeeded == 0 || a.Evidence.Marks < a.Evidence.MarksNeeded {
 			enough = false
 		}
 	}
+	enough = enough && marked > 0
 	var what []string
 	switch {
 	case bestRatio > 0.05 && bestRatio < 1 && best.Strength() >= candidateStrength:
@@ -1454,6 +1470,20 @@ func attributionStatus(rep *report.Report, rels []Release, est, other *dating.Es
 		what = append(what, "carriers erased: "+strings.Join(erased, ", "))
 	}
 	return report.StatusInconclusive, "no recipient can be accused without risking an innocent one; " + strings.Join(what, "; ")
+}
+
+// hasAddress reports whether a release of fields (none: every field) holds
+// an address field, where the marks live.
+func hasAddress(s *register.Schema, fields []string) bool {
+	if len(fields) == 0 {
+		return true
+	}
+	for _, i := range s.WithRole(register.RoleAddress) {
+		if slices.Contains(fields, s.Fields[i].Name) {
+			return true
+		}
+	}
+	return false
 }
 
 // nearest names the releases whose as-of is closest to the estimate: those

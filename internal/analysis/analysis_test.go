@@ -729,7 +729,11 @@ func TestAttributionStatusTexts(t *testing.T) {
 		visible[i] = true
 	}
 	rels := []Release{{ID: "r1", Recipient: "PARTIDO A", AsOf: d("2018-02-15")}, {ID: "r2", Recipient: "PARTIDO B", AsOf: d("2021-02-15")},
-		{ID: "r3", Recipient: "PARTIDO A", AsOf: d("2021-02-15")}, {ID: "r4", Recipient: "PARTIDO C", AsOf: d("2018-02-15")}}
+		{ID: "r3", Recipient: "PARTIDO A", AsOf: d("2021-02-15")}, {ID: "r4", Recipient: "PARTIDO C", AsOf: d("2018-02-15")},
+		{ID: "r5", Recipient: "PARTIDO N", AsOf: d("2016-06-30"), Fields: []string{register.FNombre, register.FPaterno, register.FMaterno, register.FSeccion}}}
+	otherCut := func(fraction, share float64) *report.Cutoff {
+		return &report.Cutoff{OtherCuts: []report.OtherCut{{Earliest: "2019-09-15", Latest: "2019-09-30", AgreeingFraction: fraction, Share: share}}}
+	}
 	band := func(a, b string) *dating.Estimate { return &dating.Estimate{Earliest: d(a), Latest: d(b)} }
 	att := func(id, who, asOf string, log10 float64, marks, need int, accused bool) report.Attribution {
 		return report.Attribution{ReleaseID: id, Recipient: who, AsOf: asOf, Threshold: 6, Log10Bound: log10, Accused: accused,
@@ -741,26 +745,36 @@ func TestAttributionStatusTexts(t *testing.T) {
 		est, other *dating.Estimate
 		status     string
 		has, lacks []string
+		cut        *report.Cutoff
 	}{
 		{"best at chance is not named", []report.Attribution{att("r1", "PARTIDO A", "2018-02-15", -1.2, 10, 400, false), att("r2", "PARTIDO B", "2021-02-15", -0.3, 10, 400, false)},
-			band("2018-02-10", "2018-02-20"), nil, report.StatusInconclusive, []string{"stands out from chance", "more rows"}, []string{"PARTIDO A"}},
+			band("2018-02-10", "2018-02-20"), nil, report.StatusInconclusive, []string{"stands out from chance", "more rows"}, []string{"PARTIDO A"}, nil},
 		{"a candidate beyond chance is named", []report.Attribution{att("r1", "PARTIDO A", "2018-02-15", -4, 10, 400, false), att("r2", "PARTIDO B", "2021-02-15", -0.3, 10, 400, false)},
-			band("2018-02-10", "2018-02-20"), nil, report.StatusInconclusive, []string{"strongest candidate is PARTIDO A"}, nil},
+			band("2018-02-10", "2018-02-20"), nil, report.StatusInconclusive, []string{"strongest candidate is PARTIDO A"}, nil, nil},
 		{"enough marks, none agreeing", []report.Attribution{att("r1", "PARTIDO A", "2018-02-15", -0.5, 5000, 400, false), att("r2", "PARTIDO B", "2021-02-15", -0.3, 5000, 400, false)},
-			band("2018-02-10", "2018-02-20"), nil, report.StatusInconclusive, []string{"enough marks to name any logged copy: they agree with none"}, []string{"more rows of the same copy would be needed", "PARTIDO A"}},
+			band("2018-02-10", "2018-02-20"), nil, report.StatusInconclusive, []string{"enough marks to name any logged copy: they agree with none"}, []string{"more rows of the same copy would be needed", "PARTIDO A"}, nil},
 		{"one recipient's copies of two cuts", []report.Attribution{att("r1", "PARTIDO A", "2018-02-15", -40, 0, 0, true), att("r3", "PARTIDO A", "2021-02-15", -40, 0, 0, true)},
-			band("2021-02-15", "2021-02-15"), band("2018-02-15", "2018-02-15"), report.StatusAccused, []string{"PARTIDO A's copies of 2018-02-15 and 2021-02-15 were mixed"}, []string{"collusion"}},
+			band("2021-02-15", "2021-02-15"), band("2018-02-15", "2018-02-15"), report.StatusAccused, []string{"PARTIDO A's copies of 2018-02-15 and 2021-02-15 were mixed"}, []string{"collusion"}, nil},
 		{"no release matches: the releases of a day together", []report.Attribution{att("r1", "PARTIDO A", "2018-02-15", -0.1, 10, 400, false), att("r2", "PARTIDO B", "2021-02-15", -0.3, 10, 400, false)},
-			band("2019-07-01", "2019-07-01"), nil, report.StatusNoReleaseMatches, []string{"as of 2019-07-01, but", "the 2 releases of 2018-02-15 (501 days away)"}, []string{"PARTIDO A (r1"}},
+			band("2019-07-01", "2019-07-01"), nil, report.StatusNoReleaseMatches, []string{"as of 2019-07-01, but", "the 2 releases of 2018-02-15 (501 days away)"}, []string{"PARTIDO A (r1"}, nil},
 		{"accused, with an unlogged cut mixed in", []report.Attribution{att("r1", "PARTIDO A", "2018-02-15", -40, 0, 0, true), att("r2", "PARTIDO B", "2021-02-15", -0.3, 10, 400, false)},
-			band("2019-06-28", "2019-07-03"), band("2018-02-15", "2018-02-15"), report.StatusAccused, []string{"rows dated 2019-06-28 … 2019-07-03 match no logged release's cut"}, []string{"2018-02-15 … 2018-02-15 match"}},
+			band("2019-06-28", "2019-07-03"), band("2018-02-15", "2018-02-15"), report.StatusAccused, []string{"rows dated 2019-06-28 … 2019-07-03 match no logged release's cut"}, []string{"2018-02-15 … 2018-02-15 match"}, nil},
+		{"a names-only release has no marks to count", []report.Attribution{att("r1", "PARTIDO A", "2018-02-15", -0.5, 5000, 400, false), att("r5", "PARTIDO N", "2016-06-30", 0, 0, 400, false)},
+			band("2018-02-10", "2018-02-20"), nil, report.StatusInconclusive, []string{"enough marks to name any logged copy"}, []string{"more rows of the same copy would be needed"}, nil},
+		// 30% of the file from an insider's copy: 1% of the dated rows tell
+		// the cuts apart that way (most agree with both), 28% of those
+		// that tell them apart at all
+		{"an unlogged second cut a third of the file", []report.Attribution{att("r1", "PARTIDO A", "2018-02-15", -40, 0, 0, true)},
+			band("2018-02-10", "2018-02-20"), band("2019-09-15", "2019-09-30"), report.StatusAccused, []string{"rows dated 2019-09-15 … 2019-09-30 match no logged release's cut"}, nil, otherCut(0.01, 0.28)},
+		{"a recipient's own few updates", []report.Attribution{att("r1", "PARTIDO A", "2018-02-15", -40, 0, 0, true)},
+			band("2018-02-10", "2018-02-20"), band("2019-09-15", "2019-09-30"), report.StatusAccused, nil, []string{"match no logged release's cut"}, otherCut(0.001, 0.02)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for i := range tc.atts {
 				a := &tc.atts[i]
 				a.Evidence.CutAgrees = a.AsOf >= tc.est.Earliest.String() && a.AsOf <= tc.est.Latest.String()
 			}
-			rep := &report.Report{Verdict: report.Ours, Attribution: tc.atts}
+			rep := &report.Report{Verdict: report.Ours, Attribution: tc.atts, Cutoff: tc.cut}
 			status, note := attributionStatus(rep, rels, tc.est, tc.other, visible, s, 1000)
 			if status != tc.status {
 				t.Errorf("status %s (%s), want %s", status, note, tc.status)

@@ -174,6 +174,10 @@ type OtherCut struct {
 	Latest           string  `json:"latest"`
 	Rows             int     `json:"rows"`
 	AgreeingFraction float64 `json:"agreeing_fraction"`
+	// Share is, of the dated rows that tell the two cuts apart (most rows
+	// agree with both: people who did not change between them), the share
+	// this cut explains: about the share of the file its copy gave.
+	Share float64 `json:"share"`
 }
 
 // CurvePoint is one step of the agreement curve: from Day on, Count rows agree.
