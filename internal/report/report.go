@@ -15,7 +15,7 @@
 //	 "cutoff": {"earliest", "latest", "best_earliest", "best_latest",
 //	            "agreeing_fraction", "rows_dated", "confidence", "open_start",
 //	            "open_end", "snapshots_only", "note",
-//	            "other_cuts": [{"earliest", "latest", "rows", "agreeing_fraction"}],
+//	            "other_cuts": [{"earliest", "latest", "rows", "agreeing_fraction", "share"}],
 //	            "curve": [{"day", "count"}]} | null,
 //	 "attribution_status": "accused" | "inconclusive" | "no_release_matches" | "not_applicable",
 //	 "attribution_note": "...",
