@@ -429,6 +429,9 @@ func TestJoinDigest(t *testing.T) {
 			keys = append(keys, rk)
 		}
 	}
+	for range 5000 { // one person's row many times over
+		keys = append(keys, recKeys[1])
+	}
 	// and enough unknown keys and none that the rows fill several chunks
 	// of keyCol, split between the workers
 	for i := range 3 * chunkRows / 2 {

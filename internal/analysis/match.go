@@ -1194,6 +1194,11 @@ type keyIndex struct {
 	mask  uint64
 	n     int     // rows indexed
 	keys  *keyCol // by row
+	// more holds, by the first row of a key, the other rows holding it: a
+	// key takes one slot however many rows hold it (rows sharing a key in
+	// the slots of one probe sequence made adding them quadratic: 200,000
+	// rows of one person took seconds a row)
+	more map[int32][]int32
 }
 
 type keySlot struct {
@@ -1224,11 +1229,21 @@ func hash64(k *key18) uint64 {
 
 // add indexes row under its key (keys[row], not zero).
 func (ix *keyIndex) add(row int) {
-	h := hash64(ix.keys.at(row))
+	k := ix.keys.at(row)
+	h := hash64(k)
+	tag := uint32(h >> 32)
+	ix.n++
 	for i := h & ix.mask; ; i = (i + 1) & ix.mask {
-		if ix.slots[i].row == 0 {
-			ix.slots[i] = keySlot{tag: uint32(h >> 32), row: int32(row + 1)}
-			ix.n++
+		s := ix.slots[i]
+		if s.row == 0 {
+			ix.slots[i] = keySlot{tag: tag, row: int32(row + 1)}
+			return
+		}
+		if s.tag == tag && ix.keys.at(int(s.row-1)).eq(k) {
+			if ix.more == nil {
+				ix.more = map[int32][]int32{}
+			}
+			ix.more[s.row-1] = append(ix.more[s.row-1], int32(row))
 			return
 		}
 	}
@@ -1262,7 +1277,7 @@ func (ix *keyIndex) rows(k key18, dst []int32) []int32 {
 			return dst
 		}
 		if s.tag == tag && ix.keys.at(int(s.row-1)).eq(&k) {
-			dst = append(dst, s.row-1)
+			return append(append(dst, s.row-1), ix.more[s.row-1]...)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package analysis
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/huella/huella/internal/register"
@@ -112,5 +113,41 @@ func TestAgreementOf(t *testing.T) {
 				t.Fatalf("visible %v, %+v: %+v, want %+v", visible, p, got, want)
 			}
 		}
+	}
+}
+
+// TestKeyIndexOneSlotPerKey: a key takes one slot of the index however
+// many rows hold it (rows sharing a key in one probe sequence made adding
+// them quadratic), and its rows come back in row order.
+func TestKeyIndexOneSlotPerKey(t *testing.T) {
+	var c keyCol
+	keys := make([]key18, 0, 5010)
+	for i := range 5010 {
+		if i%501 == 0 {
+			keys = append(keys, toKey18(fmt.Sprintf("B%017d", i)))
+		} else {
+			keys = append(keys, toKey18("AAAA000000AAAAAA00"))
+		}
+	}
+	c.append(keys)
+	ix := newKeyIndex(len(keys), &c)
+	for r := range keys {
+		ix.add(r)
+	}
+	used := 0
+	for _, s := range ix.slots {
+		if s.row != 0 {
+			used++
+		}
+	}
+	if used != 11 {
+		t.Errorf("%d slots used for 11 keys", used)
+	}
+	got := ix.rows(toKey18("AAAA000000AAAAAA00"), nil)
+	if len(got) != 5000 || !slices.IsSorted(got) {
+		t.Errorf("%d rows of the shared key (sorted %v), want 5000", len(got), slices.IsSorted(got))
+	}
+	if got := ix.rows(toKey18(fmt.Sprintf("B%017d", 501)), nil); !slices.Equal(got, []int32{501}) {
+		t.Errorf("rows of B501: %v", got)
 	}
 }
