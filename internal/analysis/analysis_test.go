@@ -481,35 +481,20 @@ func TestScanEqualsLookup(t *testing.T) {
 		leaked[i*37] = r
 	}
 	fields := append(slices.Clone(allFields), register.FClave)
-	base, err := Run(context.Background(), w.cfg, leakOf(s, "leak", leaked, fields))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := w.cfg
-	cfg.Scan = w.reg.VersionsOf
-	cfg.Known.MaxPerson = uint64(len(w.reg.persons))
-	cfg.LookupRows = 10
-	scan, err := Run(context.Background(), cfg, leakOf(s, "leak", leaked, fields))
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, _ := base.Report.JSON()
-	b, _ := scan.Report.JSON()
-	if !bytes.Equal(a, b) {
-		t.Errorf("scan and lookup reports differ:\n%s\n%s", a, b)
-	}
-	if got := scan.Report.Match.ByMethod["clave"]; got < 20 {
+	// (the scan's run knows the highest PersonID, so its exposure takes
+	// the dense path, a table by PersonID, the lookup's the sort)
+	base := runBothWays(t, w, leaked, fields)
+	if got := base.Report.Match.ByMethod["clave"]; got < 20 {
 		t.Errorf("%d rows linked by clave, want the 20 with a damaged CURP", got)
 	}
-	// The scan's run knows the highest PersonID, so its exposure takes the
-	// dense path (a table by PersonID), the lookup's the sort: same list.
-	if !slices.Equal(base.Affected, scan.Affected) || len(base.Affected) == 0 {
-		t.Errorf("affected lists differ: %d and %d CURPs", len(base.Affected), len(scan.Affected))
+	if len(base.Affected) == 0 {
+		t.Error("no one affected")
 	}
 	if base.Report.Verdict != report.Partial && base.Report.Verdict != report.Ours {
 		t.Errorf("verdict %s", base.Report.Verdict)
 	}
 	// A small observation window: attribution still names the copy.
+	cfg := scanConfig(w)
 	cfg.MaxObservations = 500
 	small, err := Run(context.Background(), cfg, leakOf(s, "leak", leaked, fields))
 	if err != nil {
@@ -970,11 +955,7 @@ func runBothWays(t *testing.T, w *world, leaked []register.Record, fields []stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := w.cfg
-	cfg.Scan = w.reg.VersionsOf
-	cfg.Known.MaxPerson = uint64(len(w.reg.persons))
-	cfg.LookupRows = 10
-	scan, err := Run(context.Background(), cfg, leakOf(s, "leak", leaked, fields))
+	scan, err := Run(context.Background(), scanConfig(w), leakOf(s, "leak", leaked, fields))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -984,6 +965,16 @@ func runBothWays(t *testing.T, w *world, leaked []register.Record, fields []stri
 		t.Errorf("scan and lookup differ:\n%s\n%s", a, b)
 	}
 	return base
+}
+
+// scanConfig is w's configuration with every leak linked by a scan of the
+// store (a lookup each row below 10 rows).
+func scanConfig(w *world) Config {
+	cfg := w.cfg
+	cfg.Scan = w.reg.VersionsOf
+	cfg.Known.MaxPerson = uint64(len(w.reg.persons))
+	cfg.LookupRows = 10
+	return cfg
 }
 
 // TestForeignKeys: a row holding the CURP and clave of a person of the
