@@ -189,15 +189,20 @@ func TestKeyFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fi, err := os.Stat(p)
-	if err != nil || fi.Mode().Perm() != 0o600 {
+	sameKeyReloaded(t, p, k1)
+}
+
+// sameKeyReloaded checks the key file at p (mode 0600) loads as k.
+func sameKeyReloaded(t *testing.T, p string, k *Key) {
+	t.Helper()
+	if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("key file mode %v, %v", fi.Mode(), err)
 	}
 	k2, err := LoadOrCreateKey(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, _ := k1.Output("SABC560626MDFLRN01")
+	a, _ := k.Output("SABC560626MDFLRN01")
 	b, _ := k2.Output("SABC560626MDFLRN01")
 	if !bytes.Equal(a, b) {
 		t.Fatal("reloaded key evaluates differently")
@@ -216,18 +221,7 @@ func TestKeyFileEmpty(t *testing.T) {
 	if err != nil {
 		t.Fatalf("over an empty key file: %v", err)
 	}
-	if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != 0o600 {
-		t.Fatalf("key file mode %v, %v", fi.Mode(), err)
-	}
-	k2, err := LoadOrCreateKey(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, _ := k1.Output("SABC560626MDFLRN01")
-	b, _ := k2.Output("SABC560626MDFLRN01")
-	if !bytes.Equal(a, b) {
-		t.Fatal("reloaded key evaluates differently")
-	}
+	sameKeyReloaded(t, p, k1)
 	wantOnlyKey(t, p)
 
 	// A claim to replace it left by a process that died holding it is
