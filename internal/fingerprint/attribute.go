@@ -1,10 +1,14 @@
 package fingerprint
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/huella/huella/internal/addr"
 	"github.com/huella/huella/internal/ident"
@@ -98,10 +102,12 @@ type Options struct {
 	// Taken reports a CURP or clave of a real person (store lookups); it
 	// lets canaries be regenerated exactly. nil: the first attempts.
 	Taken func(curp, clave string) bool
-	// MaxMarks caps the address positions scored (default 20,000: more
-	// than any code length needs); MaxOrder caps the persons read for the
-	// order statistic and the marks (default 1,000,000). The first in leak
-	// order are used; canaries are looked for in every row.
+	// MaxMarks caps the address positions scored (default 250,000: every
+	// mark of the up to 200,000 rows an analysis passes, ≈1.25 a row, so
+	// that a colluder who gave a few percent of a leak's rows is still
+	// named); MaxOrder caps the persons read for the order statistic and
+	// the marks (default 1,000,000). The first in leak order are used;
+	// canaries are looked for in every row.
 	MaxMarks, MaxOrder int
 }
 
@@ -117,6 +123,7 @@ type position struct {
 	slot  int
 	class int
 	group int // the group the leak shows
+	fi    int // the field's index among the schema's markable fields
 }
 
 // AttributeWith scores a leak against every release. Each carrier yields a
@@ -132,7 +139,7 @@ func AttributeWith(key []byte, releases []Release, obs []Observation, o Options)
 		o.Schema = register.INE()
 	}
 	if o.MaxMarks <= 0 {
-		o.MaxMarks = 20000
+		o.MaxMarks = 250000
 	}
 	if o.MaxOrder <= 0 {
 		o.MaxOrder = 1000000
@@ -163,7 +170,6 @@ func AttributeWith(key []byte, releases []Release, obs []Observation, o Options)
 	seen := map[uint64]bool{}
 	var people []uint64
 	var positions []position
-	pos := newPRF(key, labelPosition, "")
 	var fieldsInLeak []int
 	for i, f := range schema.Fields {
 		if markable(f) {
@@ -185,7 +191,7 @@ func AttributeWith(key []byte, releases []Release, obs []Observation, o Options)
 		}
 		seen[ob.PersonID] = true
 		people = append(people, ob.PersonID)
-		for _, fi := range fieldsInLeak {
+		for mi, fi := range fieldsInLeak {
 			if len(positions) >= o.MaxMarks || fi >= len(ob.Leaked) || ob.Leaked[fi] == "" {
 				continue
 			}
@@ -193,7 +199,7 @@ func AttributeWith(key []byte, releases []Release, obs []Observation, o Options)
 			fid := fieldID(schema.Fields[fi].Name)
 			slots = addr.AppendForms(slots[:0], addr.Normal(ob.Leaked[fi]))
 			for s, sl := range slots {
-				positions = append(positions, position{pid: ob.PersonID, field: fid, slot: s, class: sl.Class, group: sl.Group})
+				positions = append(positions, position{pid: ob.PersonID, field: fid, slot: s, class: sl.Class, group: sl.Group, fi: mi})
 			}
 		}
 	}
@@ -205,109 +211,278 @@ func AttributeWith(key []byte, releases []Release, obs []Observation, o Options)
 	out := make([]Evidence, nrel)
 	canaryHits, canaryVisible := findCanaries(key, releases, obs, schema, o.Taken)
 	var orderTail []float64 // shared by every release: depends on n only
+	// The releases grouped by the code their marks are scored with (see
+	// markCodes), each group in ledger order.
+	codes := markCodes{key: key, positions: positions, fields: fieldsInLeak, schema: schema}
+	type relCode struct {
+		p      Params
+		shape  codeShape
+		mix    []classMix
+		inCopy map[uint32]bool
+		key    string
+	}
+	rcs := make([]relCode, nrel)
+	order := make([]int, nrel)
+	first := map[string]int{}
 	for r, rel := range releases {
-		p := rel.Params
-		p.fill()
-		shape := newShape(p.Colluders)
-		ev := Evidence{ReleaseID: rel.ID, Recipient: rel.Recipient, AsOf: rel.AsOf}
-		inCopy := map[uint32]bool{}
+		rc := &rcs[r]
+		rc.p = rel.Params
+		rc.p.fill()
+		rc.shape = newShape(rc.p.Colluders)
+		rc.mix = mixFromParams(rc.shape, rc.p)
+		rc.inCopy = map[uint32]bool{}
 		fields := rel.Fields
 		if len(fields) == 0 {
 			fields = schema.Names()
 		}
 		for _, f := range fields {
-			inCopy[fieldID(f)] = true
+			rc.inCopy[fieldID(f)] = true
 		}
-
-		// Carrier 1: address forms, symmetric Tardos.
-		bits := newPRF(key, labelBit, rel.ID)
-		mix := mixFromParams(shape, p)
-		var terms []markTerm
-		for i := range positions {
-			ps := &positions[i]
-			if !inCopy[ps.field] {
-				continue
-			}
-			d := shape.draw(pos, ps.pid, ps.field, ps.slot)
-			y := symbolOf(ps.group, d, &mix[ps.class])
-			x := bit(bits, ps.pid, ps.field, ps.slot, d.p)
-			ev.Score += score(x, y, d.p)
-			if x == y {
-				ev.Agreeing++
-			}
-			terms = append(terms, newTerm(d.p, y))
+		rc.key = codes.codeKey(rc.shape, rc.mix, rc.inCopy)
+		if _, ok := first[rc.key]; !ok {
+			first[rc.key] = r
 		}
-		ev.Marks = len(terms)
-		lb := chernoffLog(terms, ev.Score)
-		marks := carrier(CarrierMarks, lb, fmt.Sprintf("score %.2f over %d marks (%d agree with this copy)", ev.Score, ev.Marks, ev.Agreeing))
+		order[r] = r
+	}
+	sort.SliceStable(order, func(a, b int) bool { return first[rcs[order[a]].key] < first[rcs[order[b]].key] })
+	for g := 0; g < len(order); {
+		// the group of releases scored with one code
+		ge := g + 1
+		for ge < len(order) && rcs[order[ge]].key == rcs[order[g]].key {
+			ge++
+		}
+		group := order[g:ge]
+		g = ge
+		rc0 := &rcs[group[0]]
+		mc := codes.get(rc0.key, rc0.shape, rc0.mix, rc0.inCopy)
 
-		// Carrier 2: keyed row order.
-		var ord CarrierEvidence
-		if p.OrderBlock > 0 && len(people) >= 2 {
-			om := &Marker{order: newPRF(key, labelOrder, rel.ID)}
-			prev := om.OrderKey(people[0])
-			for _, pid := range people[1:] {
-				k := om.OrderKey(pid)
-				if k > prev {
-					ev.OrderAscents++
+		// Each release's own symbols (address forms) and order keys: one
+		// AES block per mark and per person, the releases in parallel.
+		parallel(len(group), func(i int) {
+			r := group[i]
+			score, agree, ascents := 0.0, 0, 0 // locals: out[r] shares cache lines
+			bits := newPRF(key, labelBit, releases[r].ID)
+			for j, pi := range mc.pos {
+				ps, d := &positions[pi], &mc.draws[pi]
+				x := bit(bits, ps.pid, ps.field, ps.slot, d.p)
+				y := int(mc.y[j])
+				score += mc.scores[pi].score(x, y)
+				if x == y {
+					agree++
 				}
-				prev = k
 			}
-			ev.OrderPairs = len(people) - 1
-			var lt float64
-			if len(people) <= exactOrderMax {
-				if orderTail == nil {
-					orderTail = eulerianLogTail(len(people))
+			if rcs[r].p.OrderBlock > 0 && len(people) >= 2 {
+				om := &Marker{order: newPRF(key, labelOrder, releases[r].ID)}
+				prev := om.OrderKey(people[0])
+				for _, pid := range people[1:] {
+					k := om.OrderKey(pid)
+					if k > prev {
+						ascents++
+					}
+					prev = k
 				}
-				lt = 0
-				if ev.OrderAscents > 0 {
-					lt = orderTail[ev.OrderAscents]
+			}
+			out[r].Score, out[r].Agreeing, out[r].OrderAscents = score, agree, ascents
+		})
+
+		for _, r := range group {
+			rel, p := releases[r], rcs[r].p
+			ev := out[r]
+			ev.ReleaseID, ev.Recipient, ev.AsOf = rel.ID, rel.Recipient, rel.AsOf
+
+			// Carrier 1: address forms, symmetric Tardos.
+			ev.Marks = len(mc.pos)
+			lb := mc.bound.logBound(ev.Score)
+			marks := carrier(CarrierMarks, lb, fmt.Sprintf("score %.2f over %d marks (%d agree with this copy)", ev.Score, ev.Marks, ev.Agreeing))
+
+			// Carrier 2: keyed row order.
+			var ord CarrierEvidence
+			if p.OrderBlock > 0 && len(people) >= 2 {
+				ev.OrderPairs = len(people) - 1
+				var lt float64
+				if len(people) <= exactOrderMax {
+					if orderTail == nil {
+						orderTail = eulerianLogTail(len(people))
+					}
+					lt = 0
+					if ev.OrderAscents > 0 {
+						lt = orderTail[ev.OrderAscents]
+					}
+				} else {
+					lt = ascentsLogTail(len(people), ev.OrderAscents)
 				}
+				ev.OrderPValue = math.Exp(lt)
+				ord = carrier(CarrierOrder, lt, fmt.Sprintf("%d ascents in %d adjacent pairs (innocent: %.1f expected)", ev.OrderAscents, ev.OrderPairs, float64(ev.OrderPairs)/2))
 			} else {
-				lt = ascentsLogTail(len(people), ev.OrderAscents)
+				ev.OrderPValue = 1
+				ord = carrier(CarrierOrder, 0, "no keyed order in this copy or fewer than 2 linked rows")
 			}
-			ev.OrderPValue = math.Exp(lt)
-			ord = carrier(CarrierOrder, lt, fmt.Sprintf("%d ascents in %d adjacent pairs (innocent: %.1f expected)", ev.OrderAscents, ev.OrderPairs, float64(ev.OrderPairs)/2))
-		} else {
-			ev.OrderPValue = 1
-			ord = carrier(CarrierOrder, 0, "no keyed order in this copy or fewer than 2 linked rows")
-		}
 
-		// Carrier 3: canaries.
-		ev.Canaries = canaryHits[r]
-		var can CarrierEvidence
-		switch {
-		case ev.Canaries > 0:
-			what := "a record that exists"
-			if ev.Canaries > 1 {
-				what = "records that exist"
+			// Carrier 3: canaries.
+			ev.Canaries = canaryHits[r]
+			var can CarrierEvidence
+			switch {
+			case ev.Canaries > 0:
+				what := "a record that exists"
+				if ev.Canaries > 1 {
+					what = "records that exist"
+				}
+				can = carrier(CarrierCanary, math.Inf(-1), fmt.Sprintf("%s of this copy in the leak: %s only in this copy", plural(ev.Canaries, "canary person", "canary persons"), what))
+			case p.Canaries > 0 && !canaryVisible:
+				can = carrier(CarrierCanary, 0, canaryUnrecognisable)
+			case p.Canaries == 0:
+				can = carrier(CarrierCanary, 0, "the copy holds no canary")
+			case p.Canaries == 1:
+				can = carrier(CarrierCanary, 0, "the copy's one canary is not in the leak")
+			default:
+				can = carrier(CarrierCanary, 0, fmt.Sprintf("none of the copy's %d canaries in the leak", p.Canaries))
 			}
-			can = carrier(CarrierCanary, math.Inf(-1), fmt.Sprintf("%s of this copy in the leak: %s only in this copy", plural(ev.Canaries, "canary person", "canary persons"), what))
-		case p.Canaries > 0 && !canaryVisible:
-			can = carrier(CarrierCanary, 0, canaryUnrecognisable)
-		case p.Canaries == 0:
-			can = carrier(CarrierCanary, 0, "the copy holds no canary")
-		case p.Canaries == 1:
-			can = carrier(CarrierCanary, 0, "the copy's one canary is not in the leak")
-		default:
-			can = carrier(CarrierCanary, 0, fmt.Sprintf("none of the copy's %d canaries in the leak", p.Canaries))
-		}
-		ev.Carriers = []CarrierEvidence{marks, ord, can}
+			ev.Carriers = []CarrierEvidence{marks, ord, can}
 
-		best := math.Min(marks.Log10Bound, math.Min(ord.Log10Bound, can.Log10Bound))
-		ev.Log10Bound = best
-		ev.Bound = math.Pow(10, best)
-		ev.Log10FamilyBound = math.Min(0, best+math.Log10(float64(nrel*carriersTested)))
-		ev.FamilyBound = math.Pow(10, ev.Log10FamilyBound)
-		ev.Accused = ev.Log10FamilyBound <= math.Log10(o.Epsilon)
+			best := math.Min(marks.Log10Bound, math.Min(ord.Log10Bound, can.Log10Bound))
+			ev.Log10Bound = best
+			ev.Bound = math.Pow(10, best)
+			ev.Log10FamilyBound = math.Min(0, best+math.Log10(float64(nrel*carriersTested)))
+			ev.FamilyBound = math.Pow(10, ev.Log10FamilyBound)
+			ev.Accused = ev.Log10FamilyBound <= math.Log10(o.Epsilon)
 
-		if !ev.Accused {
-			_, ev.MarksNeeded = CodeLength(nrel*carriersTested, p.Colluders, o.Epsilon)
-			ev.Missing = missing(ev, p, rel.Rows, canaryVisible, presentAddr, len(positions), len(people), nrel*carriersTested)
+			if !ev.Accused {
+				_, ev.MarksNeeded = CodeLength(nrel*carriersTested, p.Colluders, o.Epsilon)
+				ev.Missing = missing(ev, p, rel.Rows, canaryVisible, presentAddr, len(positions), len(people), nrel*carriersTested)
+			}
+			out[r] = ev
 		}
-		out[r] = ev
 	}
 	return out
+}
+
+// markCodes holds what the address-form carrier computes once for every
+// release alike: the positions' draws and what their scores need (per code
+// shape: the position PRF is the same for every release) and, for the
+// releases that share a code shape, a mixing and the fields in their copies
+// (usually many), the leak's symbols and the bound's terms and grid
+// (markCode). Only the releases' own symbols (one AES block per mark) and
+// the bound's search are left per release.
+type markCodes struct {
+	key       []byte
+	positions []position
+	fields    []int // the schema's markable fields
+	schema    *register.Schema
+	shapes    map[codeShape]*shapeDraws
+	curKey    string
+	cur       *markCode
+}
+
+// shapeDraws are the positions' draws under one code shape.
+type shapeDraws struct {
+	draws  []posDraw
+	scores []posScore
+}
+
+// markCode is the address-form carrier of the releases sharing a code
+// shape, a mixing and the fields of their copies.
+type markCode struct {
+	*shapeDraws
+	pos   []int32 // the scored positions (index in positions), in leak order
+	y     []int8  // the leak's symbol at pos[i]
+	bound *markBound
+}
+
+// codeKey names the code a release is scored with.
+func (mc *markCodes) codeKey(shape codeShape, mix []classMix, inCopy map[uint32]bool) string {
+	var k []byte
+	k = binary.BigEndian.AppendUint64(k, math.Float64bits(shape.t))
+	for _, m := range mix {
+		k = append(k, byte(m.majority))
+		k = binary.BigEndian.AppendUint64(k, math.Float64bits(m.lambda))
+	}
+	for _, fi := range mc.fields {
+		if inCopy[fieldID(mc.schema.Fields[fi].Name)] {
+			k = append(k, 1)
+		} else {
+			k = append(k, 0)
+		}
+	}
+	return string(k)
+}
+
+// get is the code of key k (the last one made is kept: releases are scored
+// grouped by key).
+func (mc *markCodes) get(k string, shape codeShape, mix []classMix, inCopy map[uint32]bool) *markCode {
+	if mc.cur != nil && mc.curKey == k {
+		return mc.cur
+	}
+	mc.cur = nil // let the previous code go before the next is made
+	sd := mc.shapes[shape]
+	if sd == nil {
+		n := len(mc.positions)
+		sd = &shapeDraws{draws: make([]posDraw, n), scores: make([]posScore, n)}
+		const chunk = 1 << 14
+		parallel((n+chunk-1)/chunk, func(c int) {
+			pos := newPRF(mc.key, labelPosition, "")
+			for i := c * chunk; i < min(n, (c+1)*chunk); i++ {
+				ps := &mc.positions[i]
+				sd.draws[i] = shape.draw(pos, ps.pid, ps.field, ps.slot)
+				sd.scores[i] = newPosScore(sd.draws[i].p)
+			}
+		})
+		if mc.shapes == nil {
+			mc.shapes = map[codeShape]*shapeDraws{}
+		}
+		mc.shapes[shape] = sd
+	}
+	held := make([]bool, len(mc.fields)) // by markable field
+	for i, fi := range mc.fields {
+		held[i] = inCopy[fieldID(mc.schema.Fields[fi].Name)]
+	}
+	n := 0
+	for i := range mc.positions {
+		if held[mc.positions[i].fi] {
+			n++
+		}
+	}
+	c := &markCode{shapeDraws: sd, pos: make([]int32, 0, n), y: make([]int8, 0, n)}
+	terms := make([]markTerm, 0, n)
+	for i := range mc.positions {
+		ps := &mc.positions[i]
+		if !held[ps.fi] {
+			continue
+		}
+		y := symbolOf(ps.group, sd.draws[i], &mix[ps.class])
+		c.pos = append(c.pos, int32(i))
+		c.y = append(c.y, int8(y))
+		terms = append(terms, sd.scores[i].term(y))
+	}
+	c.bound = newMarkBound(terms)
+	mc.curKey, mc.cur = k, c
+	return c
+}
+
+// parallel calls fn(0), …, fn(n−1), on up to GOMAXPROCS goroutines.
+func parallel(n int, fn func(i int)) {
+	w := min(n, runtime.GOMAXPROCS(0))
+	if w <= 1 {
+		for i := 0; i < n; i++ {
+			fn(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range w {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // carrier makes a CarrierEvidence from a natural-log bound.

@@ -2,6 +2,7 @@ package fingerprint
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 
@@ -217,5 +218,49 @@ func TestMissingMarksPoint(t *testing.T) {
 		if !strings.Contains(got[0], tc.want) {
 			t.Errorf("bound 1e%.2f: %q, want %q", tc.log10, got[0], tc.want)
 		}
+	}
+}
+
+// TestAttributeSharedCodes: releases are scored in groups sharing draws,
+// terms and the bound's grid (same code shape, mixing and fields). Scoring
+// each release alone gives the same score, marks and bound as scoring it
+// among others that share or do not share its code, in any order.
+func TestAttributeSharedCodes(t *testing.T) {
+	reg, rels, copies, _ := releaseCopies(t, 3000, 21, 6)
+	// other fields, another code shape, another mixing
+	rels[1].Fields = []string{register.FCURP, register.FCalle, register.FNumExterior}
+	rels[3].Params.Colluders = 5
+	classes := map[string]ClassMix{}
+	for k, v := range rels[4].Params.Classes {
+		v.Lambda = math.Max(0, v.Lambda-0.1)
+		classes[k] = v
+	}
+	rels[4].Params.Classes = classes
+	var leak []register.Record
+	for i := range copies[0] {
+		leak = append(leak, copies[[]int{2, 4, 1}[i%3]][i])
+	}
+	obs := observe(reg, leak)
+	all := Attribute(testKey, rels, obs, 1e-6)
+	rev := make([]Release, len(rels))
+	for i := range rels {
+		rev[len(rels)-1-i] = rels[i]
+	}
+	back := Attribute(testKey, rev, obs, 1e-6)
+	for i, rel := range rels {
+		one := Attribute(testKey, []Release{rel}, obs, 1e-6)[0]
+		for _, ev := range []Evidence{all[i], back[len(rels)-1-i]} {
+			if ev.ReleaseID != rel.ID || ev.Score != one.Score || ev.Marks != one.Marks || ev.Agreeing != one.Agreeing ||
+				ev.OrderAscents != one.OrderAscents || ev.Carriers[0].Log10Bound != one.Carriers[0].Log10Bound {
+				t.Errorf("%s: among others score %g, %d marks, %d agree, %d ascents, log10 bound %g; alone %g, %d, %d, %d, %g",
+					rel.ID, ev.Score, ev.Marks, ev.Agreeing, ev.OrderAscents, ev.Carriers[0].Log10Bound,
+					one.Score, one.Marks, one.Agreeing, one.OrderAscents, one.Carriers[0].Log10Bound)
+			}
+		}
+	}
+	if a := accused(all); len(a) == 0 {
+		t.Errorf("no colluder accused")
+	} else {
+		t.Logf("accused %v", a)
 	}
 }
