@@ -1447,11 +1447,14 @@ func attributionStatus(rep *report.Report, rels []Release, est, other *dating.Es
 		}
 	}
 	enough = enough && marked > 0
+	formsErased := slices.ContainsFunc(rep.Attribution, func(a report.Attribution) bool { return a.Evidence.FormsErased })
 	var what []string
 	switch {
 	case bestRatio > 0.05 && bestRatio < 1 && best.Strength() >= candidateStrength:
 		need := int(math.Ceil(float64(n) / bestRatio * 1.2))
 		what = append(what, fmt.Sprintf("the strongest candidate is %s (%s), at %.0f%% of the evidence needed: about %d rows of the same copy would suffice", best.Recipient, best.ReleaseID, 100*bestRatio, need))
+	case formsErased:
+		what = append(what, "no release's fingerprint stands out from chance; the file writes every address form one way (canonicalised), which erases the marks they carried: more rows of the same copy could still hold one of its canaries, or show the order it was released in")
 	case enough:
 		what = append(what, "no release's fingerprint stands out from chance, though the file's address forms hold enough marks to name any logged copy: they agree with none, so they were rewritten, or the rows came through a copy not in the ledger. More rows of the same copy could still hold one of its canaries, or show the order it was released in")
 	case !addrVisible:
@@ -1465,6 +1468,8 @@ func attributionStatus(rep *report.Report, rels []Release, est, other *dating.Es
 	var erased []string
 	if !addrVisible {
 		erased = append(erased, "address abbreviations (no address column)")
+	} else if formsErased {
+		erased = append(erased, "address abbreviations (canonicalised)")
 	}
 	if len(erased) > 0 {
 		what = append(what, "carriers erased: "+strings.Join(erased, ", "))

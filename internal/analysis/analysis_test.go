@@ -716,6 +716,7 @@ func TestAttributionStatusTexts(t *testing.T) {
 	rels := []Release{{ID: "r1", Recipient: "PARTIDO A", AsOf: d("2018-02-15")}, {ID: "r2", Recipient: "PARTIDO B", AsOf: d("2021-02-15")},
 		{ID: "r3", Recipient: "PARTIDO A", AsOf: d("2021-02-15")}, {ID: "r4", Recipient: "PARTIDO C", AsOf: d("2018-02-15")},
 		{ID: "r5", Recipient: "PARTIDO N", AsOf: d("2016-06-30"), Fields: []string{register.FNombre, register.FPaterno, register.FMaterno, register.FSeccion}}}
+	erasedAtt := func(a report.Attribution) report.Attribution { a.Evidence.FormsErased = true; return a }
 	otherCut := func(fraction, share float64) *report.Cutoff {
 		return &report.Cutoff{OtherCuts: []report.OtherCut{{Earliest: "2019-09-15", Latest: "2019-09-30", AgreeingFraction: fraction, Share: share}}}
 	}
@@ -751,6 +752,8 @@ func TestAttributionStatusTexts(t *testing.T) {
 		// that tell them apart at all
 		{"an unlogged second cut a third of the file", []report.Attribution{att("r1", "PARTIDO A", "2018-02-15", -40, 0, 0, true)},
 			band("2018-02-10", "2018-02-20"), band("2019-09-15", "2019-09-30"), report.StatusAccused, []string{"rows dated 2019-09-15 … 2019-09-30 match no logged release's cut"}, nil, otherCut(0.01, 0.28)},
+		{"canonicalised forms: more rows would not help", []report.Attribution{erasedAtt(att("r1", "PARTIDO A", "2018-02-15", -0.5, 5000, 400, false)), erasedAtt(att("r2", "PARTIDO B", "2021-02-15", -0.3, 5000, 400, false))},
+			band("2018-02-10", "2018-02-20"), nil, report.StatusInconclusive, []string{"every address form one way (canonicalised)", "carriers erased: address abbreviations (canonicalised)"}, []string{"more rows of the same copy would be needed", "hold enough marks"}, nil},
 		{"a recipient's own few updates", []report.Attribution{att("r1", "PARTIDO A", "2018-02-15", -40, 0, 0, true)},
 			band("2018-02-10", "2018-02-20"), band("2019-09-15", "2019-09-30"), report.StatusAccused, nil, []string{"match no logged release's cut"}, otherCut(0.001, 0.02)},
 	} {

@@ -76,7 +76,7 @@ func (a fpAttributor) Attribute(rels []Release, obs []Observation) ([]report.Att
 			Evidence: report.Evidence{
 				Marks: e.Marks, Agreeing: e.Agreeing, Canaries: e.Canaries,
 				OrderStat: finite(e.OrderPValue),
-				Missing:   e.Missing, MarksNeeded: e.MarksNeeded,
+				Missing:   e.Missing, MarksNeeded: e.MarksNeeded, FormsErased: e.FormsErased,
 			},
 		}
 		if e.OrderPairs > 0 {

@@ -88,6 +88,10 @@ type Evidence struct {
 	Carriers []CarrierEvidence `json:"carriers"`
 	// Missing says what kept a carrier silent and what would suffice.
 	Missing []string `json:"missing,omitempty"`
+	// FormsErased: the leak writes every class of equivalent address forms
+	// one way (canonicalised), which no copy does: the marks are erased,
+	// and more rows would not bring them back (formsErased).
+	FormsErased bool `json:"forms_erased,omitempty"`
 	// MarksNeeded, for a release not accused, is how many address-form
 	// marks name a copy against Params.Colluders colluders: with Marks ≥
 	// MarksNeeded more rows would not change the outcome.
@@ -206,6 +210,7 @@ func AttributeWith(key []byte, releases []Release, obs []Observation, o Options)
 	if len(positions) > o.MaxMarks {
 		positions = positions[:o.MaxMarks]
 	}
+	erased := formsErased(positions)
 
 	nrel := len(releases)
 	out := make([]Evidence, nrel)
@@ -348,6 +353,7 @@ func AttributeWith(key []byte, releases []Release, obs []Observation, o Options)
 
 			if !ev.Accused {
 				_, ev.MarksNeeded = CodeLength(nrel*carriersTested, p.Colluders, o.Epsilon)
+				ev.FormsErased = erased
 				ev.Missing = missing(ev, p, rel.Rows, canaryVisible, presentAddr, len(positions), len(people), nrel*carriersTested)
 			}
 			out[r] = ev
@@ -766,6 +772,8 @@ func missing(ev Evidence, p Params, rows int64, visible bool, presentAddr, posit
 		out = append(out, "address forms: the leak holds no address field this copy carries")
 	case ev.Marks == 0:
 		out = append(out, "address forms: no equivalent forms in the leaked addresses (erased or canonicalised)")
+	case ev.FormsErased:
+		out = append(out, fmt.Sprintf("address forms: %d seen, every class written one way (canonicalised), which no copy does: the marks they carried are erased, and more rows would not bring them back", ev.Marks))
 	case ev.Marks < need:
 		perRow := float64(positions) / math.Max(1, float64(people))
 		rows := "more rows"
@@ -792,6 +800,37 @@ func missing(ev Evidence, p Params, rows int64, visible bool, presentAddr, posit
 		out = append(out, missingCanaries(p, rows, visible, people))
 	}
 	return out
+}
+
+// formsErased reports whether the leak writes every class of equivalent
+// address forms it shows one way: in each class seen at 50 positions or
+// more, under 1% in the other group. A copy keeps the register's habit
+// (the marks move a form between groups, they never empty one), so that
+// is a leak whose addresses were canonicalised, its marks erased.
+func formsErased(positions []position) bool {
+	type tally struct{ n, other int }
+	var byClass []tally
+	for i := range positions {
+		c := positions[i].class
+		for len(byClass) <= c {
+			byClass = append(byClass, tally{})
+		}
+		byClass[c].n++
+		if positions[i].group != 0 {
+			byClass[c].other++
+		}
+	}
+	classes := 0
+	for _, t := range byClass {
+		if t.n < 50 {
+			continue
+		}
+		classes++
+		if 100*min(t.other, t.n-t.other) >= t.n {
+			return false
+		}
+	}
+	return classes > 0
 }
 
 // marksBound is the address-forms carrier's bound of ev (1 when absent).

@@ -863,3 +863,36 @@ func TestPosScore(t *testing.T) {
 		}
 	}
 }
+
+// TestFormsErased: a leak writing every class of forms one way is told
+// from a copy, which keeps both groups of each class.
+func TestFormsErased(t *testing.T) {
+	positionsOf := func(n0, n1 []int) []position {
+		var ps []position
+		for c := range n0 {
+			for i := range n0[c] + n1[c] {
+				g := 0
+				if i >= n0[c] {
+					g = 1
+				}
+				ps = append(ps, position{class: c, group: g})
+			}
+		}
+		return ps
+	}
+	for _, tc := range []struct {
+		name   string
+		n0, n1 []int
+		want   bool
+	}{
+		{"canonicalised", []int{300, 200}, []int{0, 1}, true},
+		{"a copy", []int{150, 100}, []int{150, 100}, false},
+		{"one class canonical, the other not", []int{300, 100}, []int{0, 90}, false},
+		{"too few to tell", []int{30, 20}, []int{0, 0}, false},
+		{"a small class aside", []int{300, 20}, []int{0, 20}, true},
+	} {
+		if got := formsErased(positionsOf(tc.n0, tc.n1)); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

@@ -216,6 +216,7 @@ type Evidence struct {
 	Carriers    []Carrier `json:"carriers,omitempty"`
 	Missing     []string  `json:"missing,omitempty"`      // what kept carriers silent, what would suffice
 	MarksNeeded int       `json:"marks_needed,omitempty"` // not accused: the marks that would name a copy
+	FormsErased bool      `json:"forms_erased,omitempty"` // not accused: the address forms are all written one way (canonicalised), their marks erased
 	Description string    `json:"description,omitempty"`
 }
 
