@@ -43,6 +43,34 @@ func fpReleases(rels []Release) ([]fingerprint.Release, error) {
 	return frs, nil
 }
 
+// firstMarks is how many address marks attribution scores first: enough
+// to name a copy leaked whole or nearly (a canary or a bound far past the
+// threshold). All the observed rows' marks (a few hundred thousand, a
+// tenth of a second or more) are scored only when they may name more:
+// see moreMarks.
+const firstMarks = 20_000
+
+// moreMarks reports whether the first scoring, of firstMarks marks, may
+// have missed someone all the marks would name: it met the cap, and either
+// no one was accused, or an accused copy's marks agree with the leak at
+// under 99.5% (rows of other copies among its own: a colluder who gave
+// few rows is named only with many marks).
+func moreMarks(ev []fingerprint.Evidence) bool {
+	capped, accused := false, false
+	for _, e := range ev {
+		if e.Marks >= firstMarks {
+			capped = true
+		}
+		if e.Accused {
+			accused = true
+			if e.Marks > 0 && float64(e.Agreeing) < 0.995*float64(e.Marks) {
+				return e.Marks >= firstMarks
+			}
+		}
+	}
+	return capped && !accused
+}
+
 func (a fpAttributor) CanaryCURPs(rels []Release) ([]string, error) {
 	frs, err := fpReleases(rels)
 	if err != nil {
@@ -64,7 +92,12 @@ func (a fpAttributor) Attribute(rels []Release, obs []Observation) ([]report.Att
 			fobs[i].CURP = o.Leaked[iCURP]
 		}
 	}
-	ev := fingerprint.AttributeWith(a.key, frs, fobs, fingerprint.Options{Epsilon: FalseAccusationTarget, Schema: a.schema, Taken: a.taken})
+	opt := fingerprint.Options{Epsilon: FalseAccusationTarget, Schema: a.schema, Taken: a.taken, MaxMarks: firstMarks}
+	ev := fingerprint.AttributeWith(a.key, frs, fobs, opt)
+	if moreMarks(ev) {
+		opt.MaxMarks = 0 // every mark of the observed rows (fingerprint's default)
+		ev = fingerprint.AttributeWith(a.key, frs, fobs, opt)
+	}
 	out := make([]report.Attribution, len(ev))
 	for i, e := range ev {
 		at := report.Attribution{

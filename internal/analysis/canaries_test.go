@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/huella/huella/internal/fingerprint"
 	"github.com/huella/huella/internal/register"
 	"github.com/huella/huella/internal/report"
 )
@@ -114,5 +115,29 @@ func TestCanaryPrefilter(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestMoreMarks: all the marks are scored after the first few thousand
+// only when they may name more: no one accused yet, or an accused copy's
+// marks show rows of another copy among its own.
+func TestMoreMarks(t *testing.T) {
+	ev := func(marks, agreeing int, accused bool) fingerprint.Evidence {
+		return fingerprint.Evidence{Marks: marks, Agreeing: agreeing, Accused: accused}
+	}
+	for _, tc := range []struct {
+		name string
+		ev   []fingerprint.Evidence
+		want bool
+	}{
+		{"a whole copy, named", []fingerprint.Evidence{ev(firstMarks, firstMarks, true), ev(firstMarks, firstMarks/2, false)}, false},
+		{"no one named, more marks to score", []fingerprint.Evidence{ev(firstMarks, firstMarks/2, false), ev(firstMarks, firstMarks/2, false)}, true},
+		{"no one named, every mark scored", []fingerprint.Evidence{ev(900, 450, false)}, false},
+		{"a copy named among rows of others", []fingerprint.Evidence{ev(firstMarks, firstMarks*96/100, true), ev(firstMarks, firstMarks/2, false)}, true},
+		{"a mixed sample, every mark scored", []fingerprint.Evidence{ev(5000, 4000, true)}, false},
+	} {
+		if got := moreMarks(tc.ev); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }
