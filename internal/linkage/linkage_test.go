@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -512,4 +513,28 @@ func FuzzLink(f *testing.F) {
 			t.Fatalf("weights not finite: %+v", m)
 		}
 	})
+}
+
+// TestRowKeysBounded: a row of thirty given names, no entidad and no sex
+// (a profile that probes the sección in each of the 32 entidades) makes
+// block keys for its first few names only, each once: it made over two
+// thousand, and a 210,000-row leak of such rows took four minutes.
+func TestRowKeysBounded(t *testing.T) {
+	names := "ANA LUIS JOSE MARIA PEDRO SOFIA KAREN OMAR RUTH IVAN DIEGO ROSA HILDA SAUL JAIME " +
+		"EVA BRENDA OSCAR ZULEMA ARELI EFRAIN SUSANA VALERIA OCTAVIO ITZEL LOURDES SAMUEL JESSICA EMILIO CATALINA"
+	p := prepared{nombreTokens: strings.Fields(names), paterno: "GARCIA", birth: register.MustDate("1980-03-04"), hasBirth: true, sec: "1234"}
+	keys := rowKeys(&p)
+	if len(keys) > 400 {
+		t.Errorf("%d block keys for one row", len(keys))
+	}
+	if !slices.IsSorted(keys) || len(slices.Compact(slices.Clone(keys))) != len(keys) {
+		t.Error("keys not sorted or repeated")
+	}
+	// the first names still make keys: a row of the first four alone
+	// makes the same ones
+	q := p
+	q.nombreTokens = q.nombreTokens[:maxNameKeys]
+	if !slices.Equal(rowKeys(&q), keys) {
+		t.Error("the keys are not those of the first names")
+	}
 }
