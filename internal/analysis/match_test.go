@@ -151,3 +151,30 @@ func TestKeyIndexOneSlotPerKey(t *testing.T) {
 		t.Errorf("rows of B501: %v", got)
 	}
 }
+
+// TestHashSeeded: the key hash depends on the process's seed (a fixed one
+// let crafted CURPs share one run of slots), and the join finds the same
+// rows whatever the seed (TestJoinDigest runs under each process's own).
+func TestHashSeeded(t *testing.T) {
+	defer func(s uint64) { hashSeed = s }(hashSeed)
+	k := toKey18("AAAA000000AAAAAA00")
+	hashSeed = 1
+	a := hash64(&k)
+	hashSeed = 2
+	if hash64(&k) == a {
+		t.Error("the hash does not depend on the seed")
+	}
+	var c keyCol
+	keys := []key18{k, toKey18("BBBB000000BBBBBB00"), k}
+	c.append(keys)
+	for _, seed := range []uint64{0, 1, 1 << 63, 0x9E3779B97F4A7C15} {
+		hashSeed = seed
+		ix := newKeyIndex(len(keys), &c)
+		for r := range keys {
+			ix.add(r)
+		}
+		if got := ix.rows(k, nil); !slices.Equal(got, []int32{0, 2}) {
+			t.Errorf("seed %x: rows %v", seed, got)
+		}
+	}
+}
