@@ -40,6 +40,7 @@ type matcher struct {
 	distMask                  uint64     // bits of vis that are distinguishing fields
 	wordedMask                uint64     // of those, the ones written, not coded nor the clave: streets, colonias, credential numbers
 	identMask                 uint64     // bits of vis that are the names and the birth date
+	maybeForeign              int        // outcomes made that looked foreign (an upper bound: some were replaced)
 	ownMask                   uint64     // of those, the given name and the birth date
 	hashes                    [][]uint32 // chunks of chunkRows rows (no copying as they grow)
 	curp                      keyCol     // per row: the CURP as leaked, zero: none
@@ -165,6 +166,20 @@ func newMatcher(s *register.Schema, cmp *comparer, visible []bool, snapshots []r
 	return m
 }
 
+// foreign reports whether outcome o links its row by a key it shares
+// next to nothing else with (unlinkForeignKeys).
+func (m *matcher) foreign(o *rowOut) bool {
+	if o.method != methodCURP && o.method != methodClave {
+		return false
+	}
+	shown := bits.OnesCount64(o.compared & m.identMask)
+	if shown < 2 || bits.OnesCount64(o.agree&m.wordedMask) > 1 {
+		return false
+	}
+	return 2*bits.OnesCount64(o.agree&m.identMask) < shown ||
+		bits.OnesCount64(m.ownMask) == 2 && o.compared&m.ownMask == m.ownMask && o.agree&m.ownMask == 0
+}
+
 // unlinkForeignKeys undoes the links made by a CURP or a clave whose row
 // shares next to nothing of the person but the key: of the names and the
 // birth date it shows (two at least), under half agree, or neither the
@@ -178,20 +193,10 @@ func newMatcher(s *register.Schema, cmp *comparer, visible []bool, snapshots []r
 // or dates were read wrong rather than the keys swapped, and nothing is
 // undone. It returns the rows undone, in order.
 func (m *matcher) unlinkForeignKeys() []int {
-	if bits.OnesCount64(m.identMask) < 2 {
-		return nil
+	if bits.OnesCount64(m.identMask) < 2 || m.maybeForeign == 0 {
+		return nil // no outcome ever made looked foreign: no pass over the rows
 	}
-	foreign := func(o *rowOut) bool {
-		if o.method != methodCURP && o.method != methodClave {
-			return false
-		}
-		shown := bits.OnesCount64(o.compared & m.identMask)
-		if shown < 2 || bits.OnesCount64(o.agree&m.wordedMask) > 1 {
-			return false
-		}
-		return 2*bits.OnesCount64(o.agree&m.identMask) < shown ||
-			bits.OnesCount64(m.ownMask) == 2 && o.compared&m.ownMask == m.ownMask && o.agree&m.ownMask == 0
-	}
+	foreign := m.foreign
 	keyed, n := 0, 0
 	for r := range m.out {
 		if o := &m.out[r]; o.method == methodCURP || o.method == methodClave {
@@ -656,6 +661,9 @@ func (m *matcher) evaluate(row int, cands []cand, method uint8) {
 	o := rowOut{person: best.person, agree: bestAgree, compared: compared, method: method}
 	o.ent, o.seccion = m.place(int32(row), &best.where, false)
 	m.setNowCURP(int32(row), nowOf(cands, bestI))
+	if m.foreign(&o) {
+		m.maybeForeign++
+	}
 	var buf [4]dating.Interval
 	ivs := buf[:0]
 	for i := range cands {
@@ -1182,6 +1190,9 @@ func (m *matcher) merge(f *found, ivs []dating.Interval) {
 	o := rowOut{person: f.person, agree: f.agree, compared: f.compared, method: f.method}
 	o.ent, o.seccion = m.place(f.row, &f.where, f.ownCURP)
 	m.setNowCURP(f.row, f.now)
+	if m.foreign(&o) {
+		m.maybeForeign++
+	}
 	m.setIVs(&o, ivs[f.ivOff:f.ivOff+f.ivN])
 	*cur = o
 }
