@@ -1208,8 +1208,8 @@ type keyIndex struct {
 	keys  *keyCol // by row
 	// more holds, by the first row of a key, the other rows holding it: a
 	// key takes one slot however many rows hold it (rows sharing a key in
-	// the slots of one probe sequence made adding them quadratic: 200,000
-	// rows of one person took seconds a row)
+	// the slots of one probe sequence made adding them quadratic in their
+	// number)
 	more map[int32][]int32
 }
 
