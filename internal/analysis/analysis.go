@@ -1010,7 +1010,7 @@ func Run(ctx context.Context, cfg Config, leak *Leak) (*Result, error) {
 		if o := sp.other; o != nil {
 			rep.Cutoff.OtherCuts = []report.OtherCut{{Earliest: o.Earliest.String(), Latest: o.Latest.String(), Rows: sp.otherRows,
 				AgreeingFraction: report.Round6(float64(sp.otherRows) / float64(len(dated))),
-				Share:            report.Round6(float64(sp.otherRows) / float64(sp.otherRows+sp.mainOnly))}}
+				Share:            report.Round6(float64(sp.otherRows) / float64(max(1, sp.otherRows+sp.mainOnly)))}}
 			note := fmt.Sprintf("%d rows disagree with that cut and agree with %s: the file mixes copies cut at different instants", sp.otherRows, bandText(o))
 			if sp.refined {
 				note += "; no single day explains both, and the day most rows agree with lies between the two cuts and dates neither"
