@@ -81,7 +81,7 @@ func firstRows(m *matcher, maxPerson uint64) []int32 {
 }
 
 // curpsOf returns the register's CURPs of the people of rows (the CURP each
-// has now: notifyCURP), skipping
+// has now: nowCURP), skipping
 // the people without one, and the notification list of them
 // (report.AffectedCSV): the CURPs are views of the list, which must not be
 // changed. Ten million small strings would cost ten million allocations
@@ -93,7 +93,7 @@ func (m *matcher) curpsOf(rows []int32) ([]string, []byte) {
 	csv = append(csv, header...)
 	ends := make([]int, 0, len(rows)) // end of each CURP in csv
 	for _, r := range rows {
-		if c, now := m.notifyCURP(r); now {
+		if c, now := m.nowCURP[r]; now {
 			csv = append(csv, c...)
 		} else if c, odd := m.oddCURP[r]; odd {
 			if c == "" {

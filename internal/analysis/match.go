@@ -135,12 +135,6 @@ func (m *matcher) setNowCURP(r int32, curp string) {
 	m.nowCURP[r] = strings.Clone(curp)
 }
 
-// notifyCURP is the CURP row r's person is told by: the one they have now.
-func (m *matcher) notifyCURP(r int32) (string, bool) {
-	c, ok := m.nowCURP[r]
-	return c, ok
-}
-
 func newMatcher(s *register.Schema, cmp *comparer, visible []bool, snapshots []register.Date) *matcher {
 	m := &matcher{cmp: cmp, snapshots: snapshots, codes: []string{""}, codeID: map[string]uint32{},
 		iCURP: s.Index(register.FCURP), iClave: s.Index(register.FClave),
@@ -196,12 +190,11 @@ func (m *matcher) unlinkForeignKeys() []int {
 	if bits.OnesCount64(m.identMask) < 2 || m.maybeForeign == 0 {
 		return nil // no outcome ever made looked foreign: no pass over the rows
 	}
-	foreign := m.foreign
 	keyed, n := 0, 0
 	for r := range m.out {
 		if o := &m.out[r]; o.method == methodCURP || o.method == methodClave {
 			keyed++
-			if foreign(o) {
+			if m.foreign(o) {
 				n++
 			}
 		}
@@ -211,7 +204,7 @@ func (m *matcher) unlinkForeignKeys() []int {
 	}
 	undone := make([]int, 0, n)
 	for r := range m.out {
-		if o := &m.out[r]; foreign(o) {
+		if o := &m.out[r]; m.foreign(o) {
 			*o = rowOut{}
 			delete(m.oddCURP, int32(r))
 			m.setNowCURP(int32(r), "")

@@ -607,12 +607,7 @@ func TestChernoffPerfectLeak(t *testing.T) {
 		terms := make([]markTerm, m)
 		s, want := 0.0, 0.0
 		for j := range terms {
-			rr := shape.t + r.Float64()*(math.Pi/2-2*shape.t)
-			p := math.Sin(rr) * math.Sin(rr)
-			x := 0
-			if r.Float64() < p {
-				x = 1
-			}
+			p, x := drawBias(r, shape)
 			terms[j] = newTerm(p, x) // the leak shows the copy's symbol
 			s += score(x, x, p)
 			if x == 1 {
@@ -787,12 +782,7 @@ func TestMarkBoundGrid(t *testing.T) {
 				terms := make([]markTerm, m)
 				sCopy := 0.0 // the score of the copy the leak was drawn from
 				for j := range terms {
-					rr := shape.t + r.Float64()*(math.Pi/2-2*shape.t)
-					p := math.Sin(rr) * math.Sin(rr)
-					x := 0
-					if r.Float64() < p {
-						x = 1
-					}
+					p, x := drawBias(r, shape)
 					y := r.IntN(2)
 					if share >= 0 && r.Float64() < share {
 						y = x
@@ -895,4 +885,15 @@ func TestFormsErased(t *testing.T) {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}
 	}
+}
+
+// drawBias draws a position's bias p from the code's arcsine distribution
+// and a copy's symbol x at it (1 with probability p).
+func drawBias(r *rand.Rand, shape codeShape) (p float64, x int) {
+	rr := shape.t + r.Float64()*(math.Pi/2-2*shape.t)
+	p = math.Sin(rr) * math.Sin(rr)
+	if r.Float64() < p {
+		x = 1
+	}
+	return p, x
 }
