@@ -70,6 +70,8 @@ import (
 
 	"github.com/cloudflare/circl/group"
 	"github.com/cloudflare/circl/oprf"
+
+	"github.com/huella/huella/internal/atomicfile"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -230,7 +232,7 @@ func createKey(path string) (*Key, error) {
 	if err := os.Remove(tmp); err != nil {
 		return nil, fmt.Errorf("create exposure key: %w", err)
 	}
-	if err := syncDir(filepath.Dir(path)); err != nil {
+	if err := atomicfile.SyncDir(filepath.Dir(path)); err != nil {
 		return nil, fmt.Errorf("create exposure key: %w", err)
 	}
 	return k, nil
@@ -279,20 +281,10 @@ func replaceEmptyKey(path string) (*Key, error) {
 	if err := os.Rename(tmp, path); err != nil {
 		return nil, fmt.Errorf("replace empty exposure key: %w", err)
 	}
-	if err := syncDir(filepath.Dir(path)); err != nil {
+	if err := atomicfile.SyncDir(filepath.Dir(path)); err != nil {
 		return nil, fmt.Errorf("replace empty exposure key: %w", err)
 	}
 	return k, nil
-}
-
-// syncDir makes the creations and removals in a folder durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 // ErrBadElement is returned for a blinded element that is not the canonical
